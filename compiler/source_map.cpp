@@ -1,0 +1,32 @@
+#include "compiler/source_map.h"
+
+#include <algorithm>
+
+namespace farmctl::fml {
+
+SourceMap::SourceMap(std::string_view source) : source_(source) {
+  line_starts_.push_back(0);
+  for (std::size_t i = 0; i < source.size(); ++i)
+    if (source[i] == '\n') line_starts_.push_back(i + 1);
+}
+
+Position SourceMap::position(std::size_t offset) const {
+  offset = std::min(offset, source_.size());
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  std::size_t line = static_cast<std::size_t>(it - line_starts_.begin());  // 1-based
+  return {static_cast<int>(line), static_cast<int>(offset - line_starts_[line - 1] + 1)};
+}
+
+std::size_t SourceMap::offset_of_char_column(int line, int char_col) const {
+  if (line < 1) return 0;
+  if (static_cast<std::size_t>(line) > line_starts_.size()) return source_.size();
+  std::size_t offset = line_starts_[line - 1];
+  for (int c = 1; c < char_col && offset < source_.size() && source_[offset] != '\n'; ++c) {
+    ++offset;
+    // skip UTF-8 continuation bytes: one character, one column
+    while (offset < source_.size() && (static_cast<unsigned char>(source_[offset]) & 0xC0) == 0x80) ++offset;
+  }
+  return offset;
+}
+
+}  // namespace farmctl::fml

@@ -1,0 +1,26 @@
+#pragma once
+// Converts between byte offsets in a source text and 1-based line/column
+// positions (columns in bytes, as the diagnostics print them).
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "compiler/diagnostics.h"
+
+namespace farmctl::fml {
+
+class SourceMap {
+ public:
+  explicit SourceMap(std::string_view source);
+  Position position(std::size_t offset) const;
+  // The offset of a position counted in characters, as XML parsers count
+  // columns (a multi-byte UTF-8 sequence is one character).
+  std::size_t offset_of_char_column(int line, int char_col) const;
+  std::string_view source() const { return source_; }
+
+ private:
+  std::string_view source_;
+  std::vector<std::size_t> line_starts_;
+};
+
+}  // namespace farmctl::fml

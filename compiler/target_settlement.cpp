@@ -1,0 +1,80 @@
+#include "compiler/target_settlement.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+namespace farmctl::fml {
+namespace {
+
+constexpr int kTargets = 256;
+
+// One disk or shared disk of the role, seen the same way by all three passes.
+struct Claim {
+  Position pos;
+  std::optional<int> explicit_target;
+  bool system_image = false;
+  int* target = nullptr;
+  std::string what;  // for messages: "disk '/home'", "shared disk 'db'"
+};
+
+std::vector<Claim> claims_in_document_order(ServerRole& role) {
+  std::vector<Claim> claims;
+  for (PrivateDisk& d : role.disks) {
+    bool system = d.spec.image && d.spec.image->type == "system";
+    std::string what = d.drivename ? fmt::format("disk '{}'", *d.drivename) : std::string("disk");
+    claims.push_back({d.spec.pos, d.explicit_target, system, &d.target, what});
+  }
+  for (SharedDisk& s : role.shared)
+    claims.push_back({s.pos, s.explicit_target, false, &s.target, fmt::format("shared disk '{}'", s.global_name)});
+  std::stable_sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
+    return std::pair(a.pos.line, a.pos.col) < std::pair(b.pos.line, b.pos.col);
+  });
+  return claims;
+}
+
+}  // namespace
+
+void settle_targets(ServerRole& role, DiagnosticList& diags) {
+  std::vector<Claim> claims = claims_in_document_order(role);
+  std::array<const Claim*, kTargets> owner{};
+
+  for (Claim& c : claims) {
+    if (!c.explicit_target) continue;
+    int t = *c.explicit_target;
+    if (const Claim* other = owner[t]) {
+      diags.error(Code::target_collision, c.pos,
+                  fmt::format("target {} of server-role '{}' is already used by the {} at line {}", t, role.name,
+                              other->what, other->pos.line));
+      continue;
+    }
+    owner[t] = &c;
+    *c.target = t;
+  }
+  for (Claim& c : claims) {
+    if (c.explicit_target || !c.system_image) continue;
+    if (const Claim* other = owner[0]) {
+      diags.error(Code::system_disk_target_taken, c.pos,
+                  fmt::format("this system disk has no target and target 0 (the boot target) is already used by the "
+                              "{} at line {}: give one of them an explicit target",
+                              other->what, other->pos.line));
+      continue;
+    }
+    owner[0] = &c;
+    *c.target = 0;
+  }
+  for (Claim& c : claims) {
+    if (*c.target >= 0 || c.explicit_target || c.system_image) continue;
+    auto free = std::find(owner.begin(), owner.end(), nullptr);
+    if (free == owner.end()) {
+      diags.error(Code::no_free_target, c.pos,
+                  fmt::format("server-role '{}' has no free target left (0-255) for this {}", role.name, c.what));
+      continue;
+    }
+    *free = &c;
+    *c.target = static_cast<int>(free - owner.begin());
+  }
+}
+
+}  // namespace farmctl::fml

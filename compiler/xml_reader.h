@@ -1,0 +1,26 @@
+#pragma once
+// The one part of farmctl that includes Xerces-C++ (besides nothing else):
+// parses an XML document held in memory, validates it against an XSD given as
+// text, and returns the element tree with source positions.
+//
+// Safety: DOCTYPE declarations are refused outright (so no DTD, no external or
+// internal entity, no entity expansion), no schema location in the document is
+// followed, and any attempt to resolve an external resource fails. A document
+// can make farmctl read nothing but itself.
+//
+// Failure: returns nullopt when the document is not well-formed. A document
+// that is well-formed but breaks the schema is returned all the same, with the
+// schema errors in `diags`, so that later checks can report their errors in
+// the same run; the caller must treat it as invalid.
+#include <optional>
+#include <string_view>
+
+#include "compiler/diagnostics.h"
+#include "compiler/xml_document.h"
+
+namespace farmctl::fml {
+
+std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
+                                             std::string_view schema_name, DiagnosticList& diags);
+
+}  // namespace farmctl::fml
