@@ -1,0 +1,73 @@
+#include "runtime/driver.h"
+
+#include <array>
+
+#include "runtime/sim_driver.h"
+
+namespace farmctl::runtime {
+namespace {
+
+constexpr std::array<std::pair<Op, std::string_view>, 13> kOpNames{{
+    {Op::allocate, "allocate"},
+    {Op::meta, "meta"},
+    {Op::grow, "grow"},
+    {Op::copy, "copy"},
+    {Op::bind, "bind"},
+    {Op::map, "map"},
+    {Op::zone, "zone"},
+    {Op::unmap, "unmap"},
+    {Op::unbind, "unbind"},
+    {Op::unzone, "unzone"},
+    {Op::scrub, "scrub"},
+    {Op::break_meta, "break"},
+    {Op::deallocate, "deallocate"},
+}};
+
+}  // namespace
+
+std::string_view to_string(Op op) {
+  for (const auto& [o, name] : kOpNames)
+    if (o == op) return name;
+  return "?";
+}
+
+std::optional<Op> op_from_string(std::string_view name) {
+  for (const auto& [o, n] : kOpNames)
+    if (n == name) return o;
+  return std::nullopt;
+}
+
+std::optional<Op> compensation_of(Op op) {
+  switch (op) {
+    case Op::allocate: return Op::deallocate;
+    case Op::meta: return Op::break_meta;
+    case Op::copy: return Op::scrub;
+    case Op::bind: return Op::unbind;
+    case Op::map: return Op::unmap;
+    case Op::zone: return Op::unzone;
+    case Op::deallocate: return Op::allocate;
+    case Op::break_meta: return Op::meta;
+    case Op::unbind: return Op::bind;
+    case Op::unmap: return Op::map;
+    case Op::unzone: return Op::zone;
+    case Op::grow:
+    case Op::scrub: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::array: return "array";
+    case DeviceKind::gateway: return "gateway";
+    case DeviceKind::fabric: return "fabric";
+  }
+  return "?";
+}
+
+std::unique_ptr<Driver> make_driver(std::string_view family, const DriverContext& context) {
+  if (family == "sim") return make_sim_driver(context);
+  throw DeviceError("unknown driver '" + std::string(family) + "' (farmctl has: sim)");
+}
+
+}  // namespace farmctl::runtime

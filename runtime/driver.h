@@ -1,0 +1,159 @@
+#pragma once
+// The driver interface: the one way farmctl touches a storage device. A driver
+// serves a device family (sim, tgt) and every device of that family in the
+// wiring map: disk arrays, SAN gateways, fibre-channel fabrics.
+//
+// Every operation is one DeviceAction, fully described by value, so that it
+// can be journalled before it runs and asked about after a crash. Every
+// operation is idempotent: running an action whose effect is already there
+// succeeds and changes nothing (allocate of an existing id, bind of an
+// existing masking, scrub of a clean volume, deallocate of a missing one...).
+// See docs/drivers.md and docs/design/driver-interface.md.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace farmctl::runtime {
+
+enum class Op {
+  allocate,    // array: create volume `volume` of size_mb (from `pool`, or claim a pre-carved one)
+  meta,        // array: make meta-volume `volume` concatenating `members` (or add members: grow a meta)
+  grow,        // array: extend volume `volume` to size_mb (a pool slice grows in place)
+  copy,        // array: write master image `image` onto `volume`
+  bind,        // array: mask `volume` to `initiator` through `port` at `lun`
+  map,         // gateway (scsi) or array (fc/iscsi): present `volume` of `array` to `host` at `target`/`lun`
+  zone,        // fabric: zone `initiator` with array port `port`
+  unmap,
+  unbind,      // also closes the initiator's open sessions to that volume's target
+  unzone,
+  scrub,       // array: overwrite `volume` with zeros
+  break_meta,  // array: dissolve meta-volume `volume` back into its members
+  deallocate,  // array: return `volume` to free storage (a pool slice ceases to exist)
+};
+
+std::string_view to_string(Op op);         // "allocate", ..., "break", "deallocate"
+std::optional<Op> op_from_string(std::string_view name);
+// The action that undoes `op` (allocate<->deallocate, meta<->break, bind<->unbind,
+// map<->unmap, zone<->unzone, copy->scrub); grow has none (a grow is never undone).
+std::optional<Op> compensation_of(Op op);
+
+struct DeviceAction {
+  Op op = Op::allocate;
+  std::string device;  // the array, gateway or fabric this runs on
+  std::string volume;  // device-side volume id
+  std::string pool;
+  std::uint64_t size_mb = 0;
+  std::vector<std::string> members;  // meta: member volume ids, in order
+  std::string image;
+  std::string initiator;  // WWN or IQN
+  std::string port;       // array front-end port id (bind), or its WWN (zone)
+  std::string host;       // map at a gateway: the host's name
+  std::string array;      // map at a gateway: the array holding `volume`
+  int lun = -1;
+  int target = -1;
+  std::string farm;  // the farm on whose behalf this runs (logged; lets the sim check exposure)
+};
+
+struct ActionOutcome {
+  enum class Status { ok, transient_failure, permanent_failure };
+  Status status = Status::ok;
+  std::string message;  // the device's words, for the operator
+  bool ok() const { return status == Status::ok; }
+  static ActionOutcome success() { return {}; }
+  static ActionOutcome transient(std::string m) { return {Status::transient_failure, std::move(m)}; }
+  static ActionOutcome permanent(std::string m) { return {Status::permanent_failure, std::move(m)}; }
+};
+
+// ---- discovery: what a device really holds, in the inventory's terms --------
+
+struct DeviceVolume {
+  std::string id;
+  std::uint64_t size_mb = 0;
+  std::string pool;                  // empty: pre-carved
+  std::vector<std::string> members;  // non-empty: a meta-volume
+  bool member_of_meta = false;
+};
+
+struct DeviceMasking {  // array side
+  std::string volume;
+  std::string initiator;
+  std::string port;
+  int lun = -1;
+};
+
+struct DeviceMapping {  // gateway or array side
+  std::string host;
+  std::string array;
+  std::string volume;
+  int target = -1;
+  int lun = -1;
+};
+
+struct DeviceZone {  // fabric side
+  std::string initiator;
+  std::string port;
+};
+
+struct DevicePool {
+  std::string name;
+  std::uint64_t size_mb = 0;
+  std::string raid;
+};
+
+struct DeviceState {
+  std::string device;
+  std::vector<DevicePool> pools;
+  std::vector<DeviceVolume> volumes;
+  std::vector<DeviceMasking> maskings;
+  std::vector<DeviceMapping> mappings;
+  std::vector<DeviceZone> zones;
+};
+
+// ---- configuration ----------------------------------------------------------
+
+enum class DeviceKind { array, gateway, fabric };
+std::string_view to_string(DeviceKind kind);
+
+// One device of the wiring map, as the inventory records it.
+struct DeviceConfig {
+  std::string name;
+  DeviceKind kind = DeviceKind::array;
+  std::string driver;                             // "sim", "tgt"
+  std::map<std::string, std::string> attributes;  // driver-specific (portal, dir, latency...)
+};
+
+class DeviceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual std::string_view family() const = 0;
+  // The whole state of one device in one request. Throws DeviceError when the
+  // device cannot be reached.
+  virtual DeviceState discover(const DeviceConfig& device) = 0;
+  virtual ActionOutcome run(const DeviceConfig& device, const DeviceAction& action) = 0;
+  // Called when the wiring map declares a device with these pools and
+  // pre-carved volumes. A real driver may check them against the device; the
+  // sim creates the device from them (it has no other way to learn them).
+  // Idempotent: declaring the same device again changes nothing it holds.
+  virtual void declare(const DeviceConfig& device, const DeviceState& declared) {}
+  // How many actions may run on one device at once.
+  virtual int concurrency_limit(const DeviceConfig& device) const { return 4; }
+};
+
+// Where drivers keep what they need beside the inventory (the sim's device store).
+struct DriverContext {
+  std::string inventory_path;  // the inventory database file
+};
+
+// Creates the driver for a family; throws DeviceError for an unknown family.
+std::unique_ptr<Driver> make_driver(std::string_view family, const DriverContext& context);
+
+}  // namespace farmctl::runtime
