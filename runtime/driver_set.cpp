@@ -1,0 +1,34 @@
+#include "runtime/driver_set.h"
+
+namespace farmctl::runtime {
+
+DriverSet::DriverSet(const Topology& topology, DriverContext context) : context_(std::move(context)) {
+  for (const DeviceRow& d : topology.devices) configs_[d.config.name] = d.config;
+}
+
+const DeviceConfig& DriverSet::config(const std::string& device) const {
+  auto it = configs_.find(device);
+  if (it == configs_.end()) throw DeviceError("device '" + device + "' is not in the inventory");
+  return it->second;
+}
+
+Driver& DriverSet::driver_for(const std::string& device) {
+  const DeviceConfig& c = config(device);
+  auto it = drivers_.find(c.driver);
+  if (it == drivers_.end()) it = drivers_.emplace(c.driver, make_driver(c.driver, context_)).first;
+  return *it->second;
+}
+
+std::map<std::string, DeviceState> DriverSet::discover_all() {
+  std::map<std::string, DeviceState> out;
+  for (const auto& [name, config] : configs_) {
+    try {
+      out[name] = driver_for(name).discover(config);
+    } catch (const DeviceError& e) {
+      throw DeviceError("cannot discover device '" + name + "': " + e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace farmctl::runtime

@@ -1,0 +1,29 @@
+#pragma once
+// The drivers an inventory's devices need, one instance per family, and
+// where each device's configuration is.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "runtime/driver.h"
+#include "runtime/inventory.h"
+
+namespace farmctl::runtime {
+
+class DriverSet {
+ public:
+  DriverSet(const Topology& topology, DriverContext context);
+  // Throws DeviceError for a device the inventory does not know.
+  Driver& driver_for(const std::string& device);
+  const DeviceConfig& config(const std::string& device) const;
+  // Every device's state, one discovery request each. Throws DeviceError
+  // naming the device that could not be read.
+  std::map<std::string, DeviceState> discover_all();
+
+ private:
+  DriverContext context_;
+  std::map<std::string, DeviceConfig> configs_;
+  std::map<std::string, std::unique_ptr<Driver>> drivers_;  // by family
+};
+
+}  // namespace farmctl::runtime

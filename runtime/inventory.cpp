@@ -1,0 +1,473 @@
+#include "runtime/inventory.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/inventory_schema.h"
+
+namespace farmctl::runtime {
+namespace {
+
+constexpr std::array<std::string_view, 9> kStateNames{"Free",    "Allocated", "Configured",   "Bound", "Mapped",
+                                                      "Unmapped", "Unbound",  "Unconfigured", "Member"};
+
+std::string now_utc() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  std::time_t t = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+
+DeviceKind kind_from(std::string_view s) {
+  if (s == "gateway") return DeviceKind::gateway;
+  if (s == "fabric") return DeviceKind::fabric;
+  return DeviceKind::array;
+}
+
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ') ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+constexpr std::string_view kVolumeColumns =
+    "id, device_id, device_volume, size_mb, class, raid, origin, pool_id, parent_id, member_order, bcv, farm_id, "
+    "plan_volume, state, image, dirty_farm";
+
+VolumeRow read_volume(const Statement& s) {
+  VolumeRow v;
+  v.id = s.int64(0);
+  v.device_id = s.int64(1);
+  v.device_volume = s.text(2);
+  v.size_mb = static_cast<std::uint64_t>(s.int64(3));
+  v.cls = s.text(4);
+  v.raid = s.optional_text(5);
+  v.origin = s.text(6);
+  v.pool_id = s.optional_int64(7);
+  v.parent_id = s.optional_int64(8);
+  v.member_order = s.is_null(9) ? 0 : s.int32(9);
+  v.bcv = s.int64(10) != 0;
+  v.farm_id = s.optional_int64(11);
+  v.plan_volume = s.optional_text(12);
+  v.state = volume_state_from(s.text_view(13));
+  v.image = s.optional_text(14);
+  v.dirty_farm = s.optional_text(15);
+  return v;
+}
+
+constexpr std::string_view kBindingColumns =
+    "id, farm_id, volume_id, host_id, server, target, lun, protocol, initiator, port_id, gateway_id, bound, mapped";
+
+BindingRow read_binding(const Statement& s) {
+  BindingRow b;
+  b.id = s.int64(0);
+  b.farm_id = s.int64(1);
+  b.volume_id = s.int64(2);
+  b.host_id = s.int64(3);
+  b.server = s.text(4);
+  b.target = s.int32(5);
+  b.lun = s.int32(6);
+  b.protocol = s.text(7);
+  b.initiator = s.text(8);
+  b.port_id = s.int64(9);
+  b.gateway_id = s.optional_int64(10);
+  b.bound = s.int64(11) != 0;
+  b.mapped = s.int64(12) != 0;
+  return b;
+}
+
+template <class Row, class Reader>
+std::vector<Row> read_all(Statement& s, Reader reader) {
+  std::vector<Row> out;
+  while (s.step()) out.push_back(reader(s));
+  s.reset();
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(VolumeState s) { return kStateNames[static_cast<std::size_t>(s)]; }
+
+VolumeState volume_state_from(std::string_view s) {
+  for (std::size_t i = 0; i < kStateNames.size(); ++i)
+    if (kStateNames[i] == s) return static_cast<VolumeState>(i);
+  throw InventoryError("unknown volume state '" + std::string(s) + "' in the inventory");
+}
+
+// ---- Topology lookups --------------------------------------------------------
+
+const DeviceRow* Topology::device(RowId id) const {
+  for (const DeviceRow& d : devices)
+    if (d.id == id) return &d;
+  return nullptr;
+}
+const DeviceRow* Topology::device_named(std::string_view name) const {
+  for (const DeviceRow& d : devices)
+    if (d.config.name == name) return &d;
+  return nullptr;
+}
+const HostRow* Topology::host(RowId id) const {
+  auto it = std::lower_bound(hosts.begin(), hosts.end(), id, [](const HostRow& h, RowId v) { return h.id < v; });
+  return it != hosts.end() && it->id == id ? &*it : nullptr;
+}
+const HostRow* Topology::host_named(std::string_view name) const {
+  for (const HostRow& h : hosts)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+const PortRow* Topology::port(RowId id) const {
+  for (const PortRow& p : ports)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+const PoolRow* Topology::pool(RowId id) const {
+  for (const PoolRow& p : pools)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+const ImageRow* Topology::image(std::string_view name) const {
+  for (const ImageRow& i : images)
+    if (i.name == name) return &i;
+  return nullptr;
+}
+
+// ---- Inventory ------------------------------------------------------------------
+
+// Prepared once per Inventory: the hot reads and writes of plan and apply.
+struct Inventory::Statements {
+  explicit Statements(Database& db)
+      : generation(db.prepare("SELECT value FROM generation")),
+        bump(db.prepare("UPDATE generation SET value = value + 1")),
+        farm_by_name(db.prepare("SELECT id, name, revision, plan_json FROM farms WHERE name = ?")),
+        update_volume(db.prepare(
+            "UPDATE volumes SET size_mb=?2, parent_id=?3, member_order=?4, farm_id=?5, plan_volume=?6, state=?7, "
+            "image=?8, dirty_farm=?9, updated_at=?10 WHERE id=?1")),
+        insert_slice(db.prepare(
+            "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, pool_id, parent_id, "
+            "member_order, farm_id, plan_volume, state, image, dirty_farm, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'slice', ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+        upsert_binding(db.prepare(
+            "INSERT INTO bindings (farm_id, volume_id, host_id, server, target, lun, protocol, initiator, port_id, "
+            "gateway_id, bound, mapped) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (volume_id, host_id) DO UPDATE SET farm_id=excluded.farm_id, server=excluded.server, "
+            "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
+            "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, "
+            "mapped=excluded.mapped RETURNING id")),
+        journal_intent(db.prepare(
+            "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)")),
+        journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")) {}
+
+  Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, journal_intent,
+      journal_outcome;
+};
+
+Inventory::Inventory(const std::string& path) try : db_(path) {
+  migrate(db_);
+  stmts_ = std::make_unique<Statements>(db_);
+} catch (const SqliteError& e) {
+  throw InventoryError(fmt::format("cannot use the inventory {}: {}", path, e.what()));
+} catch (const SchemaError& e) {
+  throw InventoryError(e.what());
+}
+
+Inventory::~Inventory() = default;
+
+void Inventory::bump_generation() { stmts_->bump.run(); }
+
+std::int64_t Inventory::generation() {
+  Statement& s = stmts_->generation;
+  s.step();
+  std::int64_t g = s.int64(0);
+  s.reset();
+  return g;
+}
+
+Topology Inventory::topology() {
+  Topology t;
+  auto devices = db_.prepare(
+      "SELECT id, name, kind, driver, model, serial, protocols, san, attributes FROM devices ORDER BY name");
+  while (devices.step()) {
+    DeviceRow d;
+    d.id = devices.int64(0);
+    d.config.name = devices.text(1);
+    d.config.kind = kind_from(devices.text_view(2));
+    d.config.driver = devices.text(3);
+    d.model = devices.text(4);
+    d.serial = devices.text(5);
+    d.protocols = split_words(devices.text_view(6));
+    d.san = devices.text(7);
+    for (auto& [k, v] : nlohmann::json::parse(devices.text_view(8)).items()) d.config.attributes[k] = v.get<std::string>();
+    t.devices.push_back(std::move(d));
+  }
+  auto ports = db_.prepare("SELECT id, device_id, name, wwn, iqn, fabric FROM ports ORDER BY device_id, name");
+  while (ports.step())
+    t.ports.push_back({ports.int64(0), ports.int64(1), ports.text(2), ports.optional_text(3), ports.optional_text(4),
+                       ports.text(5)});
+  auto pools = db_.prepare(
+      "SELECT p.id, p.device_id, p.name, p.size_mb, p.class, p.raid, "
+      "(SELECT COALESCE(SUM(size_mb), 0) FROM volumes v WHERE v.pool_id = p.id) "
+      "FROM pools p ORDER BY p.device_id, p.name");
+  while (pools.step())
+    t.pools.push_back({pools.int64(0), pools.int64(1), pools.text(2), static_cast<std::uint64_t>(pools.int64(3)),
+                       static_cast<std::uint64_t>(pools.int64(6)), pools.text(4), pools.optional_text(5)});
+  auto hosts = db_.prepare("SELECT id, name, hw, gateway_id FROM hosts ORDER BY id");
+  while (hosts.step()) t.hosts.push_back({hosts.int64(0), hosts.text(1), hosts.text(2), hosts.optional_int64(3), {}});
+  auto initiators = db_.prepare("SELECT id, host_id, wwn, iqn, fabric_id FROM initiators ORDER BY host_id, id");
+  while (initiators.step()) {
+    HostRow* h = const_cast<HostRow*>(t.host(initiators.int64(1)));
+    if (h != nullptr)
+      h->initiators.push_back({initiators.int64(0), initiators.optional_text(2), initiators.optional_text(3),
+                               initiators.optional_int64(4)});
+  }
+  auto images = db_.prepare("SELECT name, size_mb, device_id FROM images ORDER BY name");
+  while (images.step())
+    t.images.push_back({images.text(0), static_cast<std::uint64_t>(images.int64(1)), images.optional_int64(2)});
+  return t;
+}
+
+std::optional<FarmRow> Inventory::farm(std::string_view name) {
+  Statement& s = stmts_->farm_by_name;
+  s.bind(1, name);
+  std::optional<FarmRow> out;
+  if (s.step()) out = FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3)};
+  s.reset();
+  return out;
+}
+
+std::vector<FarmRow> Inventory::farms() {
+  auto s = db_.prepare("SELECT id, name, revision, plan_json FROM farms ORDER BY name");
+  return read_all<FarmRow>(s, [](const Statement& r) {
+    return FarmRow{r.int64(0), r.text(1), r.int32(2), r.optional_text(3)};
+  });
+}
+
+FarmRecord Inventory::farm_record(const FarmRow& farm) {
+  FarmRecord r;
+  r.farm = farm;
+  auto volumes = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE farm_id = ? ORDER BY id", kVolumeColumns));
+  volumes.bind(1, farm.id);
+  r.volumes = read_all<VolumeRow>(volumes, read_volume);
+  auto bindings = db_.prepare(fmt::format("SELECT {} FROM bindings WHERE farm_id = ? ORDER BY id", kBindingColumns));
+  bindings.bind(1, farm.id);
+  r.bindings = read_all<BindingRow>(bindings, read_binding);
+  auto zones = db_.prepare("SELECT id, farm_id, fabric_id, initiator, port_wwn FROM zones WHERE farm_id = ? ORDER BY id");
+  zones.bind(1, farm.id);
+  r.zones = read_all<ZoneRow>(zones, [](const Statement& s) {
+    return ZoneRow{s.int64(0), s.int64(1), s.int64(2), s.text(3), s.text(4)};
+  });
+  auto placements = db_.prepare("SELECT farm_id, server, host_id FROM placements WHERE farm_id = ? ORDER BY server");
+  placements.bind(1, farm.id);
+  r.placements = read_all<PlacementRow>(placements, [](const Statement& s) {
+    return PlacementRow{s.int64(0), s.text(1), s.int64(2)};
+  });
+  return r;
+}
+
+std::vector<RowId> Inventory::placed_host_ids() {
+  auto s = db_.prepare("SELECT host_id FROM placements ORDER BY host_id");
+  return read_all<RowId>(s, [](const Statement& r) { return r.int64(0); });
+}
+
+std::vector<VolumeRow> Inventory::free_volumes(RowId device_id, std::string_view cls) {
+  auto s = db_.prepare(fmt::format(
+      "SELECT {} FROM volumes WHERE state = 'Free' AND device_id = ? AND class = ? AND origin = 'precarved' "
+      "AND bcv = 0 ORDER BY size_mb, device_volume",
+      kVolumeColumns));
+  s.bind_all(device_id, cls);
+  return read_all<VolumeRow>(s, read_volume);
+}
+
+std::vector<VolumeRow> Inventory::all_volumes() {
+  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes ORDER BY id", kVolumeColumns));
+  return read_all<VolumeRow>(s, read_volume);
+}
+
+std::vector<BindingRow> Inventory::all_bindings() {
+  auto s = db_.prepare(fmt::format("SELECT {} FROM bindings ORDER BY id", kBindingColumns));
+  return read_all<BindingRow>(s, read_binding);
+}
+
+std::vector<ZoneRow> Inventory::all_zones() {
+  auto s = db_.prepare("SELECT id, farm_id, fabric_id, initiator, port_wwn FROM zones ORDER BY id");
+  return read_all<ZoneRow>(s, [](const Statement& r) {
+    return ZoneRow{r.int64(0), r.int64(1), r.int64(2), r.text(3), r.text(4)};
+  });
+}
+
+std::vector<PlacementRow> Inventory::all_placements() {
+  auto s = db_.prepare("SELECT farm_id, server, host_id FROM placements ORDER BY farm_id, server");
+  return read_all<PlacementRow>(s, [](const Statement& r) { return PlacementRow{r.int64(0), r.text(1), r.int64(2)}; });
+}
+
+std::optional<VolumeRow> Inventory::volume(RowId id) {
+  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE id = ?", kVolumeColumns));
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_volume(s);
+}
+
+std::optional<VolumeRow> Inventory::volume_by_device_id(RowId device_id, std::string_view device_volume) {
+  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE device_id = ? AND device_volume = ?", kVolumeColumns));
+  s.bind_all(device_id, device_volume);
+  if (!s.step()) return std::nullopt;
+  return read_volume(s);
+}
+
+std::optional<RowId> Inventory::device_id(std::string_view name) {
+  auto s = db_.prepare("SELECT id FROM devices WHERE name = ?");
+  s.bind(1, name);
+  if (!s.step()) return std::nullopt;
+  return s.int64(0);
+}
+
+std::vector<BindingRow> Inventory::bindings_of_volume(RowId volume_id) {
+  auto s = db_.prepare(fmt::format("SELECT {} FROM bindings WHERE volume_id = ? ORDER BY id", kBindingColumns));
+  s.bind(1, volume_id);
+  return read_all<BindingRow>(s, read_binding);
+}
+
+std::vector<VolumeRow> Inventory::members_of(RowId head_id) {
+  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE parent_id = ? ORDER BY member_order", kVolumeColumns));
+  s.bind(1, head_id);
+  return read_all<VolumeRow>(s, read_volume);
+}
+
+std::vector<int> Inventory::luns_in_use(RowId port_id, std::string_view initiator) {
+  auto s = db_.prepare("SELECT DISTINCT lun FROM bindings WHERE port_id = ? AND initiator = ? ORDER BY lun");
+  s.bind_all(port_id, initiator);
+  return read_all<int>(s, [](const Statement& r) { return r.int32(0); });
+}
+
+RowId Inventory::ensure_farm(std::string_view name) {
+  if (auto f = farm(name)) return f->id;
+  auto s = db_.prepare("INSERT INTO farms (name, created_at, updated_at) VALUES (?, ?, ?)");
+  std::string now = now_utc();
+  s.bind_all(name, now, now);
+  s.run();
+  return db_.last_insert_rowid();
+}
+
+void Inventory::set_farm_plan(RowId farm_id, const std::string& plan_json) {
+  auto s = db_.prepare("UPDATE farms SET plan_json = ?2, revision = revision + 1, updated_at = ?3 WHERE id = ?1");
+  s.bind_all(farm_id, plan_json, now_utc());
+  s.run();
+}
+
+void Inventory::delete_farm(RowId farm_id) {
+  auto s = db_.prepare("DELETE FROM farms WHERE id = ?");
+  s.bind(1, farm_id);
+  s.run();
+}
+
+void Inventory::place(RowId farm_id, std::string_view server, RowId host_id) {
+  auto s = db_.prepare("INSERT INTO placements (farm_id, server, host_id, since) VALUES (?, ?, ?, ?)");
+  s.bind_all(farm_id, server, host_id, now_utc());
+  s.run();
+}
+
+void Inventory::unplace(RowId farm_id, std::string_view server) {
+  auto s = db_.prepare("DELETE FROM placements WHERE farm_id = ? AND server = ?");
+  s.bind_all(farm_id, server);
+  s.run();
+}
+
+RowId Inventory::insert_slice(const VolumeRow& v) {
+  Statement& s = stmts_->insert_slice;
+  s.bind_all(v.device_id, v.device_volume, v.size_mb, v.cls, v.raid, v.pool_id, v.parent_id, v.member_order,
+             v.farm_id, v.plan_volume, to_string(v.state), v.image, v.dirty_farm, now_utc());
+  s.run();
+  return db_.last_insert_rowid();
+}
+
+void Inventory::delete_volume(RowId volume_id) {
+  auto s = db_.prepare("DELETE FROM volumes WHERE id = ?");
+  s.bind(1, volume_id);
+  s.run();
+}
+
+void Inventory::update_volume(const VolumeRow& v) {
+  Statement& s = stmts_->update_volume;
+  s.bind_all(v.id, v.size_mb, v.parent_id, v.member_order, v.farm_id, v.plan_volume, to_string(v.state), v.image,
+             v.dirty_farm, now_utc());
+  s.run();
+}
+
+RowId Inventory::upsert_binding(const BindingRow& b) {
+  Statement& s = stmts_->upsert_binding;
+  s.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
+             b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));
+  s.step();
+  RowId id = s.int64(0);
+  s.reset();
+  return id;
+}
+
+void Inventory::delete_binding(RowId binding_id) {
+  auto s = db_.prepare("DELETE FROM bindings WHERE id = ?");
+  s.bind(1, binding_id);
+  s.run();
+}
+
+RowId Inventory::insert_zone(const ZoneRow& z) {
+  auto s = db_.prepare(
+      "INSERT INTO zones (farm_id, fabric_id, initiator, port_wwn) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (fabric_id, initiator, port_wwn) DO UPDATE SET farm_id = excluded.farm_id RETURNING id");
+  s.bind_all(z.farm_id, z.fabric_id, z.initiator, z.port_wwn);
+  s.step();
+  RowId id = s.int64(0);
+  s.reset();
+  return id;
+}
+
+void Inventory::delete_zone(RowId zone_id) {
+  auto s = db_.prepare("DELETE FROM zones WHERE id = ?");
+  s.bind(1, zone_id);
+  s.run();
+}
+
+RowId Inventory::journal_intent(std::string_view run_id, std::string_view farm, int action_id, std::string_view op,
+                                std::string_view device, std::string_view action_json) {
+  Statement& s = stmts_->journal_intent;
+  s.bind_all(run_id, farm, action_id, op, device, action_json, now_utc());
+  s.run();
+  return db_.last_insert_rowid();
+}
+
+void Inventory::journal_outcome(RowId entry, std::string_view status, std::string_view message) {
+  Statement& s = stmts_->journal_outcome;
+  s.bind_all(entry, status, message, now_utc());
+  s.run();
+}
+
+std::vector<Inventory::JournalEntry> Inventory::open_journal_entries() {
+  auto s = db_.prepare(
+      "SELECT id, run_id, farm, op, device, action_json, status, message, action_id FROM journal "
+      "WHERE status = 'intent' ORDER BY id");
+  return read_all<JournalEntry>(s, [](const Statement& r) {
+    return JournalEntry{r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4),
+                        r.text(5),  r.text(6), r.text(7), r.int32(8)};
+  });
+}
+
+std::string resolve_inventory_path(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("FARMCTL_DB"); env != nullptr && *env != '\0') return env;
+  return "farm.db";
+}
+
+}  // namespace farmctl::runtime

@@ -1,0 +1,260 @@
+#pragma once
+// The inventory: farmctl's record of the storage estate (devices, ports,
+// pools, disk units, hosts, farms, placements, bindings, zones, journal) in
+// one SQLite database. This header is the only way the rest of farmctl reads
+// or writes it; every write happens inside a transaction the caller opens
+// with write() and bumps the generation, so a saved plan can tell it is stale.
+//
+// Schema and its meaning: inventory_schema.cpp, docs/design/inventory.md.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/driver.h"
+#include "runtime/sqlite.h"
+
+namespace farmctl::runtime {
+
+using RowId = std::int64_t;
+
+// Disk unit states (ARCHITECTURE.md). Members of a meta-volume are 'Member'.
+enum class VolumeState { Free, Allocated, Configured, Bound, Mapped, Unmapped, Unbound, Unconfigured, Member };
+std::string_view to_string(VolumeState s);
+VolumeState volume_state_from(std::string_view s);
+
+struct PortRow {
+  RowId id = 0;
+  RowId device_id = 0;
+  std::string name;
+  std::optional<std::string> wwn;
+  std::optional<std::string> iqn;
+  std::string fabric;
+};
+
+struct PoolRow {
+  RowId id = 0;
+  RowId device_id = 0;
+  std::string name;
+  std::uint64_t size_mb = 0;
+  std::uint64_t used_mb = 0;  // sum of its slices
+  std::string cls;
+  std::optional<std::string> raid;
+};
+
+struct DeviceRow {
+  RowId id = 0;
+  DeviceConfig config;
+  std::string model;
+  std::string serial;
+  std::vector<std::string> protocols;
+  std::string san;
+};
+
+struct InitiatorRow {
+  RowId id = 0;
+  std::optional<std::string> wwn;
+  std::optional<std::string> iqn;
+  std::optional<RowId> fabric_id;
+};
+
+struct HostRow {
+  RowId id = 0;
+  std::string name;
+  std::string hw;
+  std::optional<RowId> gateway_id;
+  std::vector<InitiatorRow> initiators;
+};
+
+struct ImageRow {
+  std::string name;
+  std::uint64_t size_mb = 0;
+  std::optional<RowId> device_id;
+};
+
+// Everything about the hardware, small enough to hold in memory whole.
+struct Topology {
+  std::vector<DeviceRow> devices;  // by name
+  std::vector<PortRow> ports;
+  std::vector<PoolRow> pools;
+  std::vector<HostRow> hosts;  // by name
+  std::vector<ImageRow> images;
+
+  const DeviceRow* device(RowId id) const;
+  const DeviceRow* device_named(std::string_view name) const;
+  const HostRow* host(RowId id) const;
+  const HostRow* host_named(std::string_view name) const;
+  const PortRow* port(RowId id) const;
+  const PoolRow* pool(RowId id) const;
+  const ImageRow* image(std::string_view name) const;
+};
+
+struct VolumeRow {
+  RowId id = 0;
+  RowId device_id = 0;
+  std::string device_volume;
+  std::uint64_t size_mb = 0;
+  std::string cls = "std";
+  std::optional<std::string> raid;
+  std::string origin = "precarved";  // or "slice"
+  std::optional<RowId> pool_id;
+  std::optional<RowId> parent_id;
+  int member_order = 0;
+  bool bcv = false;
+  std::optional<RowId> farm_id;
+  std::optional<std::string> plan_volume;
+  VolumeState state = VolumeState::Free;
+  std::optional<std::string> image;
+  std::optional<std::string> dirty_farm;
+};
+
+struct BindingRow {
+  RowId id = 0;
+  RowId farm_id = 0;
+  RowId volume_id = 0;
+  RowId host_id = 0;
+  std::string server;
+  int target = 0;
+  int lun = 0;
+  std::string protocol;
+  std::string initiator;
+  RowId port_id = 0;
+  std::optional<RowId> gateway_id;
+  bool bound = false;
+  bool mapped = false;
+};
+
+struct ZoneRow {
+  RowId id = 0;
+  RowId farm_id = 0;
+  RowId fabric_id = 0;
+  std::string initiator;
+  std::string port_wwn;
+};
+
+struct PlacementRow {
+  RowId farm_id = 0;
+  std::string server;
+  RowId host_id = 0;
+};
+
+struct FarmRow {
+  RowId id = 0;
+  std::string name;
+  int revision = 0;
+  std::optional<std::string> plan_json;
+};
+
+// What the inventory holds for one farm.
+struct FarmRecord {
+  FarmRow farm;
+  std::vector<VolumeRow> volumes;  // heads, singles and meta members
+  std::vector<BindingRow> bindings;
+  std::vector<ZoneRow> zones;
+  std::vector<PlacementRow> placements;
+};
+
+class InventoryError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Inventory {
+ public:
+  // Opens (creating and migrating as needed). Throws InventoryError with a
+  // clear message for a file that is not a database or is from a newer farmctl.
+  explicit Inventory(const std::string& path);
+  ~Inventory();
+  const std::string& path() const { return db_.path(); }
+  Database& database() { return db_; }
+
+  // ---- reads ------------------------------------------------------------------
+  Topology topology();
+  std::int64_t generation();
+  std::optional<FarmRow> farm(std::string_view name);
+  std::vector<FarmRow> farms();
+  FarmRecord farm_record(const FarmRow& farm);
+  std::vector<RowId> placed_host_ids();
+  // Free disk units of one array and class, smallest first (for the allocator).
+  std::vector<VolumeRow> free_volumes(RowId device_id, std::string_view cls);
+  std::vector<VolumeRow> all_volumes();
+  std::vector<BindingRow> all_bindings();
+  std::vector<ZoneRow> all_zones();
+  std::vector<PlacementRow> all_placements();
+  std::optional<VolumeRow> volume(RowId id);
+  std::optional<VolumeRow> volume_by_device_id(RowId device_id, std::string_view device_volume);
+  std::optional<RowId> device_id(std::string_view name);
+  std::vector<BindingRow> bindings_of_volume(RowId volume_id);
+  std::vector<VolumeRow> members_of(RowId head_id);
+  // Array LUNs already given to an initiator through a port (any farm).
+  std::vector<int> luns_in_use(RowId port_id, std::string_view initiator);
+
+  // ---- writes (inside write()) -----------------------------------------------
+  // Runs `fn` in one IMMEDIATE transaction and bumps the generation.
+  template <class Fn>
+  auto write(Fn&& fn) {
+    Transaction tx(db_);
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      bump_generation();
+      tx.commit();
+    } else {
+      auto result = fn();
+      bump_generation();
+      tx.commit();
+      return result;
+    }
+  }
+
+  // As write(), for work that may turn out to change nothing: `fn` returns
+  // whether it changed anything, and only then is the generation bumped.
+  template <class Fn>
+  bool write_if_changed(Fn&& fn) {
+    Transaction tx(db_);
+    bool changed = fn();
+    if (changed) bump_generation();
+    tx.commit();
+    return changed;
+  }
+
+  RowId ensure_farm(std::string_view name);
+  void set_farm_plan(RowId farm_id, const std::string& plan_json);
+  void delete_farm(RowId farm_id);
+
+  void place(RowId farm_id, std::string_view server, RowId host_id);
+  void unplace(RowId farm_id, std::string_view server);
+
+  RowId insert_slice(const VolumeRow& v);  // a volume carved from a pool
+  void delete_volume(RowId volume_id);
+  void update_volume(const VolumeRow& v);  // every mutable column by id
+
+  RowId upsert_binding(const BindingRow& b);  // by (volume, host)
+  void delete_binding(RowId binding_id);
+
+  RowId insert_zone(const ZoneRow& z);
+  void delete_zone(RowId zone_id);
+
+  // Journal (docs/design/journal.md).
+  RowId journal_intent(std::string_view run_id, std::string_view farm, int action_id, std::string_view op,
+                       std::string_view device, std::string_view action_json);
+  void journal_outcome(RowId entry, std::string_view status, std::string_view message);
+  struct JournalEntry {
+    RowId id = 0;
+    std::string run_id, farm, op, device, action_json, status, message;
+    int action_id = 0;
+  };
+  std::vector<JournalEntry> open_journal_entries();
+
+ private:
+  void bump_generation();
+  Database db_;
+  struct Statements;
+  std::unique_ptr<Statements> stmts_;
+};
+
+// The inventory path: --db, else $FARMCTL_DB, else ./farm.db.
+std::string resolve_inventory_path(const std::string& flag);
+
+}  // namespace farmctl::runtime

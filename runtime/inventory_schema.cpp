@@ -1,0 +1,208 @@
+// The inventory's schema and its migrations. The schema is versioned in
+// PRAGMA user_version; each migration runs in its own transaction and is
+// never edited once released — a change is a new migration at the end.
+// docs/design/inventory.md explains the tables and the choices behind them.
+#include "runtime/inventory_schema.h"
+
+#include <array>
+#include <string_view>
+
+namespace farmctl::runtime {
+namespace {
+
+// Version 1: the tables of the original control database (disks/volumes with
+// parent meta-volume and order, BCV, farm, state, image; ports; LUN
+// bindings) plus devices, pools, hosts, initiators, farms, placements and
+// the action journal.
+constexpr std::string_view kVersion1 = R"SQL(
+CREATE TABLE devices (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  kind        TEXT NOT NULL CHECK (kind IN ('array', 'gateway', 'fabric')),
+  driver      TEXT NOT NULL,
+  model       TEXT NOT NULL DEFAULT '',
+  serial      TEXT NOT NULL DEFAULT '',
+  protocols   TEXT NOT NULL DEFAULT '',   -- arrays: space-separated fc, iscsi, scsi
+  san         TEXT NOT NULL DEFAULT '',   -- gateways: the fabric they sit on
+  attributes  TEXT NOT NULL DEFAULT '{}'  -- driver-specific settings, JSON
+);
+
+CREATE TABLE ports (
+  id        INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  name      TEXT NOT NULL,
+  wwn       TEXT,
+  iqn       TEXT,
+  fabric    TEXT NOT NULL DEFAULT '',
+  type      TEXT NOT NULL DEFAULT 'front-end',
+  UNIQUE (device_id, name)
+);
+
+CREATE TABLE pools (
+  id        INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  name      TEXT NOT NULL,
+  size_mb   INTEGER NOT NULL CHECK (size_mb > 0),
+  class     TEXT NOT NULL DEFAULT 'std',
+  raid      TEXT,
+  UNIQUE (device_id, name)
+);
+
+CREATE TABLE images (
+  name      TEXT PRIMARY KEY,
+  size_mb   INTEGER NOT NULL,
+  device_id INTEGER REFERENCES devices(id) ON DELETE SET NULL
+);
+
+CREATE TABLE farms (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  revision    INTEGER NOT NULL DEFAULT 0,
+  plan_json   TEXT,                 -- the Plan IR last applied
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
+-- Disk units. A pre-carved volume comes from the wiring map; a slice is
+-- carved from a pool by allocate; a meta-volume is a head volume (which
+-- keeps its id) with members pointing at it through parent_id.
+CREATE TABLE volumes (
+  id            INTEGER PRIMARY KEY,
+  device_id     INTEGER NOT NULL REFERENCES devices(id),
+  device_volume TEXT NOT NULL,
+  size_mb       INTEGER NOT NULL CHECK (size_mb > 0),
+  class         TEXT NOT NULL DEFAULT 'std',
+  raid          TEXT,
+  origin        TEXT NOT NULL CHECK (origin IN ('precarved', 'slice')),
+  pool_id       INTEGER REFERENCES pools(id),
+  parent_id     INTEGER REFERENCES volumes(id),
+  member_order  INTEGER,
+  bcv           INTEGER NOT NULL DEFAULT 0,
+  farm_id       INTEGER REFERENCES farms(id),
+  plan_volume   TEXT,
+  state         TEXT NOT NULL DEFAULT 'Free' CHECK (state IN
+                ('Free', 'Allocated', 'Configured', 'Bound', 'Mapped',
+                 'Unmapped', 'Unbound', 'Unconfigured', 'Member')),
+  image         TEXT,
+  dirty_farm    TEXT,                 -- whose data it may hold until scrubbed
+  updated_at    TEXT NOT NULL,
+  UNIQUE (device_id, device_volume)
+);
+CREATE UNIQUE INDEX volumes_by_plan ON volumes (farm_id, plan_volume) WHERE plan_volume IS NOT NULL;
+CREATE INDEX volumes_free ON volumes (device_id, class, size_mb) WHERE state = 'Free';
+CREATE INDEX volumes_by_farm ON volumes (farm_id) WHERE farm_id IS NOT NULL;
+CREATE INDEX volumes_by_parent ON volumes (parent_id) WHERE parent_id IS NOT NULL;
+
+CREATE TABLE hosts (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  hw         TEXT NOT NULL,
+  gateway_id INTEGER REFERENCES devices(id)
+);
+CREATE INDEX hosts_by_hw ON hosts (hw);
+
+CREATE TABLE initiators (
+  id        INTEGER PRIMARY KEY,
+  host_id   INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+  wwn       TEXT UNIQUE,
+  iqn       TEXT UNIQUE,
+  fabric_id INTEGER REFERENCES devices(id),
+  CHECK ((wwn IS NULL) <> (iqn IS NULL))
+);
+
+-- Which host runs which farm server. A host is placed at most once.
+CREATE TABLE placements (
+  farm_id INTEGER NOT NULL REFERENCES farms(id),
+  server  TEXT NOT NULL,
+  host_id INTEGER NOT NULL UNIQUE REFERENCES hosts(id),
+  since   TEXT NOT NULL,
+  PRIMARY KEY (farm_id, server)
+);
+
+-- A volume exported to a host: masked on the array (bound) and presented at
+-- the host's target (mapped), through a gateway (scsi) or an array port
+-- (fc, iscsi). lun is what the array presents; target is the farm file's.
+CREATE TABLE bindings (
+  id         INTEGER PRIMARY KEY,
+  farm_id    INTEGER NOT NULL REFERENCES farms(id),
+  volume_id  INTEGER NOT NULL REFERENCES volumes(id),
+  host_id    INTEGER NOT NULL REFERENCES hosts(id),
+  server     TEXT NOT NULL,
+  target     INTEGER NOT NULL,
+  lun        INTEGER NOT NULL,
+  protocol   TEXT NOT NULL CHECK (protocol IN ('scsi', 'fc', 'iscsi')),
+  initiator  TEXT NOT NULL,
+  port_id    INTEGER NOT NULL REFERENCES ports(id),
+  gateway_id INTEGER REFERENCES devices(id),
+  bound      INTEGER NOT NULL DEFAULT 0,
+  mapped     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (volume_id, host_id)
+);
+CREATE INDEX bindings_by_farm ON bindings (farm_id);
+CREATE INDEX bindings_by_port ON bindings (port_id, initiator, lun);
+
+-- Fabric zones: an initiator zoned with an array port, for a farm.
+CREATE TABLE zones (
+  id        INTEGER PRIMARY KEY,
+  farm_id   INTEGER NOT NULL REFERENCES farms(id),
+  fabric_id INTEGER NOT NULL REFERENCES devices(id),
+  initiator TEXT NOT NULL,
+  port_wwn  TEXT NOT NULL,
+  UNIQUE (fabric_id, initiator, port_wwn)
+);
+
+-- Every device action farmctl runs: the intent is committed before the
+-- action starts, the outcome after it ends (docs/design/journal.md).
+CREATE TABLE journal (
+  id          INTEGER PRIMARY KEY,
+  run_id      TEXT NOT NULL,
+  farm        TEXT NOT NULL,
+  action_id   INTEGER NOT NULL,
+  op          TEXT NOT NULL,
+  device      TEXT NOT NULL,
+  action_json TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('intent', 'done', 'failed', 'compensated')),
+  message     TEXT NOT NULL DEFAULT '',
+  started_at  TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX journal_open ON journal (status) WHERE status = 'intent';
+
+-- Bumped by every write: a saved plan records it and is refused as stale
+-- when the inventory has moved on.
+CREATE TABLE generation (value INTEGER NOT NULL);
+INSERT INTO generation VALUES (0);
+)SQL";
+
+constexpr std::array<std::string_view, 1> kMigrations{kVersion1};
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+void migrate(Database& db) {
+  auto version_stmt = db.prepare("PRAGMA user_version");
+  version_stmt.step();
+  int version = version_stmt.int32(0);
+  version_stmt.reset();
+  if (version > latest_schema_version())
+    throw SchemaError("the inventory " + db.path() + " has schema version " + std::to_string(version) +
+                      ", newer than this farmctl knows (" + std::to_string(latest_schema_version()) +
+                      "): use a newer farmctl");
+  for (int v = version; v < latest_schema_version(); ++v) {
+    Transaction tx(db);
+    db.exec(kMigrations[static_cast<std::size_t>(v)]);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+void check_schema(Database& db) {
+  auto check = db.prepare("PRAGMA quick_check");
+  check.step();
+  std::string result = check.text(0);
+  check.reset();
+  if (result != "ok") throw SchemaError("the inventory " + db.path() + " is corrupt: " + result);
+}
+
+}  // namespace farmctl::runtime

@@ -1,0 +1,419 @@
+// Wiring-map import: compares the map with the inventory's hardware tables,
+// refuses what would pull hardware from under a farm, then writes the
+// difference in one transaction.
+#include "runtime/wiring_import.h"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace farmctl::runtime {
+namespace {
+
+std::string join(const std::vector<std::string>& words, std::string_view sep) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : std::string(sep)) + w;
+  return out;
+}
+
+std::string attributes_json(const std::map<std::string, std::string>& attributes) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : attributes) j[k] = v;
+  return j.dump();
+}
+
+class Importer {
+ public:
+  Importer(Inventory& inventory, const WiringMap& map) : inv_(inventory), db_(inventory.database()), map_(map) {}
+
+  ImportReport run() {
+    inv_.write_if_changed([&] {
+      sync_devices();
+      sync_images();
+      sync_hosts();
+      if (!report_.ok()) throw Refused();
+      return report_.added + report_.changed + report_.removed > 0;
+    });
+    return report_;
+  }
+
+  struct Refused {};
+  ImportReport& report() { return report_; }
+
+ private:
+  // Names of the farms that use what `where` selects from volumes.
+  std::string farms_using(std::string_view volume_condition, RowId id) {
+    auto s = db_.prepare(fmt::format(
+        "SELECT DISTINCT f.name FROM volumes v JOIN farms f ON f.id = v.farm_id WHERE {} ORDER BY f.name",
+        volume_condition));
+    s.bind(1, id);
+    std::vector<std::string> names;
+    while (s.step()) names.push_back(s.text(0));
+    return join(names, ", ");
+  }
+
+  void refuse(std::string message) { report_.refusals.push_back(std::move(message)); }
+
+  // ---- devices and what hangs off them ---------------------------------------
+
+  void sync_devices() {
+    std::map<std::string, RowId> existing;
+    auto all = db_.prepare("SELECT id, name FROM devices");
+    while (all.step()) existing[all.text(1)] = all.int64(0);
+    std::set<std::string> declared;
+    for (const WiredDevice& d : map_.devices) {
+      declared.insert(d.name);
+      RowId id = upsert_device(d, existing);
+      sync_ports(id, d);
+      sync_pools(id, d);
+      sync_volumes(id, d);
+    }
+    for (const auto& [name, id] : existing)
+      if (!declared.count(name)) remove_device(name, id);
+  }
+
+  RowId upsert_device(const WiredDevice& d, const std::map<std::string, RowId>& existing) {
+    auto it = existing.find(d.name);
+    std::string protocols = join(d.protocols, " ");
+    std::string attrs = attributes_json(d.attributes);
+    if (it == existing.end()) {
+      auto s = db_.prepare(
+          "INSERT INTO devices (name, kind, driver, model, serial, protocols, san, attributes) VALUES (?,?,?,?,?,?,?,?)");
+      s.bind_all(d.name, d.kind, d.driver, d.model, d.serial, protocols, d.san, attrs);
+      s.run();
+      ++report_.added;
+      return db_.last_insert_rowid();
+    }
+    auto s = db_.prepare(
+        "UPDATE devices SET kind=?2, driver=?3, model=?4, serial=?5, protocols=?6, san=?7, attributes=?8 WHERE id=?1 "
+        "AND (kind, driver, model, serial, protocols, san, attributes) IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind_all(it->second, d.kind, d.driver, d.model, d.serial, protocols, d.san, attrs);
+    s.run();
+    if (db_.changes() > 0) ++report_.changed;
+    return it->second;
+  }
+
+  void remove_device(const std::string& name, RowId id) {
+    std::string farms = farms_using("v.device_id = ?", id);
+    auto other_use = db_.prepare(
+        "SELECT (SELECT COUNT(*) FROM bindings WHERE gateway_id = ?1) + (SELECT COUNT(*) FROM zones WHERE fabric_id = "
+        "?1) + (SELECT COUNT(*) FROM hosts WHERE gateway_id = ?1)");
+    other_use.bind(1, id);
+    other_use.step();
+    bool used_otherwise = other_use.int64(0) > 0;
+    other_use.reset();
+    if (!farms.empty() || used_otherwise) {
+      refuse(fmt::format("device '{}' is not in the map but is in use{}: keep it until they release it", name,
+                         farms.empty() ? std::string() : " by farms " + farms));
+      return;
+    }
+    for (std::string_view sql : {"DELETE FROM volumes WHERE device_id = ?", "DELETE FROM devices WHERE id = ?",
+                                 "UPDATE images SET device_id = NULL WHERE device_id = ?"}) {
+      auto s = db_.prepare(sql);
+      s.bind(1, id);
+      s.run();
+    }
+    ++report_.removed;
+  }
+
+  void sync_ports(RowId device_id, const WiredDevice& d) {
+    std::map<std::string, RowId> existing;
+    auto all = db_.prepare("SELECT id, name FROM ports WHERE device_id = ?");
+    all.bind(1, device_id);
+    while (all.step()) existing[all.text(1)] = all.int64(0);
+    std::set<std::string> declared;
+    for (const WiredPort& p : d.ports) {
+      declared.insert(p.id);
+      if (existing.count(p.id)) {
+        auto s = db_.prepare(
+            "UPDATE ports SET wwn=?2, iqn=?3, fabric=?4, type=?5 WHERE id=?1 AND (wwn, iqn, fabric, type) IS NOT "
+            "(?2, ?3, ?4, ?5)");
+        s.bind_all(existing[p.id], p.wwn, p.iqn, p.san, p.type);
+        s.run();
+        if (db_.changes() > 0) ++report_.changed;
+      } else {
+        auto s = db_.prepare("INSERT INTO ports (device_id, name, wwn, iqn, fabric, type) VALUES (?,?,?,?,?,?)");
+        s.bind_all(device_id, p.id, p.wwn, p.iqn, p.san, p.type);
+        s.run();
+        ++report_.added;
+      }
+    }
+    for (const auto& [name, id] : existing) {
+      if (declared.count(name)) continue;
+      auto used = db_.prepare("SELECT COUNT(*) FROM bindings WHERE port_id = ?");
+      used.bind(1, id);
+      used.step();
+      bool in_use = used.int64(0) > 0;
+      used.reset();
+      if (in_use) {
+        refuse(fmt::format("port '{}' of array '{}' is not in the map but volumes are bound through it", name, d.name));
+        continue;
+      }
+      auto s = db_.prepare("DELETE FROM ports WHERE id = ?");
+      s.bind(1, id);
+      s.run();
+      ++report_.removed;
+    }
+  }
+
+  void sync_pools(RowId device_id, const WiredDevice& d) {
+    std::map<std::string, RowId> existing;
+    auto all = db_.prepare("SELECT id, name FROM pools WHERE device_id = ?");
+    all.bind(1, device_id);
+    while (all.step()) existing[all.text(1)] = all.int64(0);
+    std::set<std::string> declared;
+    for (const WiredPool& p : d.pools) {
+      declared.insert(p.name);
+      if (existing.count(p.name)) {
+        RowId id = existing[p.name];
+        auto used = db_.prepare("SELECT COALESCE(SUM(size_mb), 0) FROM volumes WHERE pool_id = ?");
+        used.bind(1, id);
+        used.step();
+        auto used_mb = static_cast<std::uint64_t>(used.int64(0));
+        used.reset();
+        if (p.size_mb < used_mb) {
+          refuse(fmt::format("pool '{}' of array '{}' would shrink to {} MB but {} MB of it are in use", p.name,
+                             d.name, p.size_mb, used_mb));
+          continue;
+        }
+        auto s = db_.prepare(
+            "UPDATE pools SET size_mb=?2, class=?3, raid=?4 WHERE id=?1 AND (size_mb, class, raid) IS NOT (?2, ?3, ?4)");
+        s.bind_all(id, p.size_mb, p.cls, p.raid);
+        s.run();
+        if (db_.changes() > 0) ++report_.changed;
+      } else {
+        auto s = db_.prepare("INSERT INTO pools (device_id, name, size_mb, class, raid) VALUES (?,?,?,?,?)");
+        s.bind_all(device_id, p.name, p.size_mb, p.cls, p.raid);
+        s.run();
+        ++report_.added;
+      }
+    }
+    for (const auto& [name, id] : existing) {
+      if (declared.count(name)) continue;
+      std::string farms = farms_using("v.pool_id = ?", id);
+      auto slices = db_.prepare("SELECT COUNT(*) FROM volumes WHERE pool_id = ?");
+      slices.bind(1, id);
+      slices.step();
+      bool has_slices = slices.int64(0) > 0;
+      slices.reset();
+      if (has_slices) {
+        refuse(fmt::format("pool '{}' of array '{}' is not in the map but still holds volumes{}", name, d.name,
+                           farms.empty() ? std::string() : " of farms " + farms));
+        continue;
+      }
+      auto s = db_.prepare("DELETE FROM pools WHERE id = ?");
+      s.bind(1, id);
+      s.run();
+      ++report_.removed;
+    }
+  }
+
+  void sync_volumes(RowId device_id, const WiredDevice& d) {
+    struct Existing {
+      RowId id;
+      std::uint64_t size_mb;
+      std::string cls;
+      std::optional<std::string> raid;
+      bool bcv;
+      bool in_use;
+    };
+    std::map<std::string, Existing> existing;
+    auto all = db_.prepare(
+        "SELECT id, device_volume, size_mb, class, raid, bcv, farm_id IS NOT NULL OR parent_id IS NOT NULL "
+        "FROM volumes WHERE device_id = ? AND origin = 'precarved'");
+    all.bind(1, device_id);
+    while (all.step())
+      existing[all.text(1)] = {all.int64(0), static_cast<std::uint64_t>(all.int64(2)), all.text(3),
+                               all.optional_text(4), all.int64(5) != 0, all.int64(6) != 0};
+    auto insert = db_.prepare(
+        "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, 'precarved', ?, 'Free', datetime('now'))");
+    std::set<std::string_view> declared;
+    for (const WiredVolume& v : d.volumes) {
+      declared.insert(v.id);
+      auto it = existing.find(v.id);
+      if (it == existing.end()) {
+        insert.bind_all(device_id, v.id, v.size_mb, v.cls, v.raid, static_cast<int>(v.bcv));
+        insert.run();
+        ++report_.added;
+        continue;
+      }
+      const Existing& e = it->second;
+      if (e.size_mb == v.size_mb && e.cls == v.cls && e.raid == v.raid && e.bcv == v.bcv) continue;
+      if (e.in_use) {
+        refuse(fmt::format("volume '{}' of array '{}' is in use{}: its size, type or raid cannot change", v.id, d.name,
+                           farms_suffix(e.id)));
+        continue;
+      }
+      auto s = db_.prepare("UPDATE volumes SET size_mb=?2, class=?3, raid=?4, bcv=?5 WHERE id=?1");
+      s.bind_all(e.id, v.size_mb, v.cls, v.raid, static_cast<int>(v.bcv));
+      s.run();
+      ++report_.changed;
+    }
+    for (const auto& [name, e] : existing) {
+      if (declared.count(name)) continue;
+      if (e.in_use) {
+        refuse(fmt::format("volume '{}' of array '{}' is not in the map but is in use{}", name, d.name,
+                           farms_suffix(e.id)));
+        continue;
+      }
+      auto s = db_.prepare("DELETE FROM volumes WHERE id = ?");
+      s.bind(1, e.id);
+      s.run();
+      ++report_.removed;
+    }
+  }
+
+  std::string farms_suffix(RowId volume_id) {
+    std::string farms = farms_using("v.id = ? OR v.id = (SELECT parent_id FROM volumes WHERE id = ?1)", volume_id);
+    return farms.empty() ? std::string() : " by farms " + farms;
+  }
+
+  // ---- images and hosts -------------------------------------------------------
+
+  void sync_images() {
+    std::set<std::string> declared;
+    for (const WiredImage& i : map_.images) {
+      declared.insert(i.name);
+      auto s = db_.prepare(
+          "INSERT INTO images (name, size_mb, device_id) VALUES (?1, ?2, (SELECT id FROM devices WHERE name = ?3)) "
+          "ON CONFLICT (name) DO UPDATE SET size_mb = excluded.size_mb, device_id = excluded.device_id "
+          "WHERE (size_mb, device_id) IS NOT (excluded.size_mb, excluded.device_id)");
+      s.bind_all(i.name, i.size_mb, i.array);
+      s.run();
+      if (db_.changes() > 0) ++report_.changed;
+    }
+    auto all = db_.prepare("SELECT name FROM images");
+    std::vector<std::string> stale;
+    while (all.step())
+      if (!declared.count(all.text(0))) stale.push_back(all.text(0));
+    for (const std::string& name : stale) {
+      auto s = db_.prepare("DELETE FROM images WHERE name = ?");
+      s.bind(1, name);
+      s.run();
+      ++report_.removed;
+    }
+  }
+
+  void sync_hosts() {
+    std::map<std::string, RowId> existing;
+    auto all = db_.prepare("SELECT id, name FROM hosts");
+    while (all.step()) existing[all.text(1)] = all.int64(0);
+    std::set<std::string> declared;
+    for (const WiredHost& h : map_.hosts) {
+      declared.insert(h.name);
+      RowId id = upsert_host(h, existing);
+      sync_initiators(id, h);
+    }
+    for (const auto& [name, id] : existing) {
+      if (declared.count(name)) continue;
+      auto placed = db_.prepare(
+          "SELECT f.name, p.server FROM placements p JOIN farms f ON f.id = p.farm_id WHERE p.host_id = ?");
+      placed.bind(1, id);
+      if (placed.step()) {
+        refuse(fmt::format("host '{}' is not in the map but runs server {} of farm {}", name, placed.text(1),
+                           placed.text(0)));
+        continue;
+      }
+      auto s = db_.prepare("DELETE FROM hosts WHERE id = ?");
+      s.bind(1, id);
+      s.run();
+      ++report_.removed;
+    }
+  }
+
+  RowId upsert_host(const WiredHost& h, const std::map<std::string, RowId>& existing) {
+    auto it = existing.find(h.name);
+    std::optional<std::string> gateway = h.gateway.empty() ? std::nullopt : std::optional(h.gateway);
+    if (it == existing.end()) {
+      auto s = db_.prepare(
+          "INSERT INTO hosts (name, hw, gateway_id) VALUES (?1, ?2, (SELECT id FROM devices WHERE name = ?3))");
+      s.bind_all(h.name, h.hw, gateway);
+      s.run();
+      ++report_.added;
+      return db_.last_insert_rowid();
+    }
+    auto s = db_.prepare(
+        "UPDATE hosts SET hw=?2, gateway_id=(SELECT id FROM devices WHERE name = ?3) WHERE id=?1 AND "
+        "(hw, gateway_id) IS NOT (?2, (SELECT id FROM devices WHERE name = ?3))");
+    s.bind_all(it->second, h.hw, gateway);
+    s.run();
+    if (db_.changes() > 0) ++report_.changed;
+    return it->second;
+  }
+
+  void sync_initiators(RowId host_id, const WiredHost& h) {
+    std::set<std::string> existing;
+    auto all = db_.prepare("SELECT COALESCE(wwn, iqn) FROM initiators WHERE host_id = ?");
+    all.bind(1, host_id);
+    while (all.step()) existing.insert(all.text(0));
+    std::set<std::string> declared;
+    for (const WiredInitiator& i : h.initiators) {
+      std::string key = i.wwn.value_or(i.iqn.value_or(""));
+      declared.insert(key);
+      std::optional<std::string> fabric = i.fabric.empty() ? std::nullopt : std::optional(i.fabric);
+      auto s = db_.prepare(
+          "INSERT INTO initiators (host_id, wwn, iqn, fabric_id) VALUES (?1, ?2, ?3, (SELECT id FROM devices WHERE "
+          "name = ?4)) ON CONFLICT DO UPDATE SET host_id = excluded.host_id, fabric_id = excluded.fabric_id "
+          "WHERE (host_id, fabric_id) IS NOT (excluded.host_id, excluded.fabric_id)");
+      s.bind_all(host_id, i.wwn, i.iqn, fabric);
+      s.run();
+      if (db_.changes() > 0) existing.count(key) ? ++report_.changed : ++report_.added;
+    }
+    for (const std::string& key : existing) {
+      if (declared.count(key)) continue;
+      auto s = db_.prepare("DELETE FROM initiators WHERE host_id = ? AND COALESCE(wwn, iqn) = ?");
+      s.bind_all(host_id, key);
+      s.run();
+      ++report_.removed;
+    }
+  }
+
+  Inventory& inv_;
+  Database& db_;
+  const WiringMap& map_;
+  ImportReport report_;
+};
+
+DeviceState declared_state(const WiredDevice& d) {
+  DeviceState s;
+  s.device = d.name;
+  for (const WiredPool& p : d.pools) s.pools.push_back({p.name, p.size_mb, p.raid.value_or("")});
+  for (const WiredVolume& v : d.volumes) s.volumes.push_back({v.id, v.size_mb, "", {}, false});
+  return s;
+}
+
+}  // namespace
+
+ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const DriverContext& context) {
+  ImportReport report;
+  std::map<std::string, std::unique_ptr<Driver>> drivers;
+  for (const WiredDevice& d : map.devices) {
+    if (drivers.count(d.driver)) continue;
+    try {
+      drivers[d.driver] = make_driver(d.driver, context);
+    } catch (const DeviceError& e) {
+      report.refusals.push_back(fmt::format("device '{}': {}", d.name, e.what()));
+    }
+  }
+  if (!report.ok()) return report;
+
+  Importer importer(inventory, map);
+  try {
+    report = importer.run();
+  } catch (const Importer::Refused&) {
+    return importer.report();
+  }
+  for (const WiredDevice& d : map.devices) {
+    DeviceConfig config{d.name, d.kind == "gateway" ? DeviceKind::gateway
+                                : d.kind == "fabric" ? DeviceKind::fabric
+                                                     : DeviceKind::array,
+                        d.driver, d.attributes};
+    drivers.at(d.driver)->declare(config, declared_state(d));
+  }
+  return report;
+}
+
+}  // namespace farmctl::runtime

@@ -1,0 +1,285 @@
+// Reading and checking a wiring map. The XML is read by the compiler's safe
+// reader against the embedded wiring schema; this file checks the values and
+// references and builds the WiringMap.
+#include "runtime/wiring_map.h"
+
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "compiler/embedded_schema.h"
+#include "compiler/values.h"
+#include "compiler/xml_reader.h"
+
+namespace farmctl::runtime {
+
+using fml::Code;
+using fml::Position;
+using fml::XmlAttribute;
+using fml::XmlElement;
+
+bool is_valid_wwn(std::string_view wwn) {
+  if (wwn.size() != 23) return false;
+  for (std::size_t i = 0; i < wwn.size(); ++i) {
+    bool colon_place = i % 3 == 2;
+    if (colon_place ? wwn[i] != ':' : !std::isxdigit(static_cast<unsigned char>(wwn[i]))) return false;
+  }
+  return true;
+}
+
+bool is_valid_iqn(std::string_view iqn) {
+  // iqn.YYYY-MM.reversed.domain[:suffix]
+  if (iqn.size() < 13 || iqn.size() > 223 || iqn.substr(0, 4) != "iqn.") return false;
+  auto digit = [&](std::size_t i) { return std::isdigit(static_cast<unsigned char>(iqn[i])) != 0; };
+  if (!(digit(4) && digit(5) && digit(6) && digit(7) && iqn[8] == '-' && digit(9) && digit(10) && iqn[11] == '.'))
+    return false;
+  int month = (iqn[9] - '0') * 10 + (iqn[10] - '0');
+  if (month < 1 || month > 12) return false;
+  std::string_view rest = iqn.substr(12);
+  std::string_view domain = rest.substr(0, rest.find(':'));
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.') return false;
+  for (char c : rest) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (!(std::isalnum(u) || c == '.' || c == '-' || c == ':')) return false;
+    if (std::isupper(u)) return false;  // RFC 3720: names are lower case
+  }
+  return true;
+}
+
+namespace {
+
+class WiringReader {
+ public:
+  WiringReader(const fml::XmlDocument& doc, fml::DiagnosticList& diags) : doc_(doc), diags_(diags) {}
+
+  std::optional<WiringMap> run() {
+    const XmlElement& root = doc_.root();
+    if (root.name != "wiring-map") {
+      diags_.error(Code::unknown_element, root.pos,
+                   fmt::format("the root element must be <wiring-map>, not <{}>", root.name));
+      return std::nullopt;
+    }
+    for (std::uint32_t c : root.children) read_top(doc_.at(c));
+    check_references();
+    if (diags_.has_errors()) return std::nullopt;
+    return std::move(map_);
+  }
+
+ private:
+  std::string attr(const XmlElement& e, std::string_view name, std::string fallback = {}) {
+    const XmlAttribute* a = e.attribute(name);
+    return a != nullptr ? a->value : fallback;
+  }
+
+  std::uint64_t size_of(const XmlElement& e) {
+    const XmlAttribute* a = e.attribute("size");
+    if (a == nullptr) return 0;
+    auto size = fml::parse_size_mb(a->value);
+    if (!size) {
+      diags_.error(Code::bad_size, {a->value_pos.line, a->value_pos.col + static_cast<int>(size.error().offset)},
+                   size.error().message);
+      return 0;
+    }
+    return *size;
+  }
+
+  std::string class_of(const XmlElement& e) {
+    const XmlAttribute* a = e.attribute("type");
+    if (a == nullptr) return "std";
+    auto t = fml::parse_drivetype(a->value);
+    if (t)
+      if (auto* cls = std::get_if<fml::QualityClass>(&*t)) return std::string(fml::to_string(*cls));
+    diags_.error(Code::bad_value, a->value_pos,
+                 fmt::format("bad type '{}': must be a quality class (std, raid, performance, spindle, bandwidth "
+                             "or other)",
+                             a->value));
+    return "std";
+  }
+
+  std::optional<std::string> raid_of(const XmlElement& e) {
+    const XmlAttribute* a = e.attribute("raid");
+    if (a == nullptr) return std::nullopt;
+    auto r = fml::parse_raid_level(a->value);
+    if (!r) {
+      diags_.error(Code::bad_raid, a->value_pos, r.error().message);
+      return std::nullopt;
+    }
+    return std::string(fml::to_string(*r));
+  }
+
+  std::optional<std::string> wwn_of(const XmlElement& e) {
+    const XmlAttribute* a = e.attribute("wwn");
+    if (a == nullptr) return std::nullopt;
+    if (!is_valid_wwn(a->value))
+      diags_.error(Code::bad_value, a->value_pos,
+                   fmt::format("bad WWN '{}': write 8 colon-separated hex bytes, e.g. 50:06:04:8a:cc:c8:3b:00",
+                               a->value));
+    std::string lower = a->value;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower;
+  }
+
+  std::optional<std::string> iqn_of(const XmlElement& e) {
+    const XmlAttribute* a = e.attribute("iqn");
+    if (a == nullptr) return std::nullopt;
+    if (!is_valid_iqn(a->value))
+      diags_.error(Code::bad_value, a->value_pos,
+                   fmt::format("bad IQN '{}': RFC 3720 names look like iqn.2026-11.org.example:host1 (lower case)",
+                               a->value));
+    return a->value;
+  }
+
+  void unique(std::set<std::string>& seen, const XmlElement& e, std::string_view key_attr, std::string_view what) {
+    const XmlAttribute* a = e.attribute(key_attr);
+    if (a != nullptr && !seen.insert(a->value).second)
+      diags_.error(Code::duplicate_name, a->value_pos, fmt::format("duplicate {} '{}'", what, a->value));
+  }
+
+  void read_top(const XmlElement& e) {
+    if (e.name == "array" || e.name == "gateway" || e.name == "fabric") {
+      unique(device_names_, e, "name", "device name");
+      read_device(e);
+    } else if (e.name == "image") {
+      unique(image_names_, e, "name", "image name");
+      map_.images.push_back({attr(e, "name"), size_of(e), attr(e, "array")});
+      image_elements_.push_back(&e);
+    } else if (e.name == "host") {
+      unique(host_names_, e, "name", "host name");
+      read_host(e);
+    }
+  }
+
+  void read_device(const XmlElement& e) {
+    WiredDevice d;
+    d.kind = e.name;
+    d.line = e.pos.line;
+    static const std::set<std::string> kCommon{"name", "driver", "model", "serial", "protocols", "san"};
+    for (const XmlAttribute& a : e.attributes) {
+      if (!kCommon.count(a.name)) d.attributes[a.name] = a.value;
+    }
+    d.name = attr(e, "name");
+    d.driver = attr(e, "driver");
+    d.model = attr(e, "model");
+    d.serial = attr(e, "serial");
+    d.san = attr(e, "san");
+    read_protocols(e, d);
+    std::set<std::string> port_ids, volume_ids, pool_names;
+    for (std::uint32_t c : e.children) {
+      const XmlElement& child = doc_.at(c);
+      if (child.name == "port") {
+        unique(port_ids, child, "id", fmt::format("port id on array {}", d.name));
+        d.ports.push_back({attr(child, "id"), wwn_of(child), iqn_of(child), attr(child, "san"),
+                           attr(child, "type", "front-end")});
+        if (!d.ports.back().wwn && !d.ports.back().iqn)
+          diags_.error(Code::missing_attribute, child.pos, "<port> needs a 'wwn' (fibre channel) or an 'iqn' (iSCSI)");
+        port_elements_.push_back(&child);
+      } else if (child.name == "volume") {
+        unique(volume_ids, child, "id", fmt::format("volume id on array {}", d.name));
+        std::string bcv = attr(child, "bcv", "no");
+        d.volumes.push_back({attr(child, "id"), size_of(child), class_of(child), raid_of(child),
+                             bcv == "yes" || bcv == "true" || bcv == "1"});
+      } else if (child.name == "pool") {
+        unique(pool_names, child, "name", fmt::format("pool name on array {}", d.name));
+        d.pools.push_back({attr(child, "name"), size_of(child), class_of(child), raid_of(child)});
+      }
+    }
+    device_elements_.push_back(&e);
+    map_.devices.push_back(std::move(d));
+  }
+
+  void read_protocols(const XmlElement& e, WiredDevice& d) {
+    const XmlAttribute* a = e.attribute("protocols");
+    if (a == nullptr) return;
+    std::istringstream words(a->value);
+    for (std::string p; words >> p;) {
+      if (p != "fc" && p != "iscsi" && p != "scsi")
+        diags_.error(Code::bad_value, a->value_pos,
+                     fmt::format("unknown protocol '{}' in protocols: farmctl knows fc, iscsi and scsi", p));
+      d.protocols.push_back(p);
+    }
+  }
+
+  void read_host(const XmlElement& e) {
+    WiredHost h{attr(e, "name"), attr(e, "hw"), attr(e, "gateway"), {}};
+    for (std::uint32_t c : e.children) {
+      const XmlElement& child = doc_.at(c);
+      WiredInitiator i{wwn_of(child), iqn_of(child), attr(child, "fabric")};
+      if (i.wwn.has_value() == i.iqn.has_value())
+        diags_.error(Code::bad_value, child.pos, "an <initiator> has exactly one of 'wwn' (fibre channel) and 'iqn' (iSCSI)");
+      std::string key = i.wwn.value_or(i.iqn.value_or(""));
+      if (!key.empty() && !initiator_names_.insert(key).second)
+        diags_.error(Code::duplicate_name, child.pos, fmt::format("initiator '{}' is declared twice", key));
+      if (i.wwn && i.fabric.empty())
+        diags_.error(Code::missing_attribute, child.pos,
+                     "a fibre-channel <initiator> needs the 'fabric' it is attached to");
+      h.initiators.push_back(std::move(i));
+      initiator_elements_.push_back(&child);
+    }
+    host_elements_.push_back(&e);
+    map_.hosts.push_back(std::move(h));
+  }
+
+  const WiredDevice* device(const std::string& name) const {
+    for (const WiredDevice& d : map_.devices)
+      if (d.name == name) return &d;
+    return nullptr;
+  }
+
+  void expect_device(const std::string& name, std::string_view kind, const XmlElement& e, std::string_view attr_name) {
+    if (name.empty()) return;
+    const WiredDevice* d = device(name);
+    if (d != nullptr && d->kind == kind) return;
+    const XmlAttribute* a = e.attribute(attr_name);
+    diags_.error(Code::unknown_global_name, a != nullptr ? a->value_pos : e.pos,
+                 d == nullptr ? fmt::format("{} '{}' is not declared in this map", kind, name)
+                              : fmt::format("'{}' is a {}, not a {}", name, d->kind, kind));
+  }
+
+  void check_references() {
+    for (std::size_t i = 0; i < map_.images.size(); ++i)
+      expect_device(map_.images[i].array, "array", *image_elements_[i], "array");
+    for (std::size_t i = 0; i < map_.devices.size(); ++i)
+      if (map_.devices[i].kind == "gateway") expect_device(map_.devices[i].san, "fabric", *device_elements_[i], "san");
+    for (const XmlElement* p : port_elements_) expect_device(attr(*p, "san"), "fabric", *p, "san");
+    for (std::size_t i = 0; i < map_.hosts.size(); ++i)
+      expect_device(map_.hosts[i].gateway, "gateway", *host_elements_[i], "gateway");
+    for (const XmlElement* i : initiator_elements_) expect_device(attr(*i, "fabric"), "fabric", *i, "fabric");
+  }
+
+  const fml::XmlDocument& doc_;
+  fml::DiagnosticList& diags_;
+  WiringMap map_;
+  std::set<std::string> device_names_, image_names_, host_names_, initiator_names_;
+  std::vector<const XmlElement*> device_elements_, image_elements_, port_elements_, host_elements_,
+      initiator_elements_;
+};
+
+}  // namespace
+
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name) {
+  WiringParseResult result;
+  result.source = std::move(source);
+  result.file_name = std::move(file_name);
+  auto doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics);
+  if (doc && !result.diagnostics.has_errors()) result.map = WiringReader(*doc, result.diagnostics).run();
+  result.diagnostics.sort_by_position();
+  return result;
+}
+
+WiringParseResult parse_wiring_map_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    WiringParseResult result;
+    result.file_name = path;
+    result.diagnostics.error(Code::io, {}, "cannot read the wiring map");
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_wiring_map_source(std::move(text).str(), path);
+}
+
+}  // namespace farmctl::runtime

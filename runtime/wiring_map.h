@@ -1,0 +1,95 @@
+#pragma once
+// The wiring map (../shared/WIRING.md, docs/wiring.md): the storage hardware
+// that exists — arrays with ports, pre-carved volumes and pools, master
+// images, gateways, fabrics, hosts with initiators. parse_wiring_map reads
+// and checks one; wiring_import.h loads it into the inventory.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/diagnostics.h"
+
+namespace farmctl::runtime {
+
+struct WiredPort {
+  std::string id;
+  std::optional<std::string> wwn;
+  std::optional<std::string> iqn;
+  std::string san;  // fabric name
+  std::string type = "front-end";
+};
+
+struct WiredVolume {
+  std::string id;
+  std::uint64_t size_mb = 0;
+  std::string cls = "std";
+  std::optional<std::string> raid;
+  bool bcv = false;
+};
+
+struct WiredPool {
+  std::string name;
+  std::uint64_t size_mb = 0;
+  std::string cls = "std";
+  std::optional<std::string> raid;
+};
+
+struct WiredDevice {  // array, gateway or fabric
+  std::string kind;   // "array", "gateway", "fabric"
+  std::string name;
+  std::string driver;
+  std::string model;
+  std::string serial;
+  std::vector<std::string> protocols;  // arrays
+  std::string san;                     // gateways
+  std::map<std::string, std::string> attributes;  // driver-specific
+  std::vector<WiredPort> ports;
+  std::vector<WiredVolume> volumes;
+  std::vector<WiredPool> pools;
+  int line = 0;
+};
+
+struct WiredImage {
+  std::string name;
+  std::uint64_t size_mb = 0;
+  std::string array;
+};
+
+struct WiredInitiator {
+  std::optional<std::string> wwn;
+  std::optional<std::string> iqn;
+  std::string fabric;
+};
+
+struct WiredHost {
+  std::string name;
+  std::string hw;
+  std::string gateway;
+  std::vector<WiredInitiator> initiators;
+};
+
+struct WiringMap {
+  std::vector<WiredDevice> devices;  // in file order
+  std::vector<WiredImage> images;
+  std::vector<WiredHost> hosts;
+};
+
+struct WiringParseResult {
+  std::optional<WiringMap> map;
+  fml::DiagnosticList diagnostics;
+  std::string source;
+  std::string file_name;
+  std::string rendered_diagnostics() const { return fml::render(diagnostics, file_name, source); }
+};
+
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name);
+WiringParseResult parse_wiring_map_file(const std::string& path);
+
+// RFC 3720 iSCSI qualified name (iqn.YYYY-MM.reversed.domain[:suffix]) and
+// 8-byte colon-separated WWN checks, shared with other parts that take them.
+bool is_valid_iqn(std::string_view iqn);
+bool is_valid_wwn(std::string_view wwn);
+
+}  // namespace farmctl::runtime
