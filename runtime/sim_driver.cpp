@@ -1,0 +1,154 @@
+// The sim driver: the Driver interface over a SimStore, with latency and
+// fault injection. This file's external interface is make_sim_driver and the
+// test tools of sim_driver.h; the SimDriver class is private.
+//
+// Threads: run() and discover() may be called from many threads at once. One
+// mutex serializes the store (one SQLite connection); the simulated latency
+// is slept outside it, so actions on different devices overlap in time.
+#include "runtime/sim_driver.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "runtime/sim_faults.h"
+#include "runtime/sim_store.h"
+
+namespace farmctl::runtime {
+namespace {
+
+constexpr int kDefaultConcurrency = 4;
+constexpr int kCrashExitCode = 137;  // what a shell reports for a process killed by SIGKILL
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+std::string attribute(const DeviceConfig& device, const std::string& key) {
+  auto it = device.attributes.find(key);
+  return it == device.attributes.end() ? std::string() : it->second;
+}
+
+class SimDriver final : public Driver {
+ public:
+  explicit SimDriver(const DriverContext& context)
+      : env_latency_(SimLatency::parse(env("FARMCTL_SIM_LATENCY"), "FARMCTL_SIM_LATENCY")),
+        faults_(SimFaults::parse(env("FARMCTL_SIM_FAULTS"))),
+        store_(sim_store_path(context.inventory_path)) {}
+
+  std::string_view family() const override { return "sim"; }
+
+  DeviceState discover(const DeviceConfig& device) override {
+    std::this_thread::sleep_for(latency(device, "discover"));
+    std::optional<DeviceState> state;
+    {
+      std::lock_guard lock(mutex_);
+      state = store_.discover(device.name);
+    }
+    if (!state)
+      throw DeviceError(fmt::format("sim device {} was never declared; run farmctl inventory import", device.name));
+    return *std::move(state);
+  }
+
+  ActionOutcome run(const DeviceConfig& device, const DeviceAction& requested) override {
+    const auto started = now_us();
+    DeviceAction action = requested;
+    if (action.device.empty()) action.device = device.name;
+
+    auto fault = faults_.next(action.op, action.device);
+    if (fault.effect == SimFaultEffect::crash) _exit(kCrashExitCode);  // a kill before the device saw the action
+
+    std::optional<ActionOutcome> injected;
+    std::chrono::microseconds delay{0};
+    try {
+      delay = latency(device, to_string(action.op));
+    } catch (const DeviceError& e) {
+      injected = ActionOutcome::permanent(e.what());
+    }
+    if (fault.effect == SimFaultEffect::transient || fault.effect == SimFaultEffect::permanent) {
+      auto message = fmt::format("injected {} fault: {} {} on {} (FARMCTL_SIM_FAULTS rule '{}')",
+                                 fault.effect == SimFaultEffect::transient ? "transient" : "permanent",
+                                 to_string(action.op), action.volume.empty() ? action.initiator : action.volume,
+                                 action.device, fault.rule);
+      injected = fault.effect == SimFaultEffect::transient ? ActionOutcome::transient(std::move(message))
+                                                           : ActionOutcome::permanent(std::move(message));
+    }
+    std::this_thread::sleep_for(delay);
+
+    ActionOutcome outcome;
+    try {
+      std::lock_guard lock(mutex_);
+      outcome = store_.apply(action, injected, started);
+    } catch (const SqliteError& e) {
+      outcome = ActionOutcome::transient(fmt::format("sim store for {}: {}", action.device, e.what()));
+    }
+    if (fault.effect == SimFaultEffect::crash_after) _exit(kCrashExitCode);  // applied and logged, then killed
+    return outcome;
+  }
+
+  void declare(const DeviceConfig& device, const DeviceState& declared) override {
+    std::lock_guard lock(mutex_);
+    store_.declare(device.name, device.kind, declared);
+  }
+
+  int concurrency_limit(const DeviceConfig& device) const override {
+    auto text = attribute(device, "concurrency");
+    if (text.empty()) return kDefaultConcurrency;
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 1)
+      throw DeviceError(fmt::format("sim device {}: concurrency=\"{}\" is not a positive whole number", device.name,
+                                    text));
+    return value;
+  }
+
+ private:
+  // FARMCTL_SIM_LATENCY wins over the device's `latency` attribute for every
+  // op it says anything about.
+  std::chrono::microseconds latency(const DeviceConfig& device, std::string_view op) const {
+    if (auto from_env = env_latency_.lookup(op, device.name)) return *from_env;
+    auto text = attribute(device, "latency");
+    if (text.empty()) return std::chrono::microseconds(0);
+    auto from_attribute = SimLatency::parse(text, "sim device " + device.name + " latency attribute");
+    return from_attribute.lookup(op, device.name).value_or(std::chrono::microseconds(0));
+  }
+
+  const SimLatency env_latency_;
+  const SimFaults faults_;
+  std::mutex mutex_;  // guards store_
+  SimStore store_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> make_sim_driver(const DriverContext& context) {
+  return std::make_unique<SimDriver>(context);
+}
+
+std::string sim_store_path(const std::string& inventory_path) {
+  if (inventory_path.empty() || inventory_path == ":memory:") return ":memory:";
+  return inventory_path + ".sim";
+}
+
+std::vector<SimLogEntry> read_sim_log(const std::string& inventory_path) {
+  SimStore store(sim_store_path(inventory_path));
+  return store.read_log();
+}
+
+void sim_tamper(const std::string& inventory_path, std::string_view sql) {
+  SimStore store(sim_store_path(inventory_path));
+  store.exec(sql);
+}
+
+}  // namespace farmctl::runtime

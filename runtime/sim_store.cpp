@@ -1,0 +1,313 @@
+// The sim store: schema, declaration, discovery, transactions and the log.
+// What each operation does to the devices is in sim_operations.cpp. The
+// external interface is the SimStore class.
+#include "runtime/sim_store.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "runtime/sim_operations.h"
+
+namespace farmctl::runtime {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Pool slices have pool != ''; pre-carved volumes and metas have pool ''.
+// A meta (is_meta=1) has no size of its own: it is the sum of its members,
+// which point at it with meta_parent and member_order. data_owner is the farm
+// whose data a volume holds (set by copy, bind and map; cleared by scrub).
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS sim_devices(
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('array', 'gateway', 'fabric')));
+CREATE TABLE IF NOT EXISTS sim_pools(
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  name TEXT NOT NULL,
+  size_mb INTEGER NOT NULL,
+  raid TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (device, name));
+CREATE TABLE IF NOT EXISTS sim_volumes(
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  id TEXT NOT NULL,
+  size_mb INTEGER NOT NULL DEFAULT 0,
+  pool TEXT NOT NULL DEFAULT '',
+  is_meta INTEGER NOT NULL DEFAULT 0,
+  meta_parent TEXT,
+  member_order INTEGER,
+  image TEXT,
+  data_owner TEXT,
+  PRIMARY KEY (device, id));
+CREATE TABLE IF NOT EXISTS sim_maskings(
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  volume TEXT NOT NULL,
+  initiator TEXT NOT NULL,
+  port TEXT NOT NULL,
+  lun INTEGER NOT NULL,
+  PRIMARY KEY (device, volume, initiator, port));
+CREATE TABLE IF NOT EXISTS sim_mappings(
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  host TEXT NOT NULL,
+  array TEXT NOT NULL,
+  volume TEXT NOT NULL,
+  target INTEGER NOT NULL,
+  lun INTEGER NOT NULL,
+  PRIMARY KEY (device, host, array, volume));
+CREATE TABLE IF NOT EXISTS sim_zones(
+  fabric TEXT NOT NULL REFERENCES sim_devices(name),
+  initiator TEXT NOT NULL,
+  port TEXT NOT NULL,
+  PRIMARY KEY (fabric, initiator, port));
+CREATE TABLE IF NOT EXISTS sim_log(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  started_us INTEGER NOT NULL,
+  finished_us INTEGER NOT NULL,
+  device TEXT NOT NULL,
+  op TEXT NOT NULL,
+  farm TEXT NOT NULL,
+  action TEXT NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL);
+)sql";
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view status_name(ActionOutcome::Status status) {
+  switch (status) {
+    case ActionOutcome::Status::ok: return "ok";
+    case ActionOutcome::Status::transient_failure: return "transient";
+    case ActionOutcome::Status::permanent_failure: return "permanent";
+  }
+  return "?";
+}
+
+ActionOutcome::Status status_from_name(std::string_view name) {
+  if (name == "transient") return ActionOutcome::Status::transient_failure;
+  if (name == "permanent") return ActionOutcome::Status::permanent_failure;
+  return ActionOutcome::Status::ok;
+}
+
+std::string action_json(const DeviceAction& a) {
+  nlohmann::json j;
+  j["op"] = std::string(to_string(a.op));
+  j["device"] = a.device;
+  auto put = [&](const char* key, const std::string& value) {
+    if (!value.empty()) j[key] = value;
+  };
+  put("volume", a.volume);
+  put("pool", a.pool);
+  if (a.size_mb != 0) j["size_mb"] = a.size_mb;
+  if (!a.members.empty()) j["members"] = a.members;
+  put("image", a.image);
+  put("initiator", a.initiator);
+  put("port", a.port);
+  put("host", a.host);
+  put("array", a.array);
+  if (a.lun != -1) j["lun"] = a.lun;
+  if (a.target != -1) j["target"] = a.target;
+  put("farm", a.farm);
+  return j.dump();
+}
+
+DeviceAction action_from_json(std::string_view text) {
+  auto j = nlohmann::json::parse(text);
+  DeviceAction a;
+  a.op = op_from_string(j.value("op", std::string())).value_or(Op::allocate);
+  a.device = j.value("device", std::string());
+  a.volume = j.value("volume", std::string());
+  a.pool = j.value("pool", std::string());
+  a.size_mb = j.value("size_mb", std::uint64_t{0});
+  a.members = j.value("members", std::vector<std::string>{});
+  a.image = j.value("image", std::string());
+  a.initiator = j.value("initiator", std::string());
+  a.port = j.value("port", std::string());
+  a.host = j.value("host", std::string());
+  a.array = j.value("array", std::string());
+  a.lun = j.value("lun", -1);
+  a.target = j.value("target", -1);
+  a.farm = j.value("farm", std::string());
+  return a;
+}
+
+}  // namespace
+
+SimStore::SimStore(const std::string& path) : db_(path) {
+  db_.exec("PRAGMA synchronous=OFF");
+  auto& version = sql("PRAGMA user_version");
+  version.step();
+  auto found = version.int64(0);
+  version.reset();
+  if (found != 0 && found != kSchemaVersion)
+    throw DeviceError(fmt::format("sim store {} has schema version {}; this farmctl knows {} (delete the file and "
+                                  "run farmctl inventory import again)",
+                                  path, found, kSchemaVersion));
+  if (found == 0) {
+    Transaction tx(db_);
+    db_.exec(kSchema);
+    db_.exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
+    tx.commit();
+  }
+}
+
+Statement& SimStore::sql(std::string_view text) {
+  auto it = statements_.find(text);
+  if (it == statements_.end()) it = statements_.emplace(std::string(text), db_.prepare(text)).first;
+  it->second.reset();
+  return it->second;
+}
+
+void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceState& declared) {
+  Transaction tx(db_);
+  auto& existing = sql("SELECT kind FROM sim_devices WHERE name = ?");
+  existing.bind_all(device);
+  auto stored = existing.step() ? std::optional<std::string>(existing.text(0)) : std::nullopt;
+  existing.reset();
+  if (stored && *stored != to_string(kind))
+    throw DeviceError(fmt::format("sim device {} is declared as a {}, but the sim store {} holds it as a {}", device,
+                                  to_string(kind), db_.path(), *stored));
+  sql("INSERT OR IGNORE INTO sim_devices(name, kind) VALUES (?, ?)").bind_all(device, to_string(kind)).run();
+  for (const auto& p : declared.pools)
+    sql("INSERT OR IGNORE INTO sim_pools(device, name, size_mb, raid) VALUES (?, ?, ?, ?)")
+        .bind_all(device, p.name, p.size_mb, p.raid)
+        .run();
+  for (const auto& v : declared.volumes)
+    sql("INSERT OR IGNORE INTO sim_volumes(device, id, size_mb, pool, is_meta) VALUES (?, ?, ?, ?, ?)")
+        .bind_all(device, v.id, v.members.empty() ? v.size_mb : 0, v.pool, v.members.empty() ? 0 : 1)
+        .run();
+  for (const auto& v : declared.volumes)
+    for (std::size_t i = 0; i < v.members.size(); ++i)
+      sql("UPDATE sim_volumes SET meta_parent = ?, member_order = ? "
+          "WHERE device = ? AND id = ? AND meta_parent IS NULL AND is_meta = 0")
+          .bind_all(v.id, static_cast<std::int64_t>(i), device, v.members[i])
+          .run();
+  for (const auto& m : declared.maskings)
+    sql("INSERT OR IGNORE INTO sim_maskings(device, volume, initiator, port, lun) VALUES (?, ?, ?, ?, ?)")
+        .bind_all(device, m.volume, m.initiator, m.port, m.lun)
+        .run();
+  for (const auto& m : declared.mappings)
+    sql("INSERT OR IGNORE INTO sim_mappings(device, host, array, volume, target, lun) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind_all(device, m.host, m.array.empty() ? std::string(device) : m.array, m.volume, m.target, m.lun)
+        .run();
+  for (const auto& z : declared.zones)
+    sql("INSERT OR IGNORE INTO sim_zones(fabric, initiator, port) VALUES (?, ?, ?)")
+        .bind_all(device, z.initiator, z.port)
+        .run();
+  tx.commit();
+}
+
+std::optional<DeviceState> SimStore::discover(std::string_view device) {
+  Transaction tx(db_);  // one consistent snapshot of the device
+  auto& exists = sql("SELECT 1 FROM sim_devices WHERE name = ?");
+  exists.bind_all(device);
+  bool declared = exists.step();
+  exists.reset();
+  if (!declared) return std::nullopt;
+
+  DeviceState state;
+  state.device = std::string(device);
+  auto& pools = sql("SELECT name, size_mb, raid FROM sim_pools WHERE device = ? ORDER BY name");
+  pools.bind_all(device);
+  while (pools.step())
+    state.pools.push_back({pools.text(0), static_cast<std::uint64_t>(pools.int64(1)), pools.text(2)});
+
+  // Metas first get their members (in order) and their size (the members' sum).
+  auto& volumes = sql(
+      "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? "
+      "ORDER BY id");
+  volumes.bind_all(device);
+  std::map<std::string, std::size_t> index;
+  std::vector<std::pair<std::string, std::string>> membership;  // member, meta
+  std::vector<std::size_t> head_style;  // metas whose head is also their first member
+  while (volumes.step()) {
+    DeviceVolume v;
+    v.id = volumes.text(0);
+    v.size_mb = static_cast<std::uint64_t>(volumes.int64(1));
+    v.pool = volumes.text(2);
+    v.member_of_meta = !volumes.text_view(4).empty();
+    if (v.member_of_meta) membership.emplace_back(v.id, volumes.text(4));
+    index[v.id] = state.volumes.size();
+    if (volumes.int64(3) != 0 && v.size_mb > 0) head_style.push_back(state.volumes.size());
+    state.volumes.push_back(std::move(v));
+  }
+  auto& members = sql(
+      "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent IS NOT NULL "
+      "ORDER BY meta_parent, member_order");
+  members.bind_all(device);
+  while (members.step()) {
+    auto it = index.find(members.text(0));
+    if (it == index.end()) continue;  // a member of a meta that is gone (tampered store): shown as a member only
+    auto& meta = state.volumes[it->second];
+    meta.members.push_back(members.text(1));
+    meta.size_mb += static_cast<std::uint64_t>(members.int64(2));
+  }
+  for (std::size_t i : head_style) {
+    auto& meta = state.volumes[i];
+    meta.members.insert(meta.members.begin(), meta.id);
+  }
+
+  auto& maskings = sql(
+      "SELECT volume, initiator, port, lun FROM sim_maskings WHERE device = ? ORDER BY volume, initiator, port");
+  maskings.bind_all(device);
+  while (maskings.step())
+    state.maskings.push_back({maskings.text(0), maskings.text(1), maskings.text(2), maskings.int32(3)});
+
+  auto& mappings = sql(
+      "SELECT host, array, volume, target, lun FROM sim_mappings WHERE device = ? ORDER BY host, array, volume");
+  mappings.bind_all(device);
+  while (mappings.step())
+    state.mappings.push_back(
+        {mappings.text(0), mappings.text(1), mappings.text(2), mappings.int32(3), mappings.int32(4)});
+
+  auto& zones = sql("SELECT initiator, port FROM sim_zones WHERE fabric = ? ORDER BY initiator, port");
+  zones.bind_all(device);
+  while (zones.step()) state.zones.push_back({zones.text(0), zones.text(1)});
+
+  for (auto& [_, st] : statements_) st.reset();
+  tx.commit();
+  return state;
+}
+
+ActionOutcome SimStore::apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
+                              std::int64_t started_us) {
+  Transaction tx(db_);
+  ActionOutcome outcome;
+  if (injected) {
+    outcome = *injected;
+  } else {
+    db_.exec("SAVEPOINT action");
+    outcome = apply_sim_action([this](std::string_view text) -> Statement& { return sql(text); }, action);
+    for (auto& [_, st] : statements_) st.reset();
+    if (!outcome.ok()) db_.exec("ROLLBACK TO action");
+    db_.exec("RELEASE action");
+  }
+  sql("INSERT INTO sim_log(started_us, finished_us, device, op, farm, action, status, message) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(started_us, now_us(), action.device, to_string(action.op), action.farm, action_json(action),
+                status_name(outcome.status), outcome.message)
+      .run();
+  tx.commit();
+  return outcome;
+}
+
+std::vector<SimLogEntry> SimStore::read_log() {
+  std::vector<SimLogEntry> entries;
+  auto& st = sql("SELECT seq, started_us, finished_us, action, status, message FROM sim_log ORDER BY seq");
+  while (st.step()) {
+    SimLogEntry e;
+    e.seq = st.int64(0);
+    e.started_us = st.int64(1);
+    e.finished_us = st.int64(2);
+    e.action = action_from_json(st.text_view(3));
+    e.outcome = {status_from_name(st.text_view(4)), st.text(5)};
+    entries.push_back(std::move(e));
+  }
+  st.reset();
+  return entries;
+}
+
+}  // namespace farmctl::runtime
