@@ -1,0 +1,93 @@
+#pragma once
+// A reconcile plan: the actions that take the devices and the inventory from
+// what they hold to what a farm file asks for, with their dependencies, and
+// the changes they add up to (what `farmctl plan` shows).
+//
+// Each Action carries everything needed to run it (its DeviceAction) and to
+// record its success in the inventory (the Effect), so a plan can be saved to
+// a file, applied later by another process, and journalled step by step.
+// docs/plan-format.md documents the JSON; docs/design/plan.md the choices.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/driver.h"
+#include "runtime/inventory.h"
+
+namespace farmctl::reconcile {
+
+using runtime::Op;
+using runtime::RowId;
+
+// What the inventory must record when an action succeeds.
+struct Effect {
+  // The disk unit the action concerns. For a new slice the row does not
+  // exist yet: volume_row is 0 and `slice` describes it.
+  RowId volume_row = 0;
+  std::optional<runtime::VolumeRow> slice;  // allocate from a pool
+  std::optional<std::string> plan_volume;   // allocate: the plan id the unit will realise
+  std::optional<runtime::VolumeState> state_after;  // allocate/meta/copy: the unit's next state
+  std::vector<RowId> members;                // meta: member rows in order (head first)
+  std::optional<runtime::BindingRow> binding;  // bind/map/unmap/unbind
+  std::optional<runtime::ZoneRow> zone;        // zone/unzone
+  bool teardown = false;  // part of taking the unit down (states Unmapped/Unbound)
+  // unmap of an export whose array masking other exports still use (hosts
+  // behind one gateway share it): the binding row goes with the unmap.
+  bool drop_binding = false;
+};
+
+struct Action {
+  int id = 0;
+  Op op = Op::allocate;
+  std::string volume;  // the Plan IR id ("web-0/t0", "global/media"), or "" (zone)
+  std::string server;  // for exports; "" otherwise
+  std::string device;  // where it runs
+  std::vector<int> depends_on;
+  runtime::DeviceAction device_action;
+  Effect effect;
+  std::string detail;  // one line for humans: "sym1:0A3 (8631 MB)"
+};
+
+enum class ChangeKind { create, update, destroy, replace };
+std::string_view to_string(ChangeKind kind);
+std::string_view symbol(ChangeKind kind);  // "+", "~", "-", "-/+"
+
+// A change as an operator thinks of it: a volume, an export or a placement.
+struct Change {
+  ChangeKind kind = ChangeKind::create;
+  std::string subject;  // "volume web-0/t0", "export web-0/t0 -> web-0", "server web-0"
+  std::string server;   // for grouping: "" for global disks
+  std::string reason;   // "size 512 MB -> 1024 MB", "drift: masking missing on sym1"
+  std::vector<int> actions;
+  bool destructive() const { return kind == ChangeKind::destroy || kind == ChangeKind::replace; }
+};
+
+struct NewPlacement {
+  std::string server;
+  RowId host_id = 0;
+  std::string host;
+};
+
+struct ReconcilePlan {
+  std::string farm;
+  std::int64_t generation = 0;  // inventory generation the plan was made against
+  bool destroy = false;         // the farm is being destroyed
+  std::string plan_json;        // the Plan IR the farm will have after apply
+  std::vector<NewPlacement> placements;
+  std::vector<std::string> released_servers;  // placements to drop once their exports are gone
+  std::vector<Action> actions;
+  std::vector<Change> changes;
+
+  bool empty() const { return actions.empty() && placements.empty() && released_servers.empty(); }
+  struct Summary {
+    int create = 0, update = 0, destroy = 0;
+  };
+  Summary summary() const;
+};
+
+// The saved-plan file format (farmctl plan --out): JSON, versioned.
+std::string to_plan_file(const ReconcilePlan& plan);
+ReconcilePlan from_plan_file(const std::string& text);  // throws std::runtime_error with a reason
+
+}  // namespace farmctl::reconcile

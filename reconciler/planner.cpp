@@ -1,0 +1,1035 @@
+// The planner's internals. This file's external interface is just
+// make_plan(); the Planner class is private. It works in four passes over
+// the farm: place servers, settle each volume (keep, grow, create, replace),
+// settle each export (keep, repair, create, move), tear down what the file no
+// longer asks for — then checks what the devices showed against the rest.
+#include "reconciler/planner.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "reconciler/allocator.h"
+#include "reconciler/placement.h"
+#include "reconciler/reachability.h"
+
+namespace farmctl::reconcile {
+
+PlanRefused::PlanRefused(std::vector<std::string> reasons)
+    : std::runtime_error(reasons.empty() ? "plan refused" : reasons.front()), reasons_(std::move(reasons)) {}
+
+namespace {
+
+using runtime::BindingRow;
+using runtime::DeviceAction;
+using runtime::VolumeRow;
+using runtime::VolumeState;
+
+// A disk unit of the farm as the inventory holds it: a single volume or a
+// meta-volume (its head plus members in order).
+struct Unit {
+  VolumeRow head;
+  std::vector<VolumeRow> members;
+  std::uint64_t capacity() const {
+    std::uint64_t total = head.size_mb;
+    for (const VolumeRow& m : members) total += m.size_mb;
+    return total;
+  }
+  bool is_meta() const { return !members.empty(); }
+};
+
+// What the farm file said about a volume when it was last applied.
+struct PreviousVolume {
+  std::uint64_t size_mb = 0;
+  std::optional<std::string> image;
+  std::string cls;
+  std::optional<std::string> raid;
+};
+
+std::map<std::string, PreviousVolume> previous_volumes(const std::optional<std::string>& plan_json) {
+  std::map<std::string, PreviousVolume> out;
+  if (!plan_json) return out;
+  auto j = nlohmann::json::parse(*plan_json, nullptr, false);
+  if (j.is_discarded() || !j.contains("volumes")) return out;
+  for (const auto& v : j["volumes"]) {
+    PreviousVolume p;
+    p.size_mb = v.value("size_mb", std::uint64_t{0});
+    if (v.contains("image") && v["image"].is_object()) p.image = v["image"].value("name", "");
+    p.cls = v.value("class", "std");
+    if (v.contains("raid") && v["raid"].is_string()) p.raid = v["raid"].get<std::string>();
+    out[v.value("id", "")] = p;
+  }
+  return out;
+}
+
+std::uint32_t fnv1a(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+
+// Where a unit lives and when it is ready to be bound.
+struct UnitPlacement {
+  RowId array_id = 0;
+  std::string array;
+  std::string device_volume;
+  RowId row = 0;        // 0 while it is a slice still to be carved
+  int ready_after = -1;  // the action after which it may be bound; -1: ready now
+  bool fresh = false;    // created (or re-created) by this plan
+};
+
+using ZoneKey = std::tuple<RowId, std::string, std::string>;  // fabric, initiator, port wwn
+
+class Planner {
+ public:
+  Planner(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
+          const Discovery& discovery, const PlanOptions& options)
+      : ir_(ir),
+        inv_(inventory),
+        topo_(topology),
+        disc_(discovery),
+        opt_(options),
+        reach_(topology),
+        alloc_(inventory, topology) {}
+
+  ReconcilePlan run() {
+    out_.farm = ir_.farm;
+    out_.destroy = opt_.destroy;
+    out_.generation = inv_.generation();
+    out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
+    load_farm();
+    index_discovery();
+    place_servers();
+    for (const plan::Export& e : ir_.exports)
+      if (auto h = host_of_.find(e.server); h != host_of_.end()) desired_hosts_[e.volume].insert(h->second);
+    for (const plan::Volume& v : ir_.volumes) settle_volume(v);
+    for (auto& [id, unit] : units_)
+      if (!wanted_.count(id)) tear_down_unit(id, unit, ChangeKind::destroy, "not in the farm file");
+    for (const plan::Volume& v : ir_.volumes) settle_exports(v);
+    remove_stray_bindings();
+    repair_device_exposure();
+    remove_unused_zones();
+    release_servers();
+    if (!refusals_.empty()) throw PlanRefused(refusals_);
+    return std::move(out_);
+  }
+
+ private:
+  // ---- loading --------------------------------------------------------------
+
+  void load_farm() {
+    farm_ = inv_.farm(ir_.farm);
+    if (!farm_) return;
+    record_ = inv_.farm_record(*farm_);
+    std::map<RowId, const VolumeRow*> heads;
+    for (const VolumeRow& v : record_.volumes)
+      if (v.plan_volume) units_[*v.plan_volume].head = v;
+    for (auto& [id, unit] : units_) heads[unit.head.id] = &unit.head;
+    for (const VolumeRow& v : record_.volumes)
+      if (v.parent_id)
+        for (auto& [id, unit] : units_)
+          if (unit.head.id == *v.parent_id) unit.members.push_back(v);
+    for (auto& [id, unit] : units_)
+      std::sort(unit.members.begin(), unit.members.end(),
+                [](const VolumeRow& a, const VolumeRow& b) { return a.member_order < b.member_order; });
+    for (const runtime::PlacementRow& p : record_.placements) host_of_[p.server] = p.host_id;
+    previous_ = previous_volumes(farm_->plan_json);
+    for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
+  }
+
+  void index_discovery() {
+    for (const auto& [device, state] : disc_) {
+      for (const runtime::DeviceVolume& v : state.volumes) device_volumes_[{device, v.id}] = &v;
+      for (const runtime::DeviceMasking& m : state.maskings) device_maskings_.insert({device, m.volume, m.initiator});
+      for (const runtime::DeviceMapping& m : state.mappings)
+        device_mappings_.insert({device, m.array.empty() ? device : m.array, m.volume, m.host});
+      for (const runtime::DeviceZone& z : state.zones) device_zones_.insert({device, z.initiator, z.port});
+    }
+  }
+
+  // ---- actions and changes ---------------------------------------------------
+
+  int add(Op op, const std::string& volume, const std::string& server, DeviceAction a, Effect effect,
+          std::vector<int> deps, std::string detail) {
+    Action action;
+    action.id = static_cast<int>(out_.actions.size()) + 1;
+    action.op = op;
+    action.volume = volume;
+    action.server = server;
+    action.device = a.device;
+    a.op = op;
+    a.farm = ir_.farm;
+    action.device_action = std::move(a);
+    action.effect = std::move(effect);
+    deps.erase(std::remove(deps.begin(), deps.end(), -1), deps.end());
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    action.depends_on = std::move(deps);
+    action.detail = std::move(detail);
+    out_.actions.push_back(std::move(action));
+    return out_.actions.back().id;
+  }
+
+  void change(ChangeKind kind, std::string subject, std::string server, std::string reason, std::vector<int> actions) {
+    out_.changes.push_back({kind, std::move(subject), std::move(server), std::move(reason), std::move(actions)});
+  }
+
+  std::string array_name(RowId id) const {
+    const runtime::DeviceRow* d = topo_.device(id);
+    return d != nullptr ? d->config.name : "?";
+  }
+  const runtime::HostRow& host(RowId id) const { return *topo_.host(id); }
+
+  // ---- servers ------------------------------------------------------------------
+
+  void place_servers() {
+    std::map<std::string, std::set<std::string>> protocols;
+    for (const plan::Export& e : ir_.exports) protocols[e.server].insert(e.protocol);
+    HostPlacer placer(topo_, reach_, inv_.placed_host_ids());
+    for (const plan::Server& s : ir_.servers) {
+      if (host_of_.count(s.name)) continue;
+      std::string why;
+      auto host_id = placer.place(s.hw, protocols[s.name], why);
+      if (!host_id) {
+        refusals_.push_back(fmt::format("no host for server {}: {}", s.name, why));
+        continue;
+      }
+      host_of_[s.name] = *host_id;
+      out_.placements.push_back({s.name, *host_id, host(*host_id).name});
+      change(ChangeKind::create, "server " + s.name, s.name, "placed on idle host " + host(*host_id).name, {});
+    }
+  }
+
+  void release_servers() {
+    std::set<std::string> wanted_servers;
+    for (const plan::Server& s : ir_.servers) wanted_servers.insert(s.name);
+    for (const runtime::PlacementRow& p : record_.placements) {
+      if (wanted_servers.count(p.server)) continue;
+      out_.released_servers.push_back(p.server);
+      change(ChangeKind::destroy, "server " + p.server, p.server, "host " + host(p.host_id).name + " returns to idle",
+             {});
+    }
+  }
+
+  // ---- volumes --------------------------------------------------------------------
+
+  // The arrays every host that sees `v` can reach over the protocol it uses.
+  std::vector<RowId> reachable_arrays(const plan::Volume& v) const {
+    std::vector<RowId> out;
+    for (const runtime::DeviceRow& d : topo_.devices) {
+      if (d.config.kind != runtime::DeviceKind::array) continue;
+      bool all = true;
+      for (const plan::Export* e : exports_of(v.id)) {
+        auto h = host_of_.find(e->server);
+        if (h == host_of_.end() || !reach_.path(host(h->second), d.id, e->protocol)) all = false;
+      }
+      if (all) out.push_back(d.id);
+    }
+    return out;
+  }
+
+  std::vector<const plan::Export*> exports_of(const std::string& volume) const {
+    std::vector<const plan::Export*> out;
+    auto range = exports_by_volume().equal_range(volume);
+    for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
+    return out;
+  }
+
+  const std::multimap<std::string, const plan::Export*>& exports_by_volume() const {
+    if (exports_index_.empty())
+      for (const plan::Export& e : ir_.exports) exports_index_.emplace(e.volume, &e);
+    return exports_index_;
+  }
+
+  std::string owner_server(const plan::Volume& v) const { return v.server; }
+
+  void settle_volume(const plan::Volume& v) {
+    wanted_.insert(v.id);
+    if (!check_image(v)) return;
+    auto it = units_.find(v.id);
+    if (it == units_.end()) {
+      create_unit(v, {}, ChangeKind::create, fmt::format("{} MB {}", v.size_mb, v.cls));
+      return;
+    }
+    Unit& unit = it->second;
+    std::string why_replace = replacement_reason(v, unit);
+    if (!why_replace.empty()) {
+      if (!opt_.allow_replace) {
+        refusals_.push_back(fmt::format(
+            "volume {} would be replaced ({}), destroying its data: run again with --allow-replace to accept", v.id,
+            why_replace));
+        return;
+      }
+      std::vector<int> gone = tear_down_unit(v.id, unit, ChangeKind::replace, why_replace);
+      create_unit(v, gone, ChangeKind::replace, why_replace);
+      return;
+    }
+    keep_unit(v, unit);
+  }
+
+  bool check_image(const plan::Volume& v) {
+    if (!v.image) return true;
+    const runtime::ImageRow* image = topo_.image(v.image->name);
+    if (image == nullptr) {
+      std::string known;
+      for (const runtime::ImageRow& i : topo_.images) known += (known.empty() ? "" : ", ") + i.name;
+      refusals_.push_back(fmt::format("volume {} wants image '{}', which the wiring map does not declare (known: {})",
+                                      v.id, v.image->name, known.empty() ? "none" : known));
+      return false;
+    }
+    if (image->size_mb > v.size_mb) {
+      refusals_.push_back(fmt::format("image '{}' ({} MB) does not fit volume {} ({} MB)", image->name,
+                                      image->size_mb, v.id, v.size_mb));
+      return false;
+    }
+    return true;
+  }
+
+  std::string replacement_reason(const plan::Volume& v, const Unit& unit) const {
+    if (unit.head.cls != v.cls) return fmt::format("class {} -> {}", unit.head.cls, v.cls);
+    if (v.raid && unit.head.raid != v.raid)
+      return fmt::format("raid {} -> {}", unit.head.raid.value_or("none"), *v.raid);
+    auto prev = previous_.find(v.id);
+    if (prev != previous_.end() && v.size_mb < prev->second.size_mb)
+      return fmt::format("size {} MB -> {} MB (a disk cannot shrink)", prev->second.size_mb, v.size_mb);
+    if (v.image && unit.head.image && *unit.head.image != v.image->name)
+      return fmt::format("image {} -> {}", *unit.head.image, v.image->name);
+    return {};
+  }
+
+  std::string slice_id(const plan::Volume& v) const {
+    return fmt::format("f{:08x}-{}", fnv1a(ir_.farm + "\n" + v.id), out_.generation);
+  }
+
+  void create_unit(const plan::Volume& v, const std::vector<int>& after, ChangeKind kind, const std::string& reason) {
+    AllocationRequest request{v.id, v.size_mb, v.cls, v.raid, reachable_arrays(v)};
+    std::string why;
+    auto allocation = alloc_.allocate(request, why);
+    if (!allocation) {
+      refusals_.push_back(fmt::format("no storage for volume {} ({} MB {}{}): {}", v.id, v.size_mb, v.cls,
+                                      v.raid ? " raid " + *v.raid : "", why));
+      return;
+    }
+    UnitPlacement place;
+    place.array_id = allocation->device_id;
+    place.array = array_name(allocation->device_id);
+    place.fresh = true;
+    bool has_image = v.image.has_value();
+    VolumeState configured_or_allocated = has_image ? VolumeState::Allocated : VolumeState::Configured;
+    std::vector<int> ids;
+    std::string detail;
+    if (allocation->kind == Allocation::Kind::slice) {
+      place.device_volume = slice_id(v);
+      const runtime::PoolRow* pool = topo_.pool(*allocation->pool_id);
+      VolumeRow slice;
+      slice.device_id = allocation->device_id;
+      slice.device_volume = place.device_volume;
+      slice.size_mb = v.size_mb;
+      slice.cls = v.cls;
+      slice.raid = pool->raid;
+      slice.origin = "slice";
+      slice.pool_id = pool->id;
+      slice.plan_volume = v.id;
+      slice.state = VolumeState::Allocated;
+      Effect e;
+      e.slice = slice;
+      e.plan_volume = v.id;
+      e.state_after = configured_or_allocated;
+      detail = fmt::format("{}:{} ({} MB from pool {})", place.array, place.device_volume, v.size_mb, pool->name);
+      DeviceAction a;
+      a.device = place.array;
+      a.volume = place.device_volume;
+      a.pool = pool->name;
+      a.size_mb = v.size_mb;
+      ids.push_back(add(Op::allocate, v.id, owner_server(v), a, e, after, detail));
+    } else {
+      const auto& members = allocation->members;
+      place.device_volume = members.front().device_volume;
+      place.row = members.front().id;
+      bool meta = allocation->kind == Allocation::Kind::meta;
+      std::vector<int> allocates;
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        Effect e;
+        e.volume_row = members[i].id;
+        if (i == 0) e.plan_volume = v.id;
+        e.state_after = meta ? VolumeState::Allocated : configured_or_allocated;
+        DeviceAction a;
+        a.device = place.array;
+        a.volume = members[i].device_volume;
+        allocates.push_back(add(Op::allocate, v.id, owner_server(v), a, e, after,
+                                fmt::format("{}:{} ({} MB)", place.array, members[i].device_volume,
+                                            members[i].size_mb)));
+      }
+      ids = allocates;
+      detail = fmt::format("{}:{} ({} MB{})", place.array, place.device_volume, allocation->capacity_mb,
+                           meta ? fmt::format(", meta of {} volumes", members.size()) : "");
+      if (meta) ids.push_back(add_meta(v, place, members, {}, allocates, configured_or_allocated));
+    }
+    if (has_image) ids.push_back(add_copy(v, place, ids.back()));
+    place.ready_after = ids.back();
+    placed_[v.id] = place;
+    if (kind == ChangeKind::replace) {
+      std::vector<int> all = replaced_teardown_[v.id];
+      all.insert(all.end(), ids.begin(), ids.end());
+      ids = std::move(all);
+    }
+    change(kind, "volume " + v.id, owner_server(v), kind == ChangeKind::create ? detail : reason + "; new: " + detail,
+           ids);
+  }
+
+  int add_meta(const plan::Volume& v, const UnitPlacement& place, const std::vector<VolumeRow>& members,
+               const std::vector<VolumeRow>& existing, std::vector<int> deps, std::optional<VolumeState> after) {
+    Effect e;
+    e.volume_row = members.empty() ? 0 : members.front().id;
+    DeviceAction a;
+    a.device = place.array;
+    a.volume = place.device_volume;
+    for (const VolumeRow& m : existing) {
+      a.members.push_back(m.device_volume);
+      e.members.push_back(m.id);
+    }
+    for (const VolumeRow& m : members) {
+      a.members.push_back(m.device_volume);
+      e.members.push_back(m.id);
+    }
+    e.volume_row = e.members.front();
+    e.state_after = after;
+    return add(Op::meta, v.id, owner_server(v), a, e, std::move(deps),
+               fmt::format("{}:{} from {} members", place.array, place.device_volume, a.members.size()));
+  }
+
+  int add_copy(const plan::Volume& v, const UnitPlacement& place, int after) {
+    Effect e;
+    e.volume_row = place.row;
+    e.state_after = VolumeState::Configured;
+    DeviceAction a;
+    a.device = place.array;
+    a.volume = place.device_volume;
+    a.image = v.image->name;
+    return add(Op::copy, v.id, owner_server(v), a, e, {after},
+               fmt::format("image {} onto {}:{}", v.image->name, place.array, place.device_volume));
+  }
+
+  // A unit that stays: grow it if asked, re-create what the devices lost.
+  void keep_unit(const plan::Volume& v, Unit& unit) {
+    UnitPlacement place;
+    place.array_id = unit.head.device_id;
+    place.array = array_name(unit.head.device_id);
+    place.device_volume = unit.head.device_volume;
+    place.row = unit.head.id;
+    placed_[v.id] = place;
+    if (!device_has_volume(place.array, unit.head.device_volume)) {
+      recreate_lost_unit(v, unit);
+      return;
+    }
+    if (unit.is_meta() && !device_meta_matches(place.array, unit)) {
+      int id = add_meta(v, place, {}, all_rows(unit), {}, std::nullopt);
+      change(ChangeKind::update, "volume " + v.id, owner_server(v),
+             fmt::format("drift: meta-volume {}:{} lost members on the device", place.array, place.device_volume),
+             {id});
+    }
+    if (v.size_mb > unit.capacity()) grow_unit(v, unit);
+  }
+
+  std::vector<VolumeRow> all_rows(const Unit& unit) const {
+    std::vector<VolumeRow> rows{unit.head};
+    rows.insert(rows.end(), unit.members.begin(), unit.members.end());
+    return rows;
+  }
+
+  bool device_has_volume(const std::string& array, const std::string& id) const {
+    if (!disc_.count(array)) return true;  // not discovered: trust the inventory
+    return device_volumes_.count({array, id}) > 0;
+  }
+
+  bool device_meta_matches(const std::string& array, const Unit& unit) const {
+    auto it = device_volumes_.find({array, unit.head.device_volume});
+    if (it == device_volumes_.end()) return true;
+    std::vector<std::string> expected;
+    for (const VolumeRow& r : all_rows(unit)) expected.push_back(r.device_volume);
+    return it->second->members == expected;
+  }
+
+  // The device no longer has the unit (a slice deleted behind farmctl's
+  // back): carve it again, copy its image; its exports are re-made below.
+  void recreate_lost_unit(const plan::Volume& v, const Unit& unit) {
+    UnitPlacement& place = placed_[v.id];
+    place.fresh = true;
+    std::vector<int> ids;
+    DeviceAction a;
+    a.device = place.array;
+    a.volume = unit.head.device_volume;
+    if (unit.head.origin == "slice") {
+      const runtime::PoolRow* pool = topo_.pool(*unit.head.pool_id);
+      a.pool = pool != nullptr ? pool->name : "";
+      a.size_mb = unit.head.size_mb;
+    }
+    Effect e;
+    e.volume_row = unit.head.id;
+    e.plan_volume = v.id;
+    e.state_after = unit.is_meta() || v.image ? VolumeState::Allocated : VolumeState::Configured;
+    ids.push_back(add(Op::allocate, v.id, owner_server(v), a, e, {}, fmt::format("{}:{}", place.array, a.volume)));
+    if (unit.is_meta())
+      ids.push_back(add_meta(v, place, {}, all_rows(unit), {ids.back()},
+                             v.image ? VolumeState::Allocated : VolumeState::Configured));
+    if (v.image) ids.push_back(add_copy(v, place, ids.back()));
+    place.ready_after = ids.back();
+    change(ChangeKind::update, "volume " + v.id, owner_server(v),
+           fmt::format("drift: {}:{} is missing on the device; it is made again (its data is lost)", place.array,
+                       a.volume),
+           ids);
+  }
+
+  void grow_unit(const plan::Volume& v, Unit& unit) {
+    UnitPlacement& place = placed_[v.id];
+    std::uint64_t extra = v.size_mb - unit.capacity();
+    std::string reason = fmt::format("size {} MB -> {} MB (grows in place)", unit.capacity(), v.size_mb);
+    if (unit.head.origin == "slice" && !unit.is_meta()) {
+      if (!alloc_.reserve_in_pool(*unit.head.pool_id, extra)) {
+        refusals_.push_back(fmt::format("volume {} cannot grow by {} MB: its pool has {} MB free", v.id, extra,
+                                        alloc_.pool_free_mb(*unit.head.pool_id)));
+        return;
+      }
+      Effect e;
+      e.volume_row = unit.head.id;
+      DeviceAction a;
+      a.device = place.array;
+      a.volume = unit.head.device_volume;
+      a.size_mb = v.size_mb;
+      int id = add(Op::grow, v.id, owner_server(v), a, e, {}, fmt::format("{}:{} to {} MB", place.array, a.volume,
+                                                                           v.size_mb));
+      change(ChangeKind::update, "volume " + v.id, owner_server(v), reason, {id});
+      return;
+    }
+    std::string why;
+    auto extra_members = alloc_.members_for_growth(unit.head.device_id, unit.head.cls, unit.head.raid, extra, why);
+    if (!extra_members) {
+      refusals_.push_back(fmt::format("volume {} cannot grow by {} MB on array {}: {}", v.id, extra, place.array, why));
+      return;
+    }
+    std::vector<int> allocates;
+    for (const VolumeRow& m : *extra_members) {
+      Effect e;
+      e.volume_row = m.id;
+      e.state_after = VolumeState::Allocated;
+      DeviceAction a;
+      a.device = place.array;
+      a.volume = m.device_volume;
+      allocates.push_back(add(Op::allocate, v.id, owner_server(v), a, e, {},
+                              fmt::format("{}:{} ({} MB)", place.array, m.device_volume, m.size_mb)));
+    }
+    int meta = add_meta(v, place, *extra_members, all_rows(unit), allocates, std::nullopt);
+    allocates.push_back(meta);
+    change(ChangeKind::update, "volume " + v.id, owner_server(v), reason, allocates);
+  }
+
+  // ---- teardown -----------------------------------------------------------------------
+
+  std::vector<const BindingRow*> bindings_of(RowId volume_row) const {
+    std::vector<const BindingRow*> out;
+    for (const BindingRow& b : record_.bindings)
+      if (b.volume_id == volume_row) out.push_back(&b);
+    return out;
+  }
+
+  int add_unmap(const BindingRow& b, const std::string& volume, const std::string& device_volume,
+                const std::string& array, bool unit_going, bool drop_binding) {
+    const runtime::HostRow& h = host(b.host_id);
+    Effect e;
+    e.binding = b;
+    e.teardown = unit_going;
+    e.drop_binding = drop_binding;
+    DeviceAction m;
+    m.device = b.gateway_id ? array_name(*b.gateway_id) : array;
+    m.host = h.name;
+    m.array = array;
+    m.volume = device_volume;
+    m.initiator = b.initiator;
+    m.target = b.target;
+    m.lun = b.lun;
+    int id = add(Op::unmap, volume, b.server, m, e, {}, fmt::format("{} from host {} target {}", volume, h.name, b.target));
+    unmaps_by_target_[{b.host_id, b.target}].push_back(id);
+    torn_bindings_.insert(b.id);
+    return id;
+  }
+
+  // Does this export keep its array masking after the plan? (Hosts behind one
+  // gateway share the gateway's masking of a volume.)
+  bool stays_masked(const BindingRow& b, const std::string& volume) const {
+    if (torn_units_.count(b.volume_id) || torn_bindings_.count(b.id)) return false;
+    auto it = desired_hosts_.find(volume);
+    return it != desired_hosts_.end() && it->second.count(b.host_id) > 0;
+  }
+
+  // Unmaps each export, then unbinds each array masking no remaining export
+  // uses (after all unmaps through it). Returns every action id it added.
+  std::vector<int> tear_down_bindings(const std::vector<const BindingRow*>& going, const std::string& volume,
+                                      const std::string& device_volume, RowId array_id, bool unit_going) {
+    std::string array = array_name(array_id);
+    std::map<std::string, std::vector<const BindingRow*>> by_initiator;
+    for (const BindingRow* b : going) by_initiator[b->initiator].push_back(b);
+    for (const BindingRow* b : going) torn_bindings_.insert(b->id);
+    std::vector<int> ids;
+    for (const auto& [initiator, group] : by_initiator) {
+      bool shared_stays = false;
+      for (const BindingRow& other : record_.bindings)
+        if (other.volume_id == group.front()->volume_id && other.initiator == initiator && stays_masked(other, volume))
+          shared_stays = true;
+      std::vector<int> unmaps;
+      for (const BindingRow* b : group) unmaps.push_back(add_unmap(*b, volume, device_volume, array, unit_going, shared_stays));
+      ids.insert(ids.end(), unmaps.begin(), unmaps.end());
+      if (shared_stays) continue;
+      const BindingRow& b = *group.front();
+      const runtime::PortRow* port = topo_.port(b.port_id);
+      Effect e;
+      e.binding = b;
+      e.teardown = unit_going;
+      DeviceAction u;
+      u.device = array;
+      u.volume = device_volume;
+      u.initiator = initiator;
+      u.port = port != nullptr ? port->name : "";
+      u.lun = b.lun;
+      int unbind = add(Op::unbind, volume, b.server, u, e, unmaps, fmt::format("{}:{} from {}", array, device_volume, initiator));
+      ids.push_back(unbind);
+      unbinds_of_unit_[b.volume_id].push_back(unbind);
+      if (port != nullptr && port->wwn) unbinds_by_pair_[{initiator, *port->wwn}].push_back(unbind);
+    }
+    return ids;
+  }
+
+  // Unmap and unbind every export, scrub, break a meta, deallocate every
+  // piece. Returns the final actions (what a replacement must wait for).
+  std::vector<int> tear_down_unit(const std::string& volume, const Unit& unit, ChangeKind kind,
+                                  const std::string& reason) {
+    std::string server = volume.rfind("global/", 0) == 0 ? std::string() : volume.substr(0, volume.find('/'));
+    torn_units_.insert(unit.head.id);
+    std::vector<int> ids =
+        tear_down_bindings(bindings_of(unit.head.id), volume, unit.head.device_volume, unit.head.device_id, true);
+    std::string array = array_name(unit.head.device_id);
+    std::vector<int> last = ids;  // every unmap and unbind of the unit
+    if (unit.head.dirty_farm || unit.head.image) {
+      Effect e;
+      e.volume_row = unit.head.id;
+      e.teardown = true;
+      DeviceAction a;
+      a.device = array;
+      a.volume = unit.head.device_volume;
+      int scrub = add(Op::scrub, volume, server, a, e, last, fmt::format("{}:{}", array, a.volume));
+      ids.push_back(scrub);
+      last = {scrub};
+    }
+    if (unit.is_meta()) {
+      Effect e;
+      e.volume_row = unit.head.id;
+      for (const VolumeRow& r : all_rows(unit)) e.members.push_back(r.id);
+      e.teardown = true;
+      DeviceAction a;
+      a.device = array;
+      a.volume = unit.head.device_volume;
+      int brk = add(Op::break_meta, volume, server, a, e, last, fmt::format("{}:{}", array, a.volume));
+      ids.push_back(brk);
+      last = {brk};
+    }
+    std::vector<int> finals;
+    for (const VolumeRow& r : all_rows(unit)) {
+      Effect e;
+      e.volume_row = r.id;
+      e.teardown = true;
+      DeviceAction a;
+      a.device = array;
+      a.volume = r.device_volume;
+      if (r.origin == "slice") a.pool = r.pool_id && topo_.pool(*r.pool_id) ? topo_.pool(*r.pool_id)->name : "";
+      int id = add(Op::deallocate, volume, server, a, e, last, fmt::format("{}:{}", array, a.volume));
+      ids.push_back(id);
+      finals.push_back(id);
+    }
+    if (kind == ChangeKind::destroy) change(kind, "volume " + volume, server, reason, ids);
+    else replaced_teardown_[volume] = ids;
+    return finals;
+  }
+
+  // ---- exports ---------------------------------------------------------------------
+
+  const BindingRow* existing_binding(RowId volume_row, RowId host_id) const {
+    for (const BindingRow& b : record_.bindings)
+      if (b.volume_id == volume_row && b.host_id == host_id) return &b;
+    return nullptr;
+  }
+
+  void settle_exports(const plan::Volume& v) {
+    auto placed = placed_.find(v.id);
+    if (placed == placed_.end()) return;  // refused above
+    const UnitPlacement& place = placed->second;
+    for (const plan::Export* e : exports_of(v.id)) {
+      auto h = host_of_.find(e->server);
+      if (h == host_of_.end()) continue;  // no host: refused above
+      const runtime::HostRow& hr = host(h->second);
+      auto path = reach_.path(hr, place.array_id, e->protocol);
+      if (!path) {
+        refusals_.push_back(fmt::format("volume {} on array {} cannot be reached by host {} (server {}) over {}",
+                                        v.id, place.array, hr.name, e->server, e->protocol));
+        continue;
+      }
+      const BindingRow* old = place.row != 0 && !place.fresh ? existing_binding(place.row, hr.id) : nullptr;
+      if (old != nullptr && torn_bindings_.count(old->id)) old = nullptr;
+      kept_hosts_[v.id].insert(hr.id);
+      settle_export(v, *e, hr, *path, place, old);
+    }
+  }
+
+  void settle_export(const plan::Volume& v, const plan::Export& e, const runtime::HostRow& h, const StoragePath& path,
+                     const UnitPlacement& place, const BindingRow* old) {
+    BindingRow want;
+    want.volume_id = place.row;
+    want.host_id = h.id;
+    want.server = e.server;
+    want.target = e.target;
+    want.protocol = e.protocol;
+    want.lun = e.protocol == "scsi" ? gateway_lun(v.id, place, path) : e.target;
+    want.initiator = path.initiator;
+    want.port_id = path.port_id;
+    want.gateway_id = path.gateway_id;
+    std::string subject = fmt::format("export {} -> {} (target {})", v.id, e.server, e.target);
+    if (old != nullptr) {
+      bool same = old->target == want.target && old->protocol == want.protocol && old->initiator == want.initiator &&
+                  old->port_id == want.port_id;
+      if (!same) {
+        std::vector<int> ids = tear_down_bindings({old}, v.id, place.device_volume, place.array_id, false);
+        auto made = make_export(v, want, h, path, place, ids);
+        ids.insert(ids.end(), made.begin(), made.end());
+        change(ChangeKind::update, subject, e.server,
+               fmt::format("moves from target {} over {} to target {} over {}", old->target, old->protocol,
+                           want.target, want.protocol),
+               ids);
+        return;
+      }
+      repair_export(v, want, *old, h, path, place, subject);
+      return;
+    }
+    auto ids = make_export(v, want, h, path, place, {});
+    change(ChangeKind::create, subject, e.server,
+           fmt::format("{} over {}, lun {}", h.name, e.protocol, want.lun), ids);
+  }
+
+  // Behind a gateway the array masks the volume to the gateway, at a LUN of
+  // its own (unique per gateway and array port, across farms); the gateway
+  // then shows it to the host at the farm file's target. Direct fc and iscsi
+  // hosts see the array's LUN, which is the target.
+  int gateway_lun(const std::string& volume, const UnitPlacement& place, const StoragePath& path) {
+    auto key = std::pair(path.port_id, path.initiator);
+    if (auto it = gateway_luns_.find({volume, path.initiator}); it != gateway_luns_.end()) return it->second;
+    if (!place.fresh)
+      for (const BindingRow& b : record_.bindings)
+        if (b.volume_id == place.row && b.initiator == path.initiator && b.port_id == path.port_id)
+          return gateway_luns_[{volume, path.initiator}] = b.lun;
+    auto used = luns_used_.find(key);
+    if (used == luns_used_.end()) {
+      auto in_use = inv_.luns_in_use(path.port_id, path.initiator);
+      used = luns_used_.emplace(key, std::set<int>(in_use.begin(), in_use.end())).first;
+    }
+    int lun = 0;
+    while (used->second.count(lun)) ++lun;
+    used->second.insert(lun);
+    return gateway_luns_[{volume, path.initiator}] = lun;
+  }
+
+  // zone (fc, once per initiator and port) -> bind -> map
+  std::vector<int> make_export(const plan::Volume& v, BindingRow want, const runtime::HostRow& h,
+                               const StoragePath& path, const UnitPlacement& place, std::vector<int> after) {
+    std::vector<int> ids;
+    std::vector<int> bind_deps = after;
+    bind_deps.push_back(place.ready_after);
+    if (path.fabric_id) {
+      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
+      if (zone > 0) {
+        bind_deps.push_back(zone);
+        ids.push_back(zone);
+      }
+    }
+    want.bound = true;
+    int bind = masking_in_place(v.id, place, path.initiator);
+    if (bind == 0) {
+      Effect be;
+      be.binding = want;
+      DeviceAction b;
+      b.device = place.array;
+      b.volume = place.device_volume;
+      b.initiator = path.initiator;
+      b.port = path.port_name;
+      b.lun = want.lun;
+      bind = add(Op::bind, v.id, want.server, b, be, bind_deps,
+                 fmt::format("{}:{} to {} via {} lun {}", place.array, place.device_volume, path.initiator,
+                             path.port_name, b.lun));
+      maskings_planned_[{v.id, path.initiator}] = bind;
+      ids.push_back(bind);
+    }
+    ids.push_back(add_map(v, want, h, path, place, {bind > 0 ? bind : -1}));
+    return ids;
+  }
+
+  // The id of the bind this plan adds for (volume, initiator), -1 when the
+  // masking is already there and stays (hosts behind one gateway share it),
+  // or 0 when it must be made.
+  int masking_in_place(const std::string& volume, const UnitPlacement& place, const std::string& initiator) {
+    if (auto it = maskings_planned_.find({volume, initiator}); it != maskings_planned_.end()) return it->second;
+    if (place.fresh) return 0;
+    bool on_device = !disc_.count(place.array) || device_maskings_.count({place.array, place.device_volume, initiator});
+    if (!on_device) return 0;
+    for (const BindingRow& other : record_.bindings)
+      if (other.volume_id == place.row && other.initiator == initiator && other.bound && stays_masked(other, volume))
+        return maskings_planned_[{volume, initiator}] = -1;
+    return 0;
+  }
+
+  int add_map(const plan::Volume& v, BindingRow want, const runtime::HostRow& h, const StoragePath& path,
+              const UnitPlacement& place, std::vector<int> deps) {
+    want.bound = true;
+    want.mapped = true;
+    Effect me;
+    me.binding = want;
+    DeviceAction m;
+    m.device = path.gateway_id ? array_name(*path.gateway_id) : place.array;
+    m.host = h.name;
+    m.array = place.array;
+    m.volume = place.device_volume;
+    m.initiator = path.initiator;
+    m.target = want.target;
+    m.lun = want.lun;
+    // The host's target must be free before it shows another volume there.
+    auto freed = unmaps_by_target_.find({h.id, want.target});
+    if (freed != unmaps_by_target_.end()) deps.insert(deps.end(), freed->second.begin(), freed->second.end());
+    return add(Op::map, v.id, want.server, m, me, deps,
+               fmt::format("{} to host {} target {}", v.id, h.name, want.target));
+  }
+
+  int ensure_zone(RowId fabric_id, const std::string& initiator, const std::string& port_wwn,
+                  const std::string& volume, const std::string& server) {
+    ZoneKey key{fabric_id, initiator, port_wwn};
+    wanted_zones_.insert(key);
+    if (auto it = zone_actions_.find(key); it != zone_actions_.end()) return it->second;
+    std::string fabric = array_name(fabric_id);
+    bool recorded = existing_zones_.count(key) > 0;
+    bool on_device = !disc_.count(fabric) || device_zones_.count({fabric, initiator, port_wwn});
+    if (recorded && on_device) return zone_actions_[key] = 0;
+    Effect e;
+    e.zone = runtime::ZoneRow{0, 0, fabric_id, initiator, port_wwn};
+    DeviceAction a;
+    a.device = fabric;
+    a.initiator = initiator;
+    a.port = port_wwn;
+    int id = add(Op::zone, volume, server, a, e, {}, fmt::format("{} with {} on {}", initiator, port_wwn, fabric));
+    if (recorded)
+      change(ChangeKind::update, fmt::format("zone {} / {}", initiator, port_wwn), server,
+             "drift: zone missing on fabric " + fabric, {id});
+    return zone_actions_[key] = id;
+  }
+
+  // A kept export: finish what an interrupted apply left, repair drift.
+  void repair_export(const plan::Volume& v, const BindingRow& want_in, const BindingRow& old,
+                     const runtime::HostRow& h, const StoragePath& path, const UnitPlacement& place,
+                     const std::string& subject) {
+    BindingRow want = want_in;
+    want.id = old.id;
+    std::string array = place.array;
+    std::string map_device = path.gateway_id ? array_name(*path.gateway_id) : array;
+    bool masked = !disc_.count(array) || device_maskings_.count({array, place.device_volume, path.initiator});
+    bool mapped = !disc_.count(map_device) || device_mappings_.count({map_device, array, place.device_volume, h.name});
+    std::vector<int> ids;
+    std::vector<std::string> reasons;
+    std::vector<int> bind_deps{place.ready_after};
+    if (path.fabric_id) {
+      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
+      if (zone > 0) bind_deps.push_back(zone);
+    }
+    std::vector<int> deps;
+    auto planned = maskings_planned_.find({v.id, path.initiator});
+    if (planned != maskings_planned_.end() && planned->second > 0) {
+      deps.push_back(planned->second);  // another export through the same gateway re-masks it
+    } else if (!old.bound || !masked) {
+      reasons.push_back(old.bound ? "drift: masking missing on " + array : "bind not yet done");
+      want.bound = true;
+      Effect be;
+      be.binding = want;
+      be.binding->mapped = old.mapped && mapped;
+      DeviceAction b;
+      b.device = array;
+      b.volume = place.device_volume;
+      b.initiator = path.initiator;
+      b.port = path.port_name;
+      b.lun = want.lun;
+      int bind = add(Op::bind, v.id, want.server, b, be, bind_deps,
+                     fmt::format("{}:{} to {} via {}", array, place.device_volume, path.initiator, path.port_name));
+      maskings_planned_[{v.id, path.initiator}] = bind;
+      ids.push_back(bind);
+      deps.push_back(bind);
+    }
+    if (!old.mapped || !mapped) {
+      reasons.push_back(old.mapped ? "drift: mapping missing on " + map_device : "map not yet done");
+      ids.push_back(add_map(v, want, h, path, place, deps));
+    }
+    if (!ids.empty()) {
+      std::string reason;
+      for (const std::string& r : reasons) reason += (reason.empty() ? "" : "; ") + r;
+      change(ChangeKind::update, subject, want.server, reason, ids);
+    }
+  }
+
+  // Bindings in the inventory that no desired export accounts for.
+  void remove_stray_bindings() {
+    std::map<RowId, std::vector<const BindingRow*>> strays;  // by unit
+    for (const BindingRow& b : record_.bindings) {
+      if (torn_bindings_.count(b.id) || torn_units_.count(b.volume_id)) continue;
+      std::string volume = volume_of_row(b.volume_id);
+      if (volume.empty()) continue;
+      auto kept = kept_hosts_.find(volume);
+      if (kept != kept_hosts_.end() && kept->second.count(b.host_id)) continue;
+      strays[b.volume_id].push_back(&b);
+    }
+    for (const auto& [row, going] : strays) {
+      std::string volume = volume_of_row(row);
+      const Unit& unit = units_.at(volume);
+      std::vector<int> ids = tear_down_bindings(going, volume, unit.head.device_volume, unit.head.device_id, false);
+      std::string servers;
+      for (const BindingRow* b : going) servers += (servers.empty() ? "" : ", ") + b->server;
+      change(ChangeKind::destroy, fmt::format("export {} -> {}", volume, servers),
+             going.size() == 1 ? going.front()->server : std::string(), "not in the farm file", ids);
+    }
+  }
+
+  std::string volume_of_row(RowId row) const {
+    for (const auto& [id, u] : units_)
+      if (u.head.id == row) return id;
+    return {};
+  }
+
+  // Maskings and mappings of the farm's volumes that the devices show but no
+  // export of the farm accounts for: someone exposed the farm's data.
+  void repair_device_exposure() {
+    std::map<std::pair<std::string, std::string>, std::string> ours;  // (array, device volume) -> plan volume
+    for (const auto& [id, place] : placed_) ours[{place.array, place.device_volume}] = id;
+    std::set<std::tuple<std::string, std::string, std::string>> wanted_masks;  // array, volume, initiator
+    std::set<std::tuple<std::string, std::string, std::string>> wanted_maps;   // device, volume, host
+    for (const Action& a : out_.actions) {
+      if (a.op == Op::bind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
+      if (a.op == Op::map) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
+    }
+    for (const BindingRow& b : record_.bindings) {
+      if (torn_bindings_.count(b.id)) continue;
+      for (const auto& [id, place] : placed_) {
+        if (place.row != b.volume_id) continue;
+        wanted_masks.insert({place.array, place.device_volume, b.initiator});
+        std::string map_device = b.gateway_id ? array_name(*b.gateway_id) : place.array;
+        wanted_maps.insert({map_device, place.device_volume, host(b.host_id).name});
+      }
+    }
+    for (const Action& a : out_.actions) {  // what this plan takes down is not exposure
+      if (a.op == Op::unbind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
+      else if (a.op == Op::unmap) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
+    }
+    for (const auto& [device, state] : disc_) {
+      for (const runtime::DeviceMasking& m : state.maskings) {
+        auto it = ours.find({device, m.volume});
+        if (it == ours.end() || wanted_masks.count({device, m.volume, m.initiator})) continue;
+        Effect e;
+        DeviceAction a;
+        a.device = device;
+        a.volume = m.volume;
+        a.initiator = m.initiator;
+        a.port = m.port;
+        a.lun = m.lun;
+        int id = add(Op::unbind, it->second, "", a, e, {}, fmt::format("{}:{} from {}", device, m.volume, m.initiator));
+        change(ChangeKind::update, "volume " + it->second, "",
+               fmt::format("drift: {}:{} is masked to {}, which is not in the farm", device, m.volume, m.initiator),
+               {id});
+      }
+      for (const runtime::DeviceMapping& m : state.mappings) {
+        std::string array = m.array.empty() ? device : m.array;
+        auto it = ours.find({array, m.volume});
+        if (it == ours.end() || wanted_maps.count({device, m.volume, m.host})) continue;
+        Effect e;
+        DeviceAction a;
+        a.device = device;
+        a.volume = m.volume;
+        a.host = m.host;
+        a.array = array;
+        a.target = m.target;
+        a.lun = m.lun;
+        int id = add(Op::unmap, it->second, "", a, e, {}, fmt::format("{} from host {}", it->second, m.host));
+        change(ChangeKind::update, "volume " + it->second, "",
+               fmt::format("drift: {} shows {}:{} to host {}, which is not in the farm", device, array, m.volume,
+                           m.host),
+               {id});
+      }
+    }
+  }
+
+  void remove_unused_zones() {
+    for (const auto& [key, zone] : existing_zones_) {
+      if (wanted_zones_.count(key)) continue;
+      const auto& [fabric_id, initiator, port_wwn] = key;
+      Effect e;
+      e.zone = zone;
+      DeviceAction a;
+      a.device = array_name(fabric_id);
+      a.initiator = initiator;
+      a.port = port_wwn;
+      std::vector<int> deps;
+      if (auto it = unbinds_by_pair_.find({initiator, port_wwn}); it != unbinds_by_pair_.end()) deps = it->second;
+      int id = add(Op::unzone, "", "", a, e, deps, fmt::format("{} from {} on {}", initiator, port_wwn, a.device));
+      change(ChangeKind::destroy, fmt::format("zone {} / {}", initiator, port_wwn), "", "no export uses it", {id});
+    }
+  }
+
+  const plan::Plan& ir_;
+  runtime::Inventory& inv_;
+  const runtime::Topology& topo_;
+  const Discovery& disc_;
+  PlanOptions opt_;
+  Reachability reach_;
+  VolumeAllocator alloc_;
+
+  std::optional<runtime::FarmRow> farm_;
+  runtime::FarmRecord record_;
+  std::map<std::string, Unit> units_;
+  std::map<std::string, RowId> host_of_;
+  std::map<std::string, PreviousVolume> previous_;
+  std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
+  mutable std::multimap<std::string, const plan::Export*> exports_index_;
+
+  std::map<std::pair<std::string, std::string>, const runtime::DeviceVolume*> device_volumes_;
+  std::set<std::tuple<std::string, std::string, std::string>> device_maskings_;
+  std::set<std::tuple<std::string, std::string, std::string, std::string>> device_mappings_;
+  std::set<std::tuple<std::string, std::string, std::string>> device_zones_;
+
+  std::set<std::string> wanted_;
+  std::map<std::string, UnitPlacement> placed_;
+  std::map<std::string, std::set<RowId>> kept_hosts_;
+  std::set<RowId> torn_bindings_;
+  std::set<RowId> torn_units_;
+  std::map<std::string, std::vector<int>> replaced_teardown_;
+  std::map<std::pair<RowId, int>, std::vector<int>> unmaps_by_target_;
+  std::map<RowId, std::vector<int>> unbinds_of_unit_;
+  std::map<std::pair<std::string, std::string>, int> maskings_planned_;  // (volume, initiator) -> bind id or -1
+  std::map<std::string, std::set<RowId>> desired_hosts_;  // plan volume -> hosts that will see it
+  std::map<std::pair<std::string, std::string>, int> gateway_luns_;  // (volume, gateway initiator) -> array LUN
+  std::map<std::pair<RowId, std::string>, std::set<int>> luns_used_;  // (port, initiator) -> LUNs taken
+  std::map<std::pair<std::string, std::string>, std::vector<int>> unbinds_by_pair_;
+  std::set<ZoneKey> wanted_zones_;
+  std::map<ZoneKey, int> zone_actions_;
+
+  ReconcilePlan out_;
+  std::vector<std::string> refusals_;
+};
+
+}  // namespace
+
+ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
+                        const Discovery& discovery, const PlanOptions& options) {
+  return Planner(ir, inventory, topology, discovery, options).run();
+}
+
+}  // namespace farmctl::reconcile

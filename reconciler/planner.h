@@ -1,0 +1,42 @@
+#pragma once
+// The planner: diffs a farm's Plan IR against the inventory (as refreshed by
+// the drivers' discovery) into a ReconcilePlan — placements, allocations and
+// an action graph of allocate -> meta -> copy -> (zone) -> bind -> map for what
+// is missing, and unmap -> unbind -> (unzone) -> scrub -> break -> deallocate for
+// what must go, plus repairs of drift the devices show.
+//
+// The planner reads and never writes: a refusal (no capacity, no host, a
+// replacement not allowed, ...) throws PlanRefused and nothing has changed.
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "compiler/plan_ir.h"
+#include "reconciler/action.h"
+#include "runtime/inventory.h"
+
+namespace farmctl::reconcile {
+
+// Every refusal found, each a full sentence naming what is missing.
+class PlanRefused : public std::runtime_error {
+ public:
+  explicit PlanRefused(std::vector<std::string> reasons);
+  const std::vector<std::string>& reasons() const { return reasons_; }
+
+ private:
+  std::vector<std::string> reasons_;
+};
+
+struct PlanOptions {
+  bool allow_replace = false;  // shrinking a disk or changing its image/class/raid destroys its data
+  bool destroy = false;        // tear the whole farm down
+};
+
+// What discovery found, by device name.
+using Discovery = std::map<std::string, runtime::DeviceState>;
+
+ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
+                        const Discovery& discovery, const PlanOptions& options);
+
+}  // namespace farmctl::reconcile

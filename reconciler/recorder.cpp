@@ -1,0 +1,230 @@
+#include "reconciler/recorder.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace farmctl::reconcile {
+namespace {
+
+using runtime::VolumeRow;
+using runtime::VolumeState;
+
+class Recorder {
+ public:
+  Recorder(runtime::Inventory& inv, RowId farm_id, const std::string& farm, const Action& action)
+      : inv_(inv), farm_id_(farm_id), farm_(farm), a_(action), e_(action.effect), d_(action.device_action) {}
+
+  void run() {
+    switch (a_.op) {
+      case Op::allocate: allocate(); break;
+      case Op::meta: meta(); break;
+      case Op::grow: grow(); break;
+      case Op::copy: copy(); break;
+      case Op::bind: bind(); break;
+      case Op::map: map(); break;
+      case Op::unmap: unmap(); break;
+      case Op::unbind: unbind(); break;
+      case Op::zone: zone(); break;
+      case Op::unzone: unzone(); break;
+      case Op::scrub: scrub(); break;
+      case Op::break_meta: break_meta(); break;
+      case Op::deallocate: deallocate(); break;
+    }
+  }
+
+ private:
+  // The unit an action concerns: by row when the plan knew it, else by the
+  // array and the device's volume id (a slice carved by this apply).
+  std::optional<VolumeRow> unit() {
+    if (e_.volume_row != 0) return inv_.volume(e_.volume_row);
+    const std::string& array = d_.op == Op::map || d_.op == Op::unmap ? (d_.array.empty() ? d_.device : d_.array)
+                                                                        : d_.device;
+    auto device_id = inv_.device_id(array);
+    if (!device_id) return std::nullopt;
+    return inv_.volume_by_device_id(*device_id, d_.volume);
+  }
+
+  VolumeRow must_unit() {
+    auto v = unit();
+    if (!v) throw std::runtime_error("the inventory has no volume " + d_.device + ":" + d_.volume + " for action " +
+                                     std::to_string(a_.id));
+    return *v;
+  }
+
+  // The steady state of a unit from its exports: all mapped, some bound, none.
+  VolumeState export_state(RowId volume_id) {
+    auto bindings = inv_.bindings_of_volume(volume_id);
+    if (bindings.empty()) return VolumeState::Configured;
+    bool all_mapped = std::all_of(bindings.begin(), bindings.end(), [](const auto& b) { return b.mapped; });
+    return all_mapped ? VolumeState::Mapped : VolumeState::Bound;
+  }
+
+  void allocate() {
+    if (e_.slice && !unit()) {
+      VolumeRow slice = *e_.slice;
+      slice.farm_id = farm_id_;
+      slice.state = e_.state_after.value_or(VolumeState::Allocated);
+      inv_.insert_slice(slice);
+      return;
+    }
+    VolumeRow v = must_unit();
+    v.farm_id = farm_id_;
+    if (e_.plan_volume) v.plan_volume = e_.plan_volume;
+    v.state = e_.state_after.value_or(VolumeState::Allocated);
+    inv_.update_volume(v);
+  }
+
+  void meta() {
+    if (e_.members.empty()) return;
+    auto head = inv_.volume(e_.members.front());
+    if (!head) throw std::runtime_error("meta head vanished from the inventory");
+    if (e_.state_after) head->state = *e_.state_after;
+    head->farm_id = farm_id_;
+    inv_.update_volume(*head);
+    for (std::size_t i = 1; i < e_.members.size(); ++i) {
+      auto m = inv_.volume(e_.members[i]);
+      if (!m) continue;
+      m->parent_id = head->id;
+      m->member_order = static_cast<int>(i);
+      m->farm_id = farm_id_;
+      m->state = VolumeState::Member;
+      inv_.update_volume(*m);
+    }
+  }
+
+  void grow() {
+    VolumeRow v = must_unit();
+    v.size_mb = d_.size_mb;
+    inv_.update_volume(v);
+  }
+
+  void copy() {
+    VolumeRow v = must_unit();
+    v.image = d_.image;
+    v.dirty_farm = farm_;
+    v.state = VolumeState::Configured;
+    inv_.update_volume(v);
+  }
+
+  runtime::BindingRow binding_for(const VolumeRow& v) {
+    runtime::BindingRow b = *e_.binding;
+    b.farm_id = farm_id_;
+    b.volume_id = v.id;
+    return b;
+  }
+
+  void bind() {
+    VolumeRow v = must_unit();
+    if (!e_.binding) return;
+    runtime::BindingRow b = binding_for(v);
+    b.bound = true;
+    inv_.upsert_binding(b);
+    v.dirty_farm = farm_;  // the host can write from now on
+    v.state = export_state(v.id);
+    inv_.update_volume(v);
+  }
+
+  void map() {
+    VolumeRow v = must_unit();
+    if (!e_.binding) return;
+    runtime::BindingRow b = binding_for(v);
+    b.bound = true;
+    b.mapped = true;
+    inv_.upsert_binding(b);
+    v.state = export_state(v.id);
+    inv_.update_volume(v);
+  }
+
+  void unmap() {
+    if (!e_.binding) return;  // a stray device mapping: nothing recorded
+    auto v = unit();
+    if (!v) return;
+    for (runtime::BindingRow b : inv_.bindings_of_volume(v->id)) {
+      if (b.host_id != e_.binding->host_id) continue;
+      if (e_.drop_binding) {
+        inv_.delete_binding(b.id);
+      } else {
+        b.mapped = false;
+        inv_.upsert_binding(b);
+      }
+    }
+    auto bindings = inv_.bindings_of_volume(v->id);
+    bool none_mapped = std::none_of(bindings.begin(), bindings.end(), [](const auto& x) { return x.mapped; });
+    v->state = e_.teardown && none_mapped ? VolumeState::Unmapped : export_state(v->id);
+    inv_.update_volume(*v);
+  }
+
+  // The array masking is per initiator: every export of the volume through
+  // it (several hosts behind one gateway) goes with it.
+  void unbind() {
+    auto v = unit();
+    if (!v) return;
+    for (const runtime::BindingRow& b : inv_.bindings_of_volume(v->id))
+      if (b.initiator == d_.initiator) inv_.delete_binding(b.id);
+    if (!e_.binding && !e_.teardown) return;  // a stray masking removed: the state stands
+    bool none_left = inv_.bindings_of_volume(v->id).empty();
+    v->state = e_.teardown && none_left ? VolumeState::Unbound : export_state(v->id);
+    inv_.update_volume(*v);
+  }
+
+  void zone() {
+    runtime::ZoneRow z = *e_.zone;
+    z.farm_id = farm_id_;
+    inv_.insert_zone(z);
+  }
+
+  void unzone() {
+    if (e_.zone && e_.zone->id != 0) inv_.delete_zone(e_.zone->id);
+  }
+
+  void scrub() {
+    VolumeRow v = must_unit();
+    v.dirty_farm.reset();
+    v.image.reset();
+    if (v.state != VolumeState::Unbound) v.state = VolumeState::Unbound;
+    inv_.update_volume(v);
+  }
+
+  void break_meta() {
+    VolumeRow head = must_unit();
+    for (VolumeRow m : inv_.members_of(head.id)) {
+      m.parent_id.reset();
+      m.member_order = 0;
+      m.state = VolumeState::Unconfigured;
+      inv_.update_volume(m);
+    }
+    head.state = VolumeState::Unconfigured;
+    inv_.update_volume(head);
+  }
+
+  void deallocate() {
+    auto v = unit();
+    if (!v) return;  // already gone
+    if (v->origin == "slice") {
+      inv_.delete_volume(v->id);
+      return;
+    }
+    v->farm_id.reset();
+    v->plan_volume.reset();
+    v->parent_id.reset();
+    v->member_order = 0;
+    v->image.reset();
+    v->state = VolumeState::Free;
+    inv_.update_volume(*v);
+  }
+
+  runtime::Inventory& inv_;
+  RowId farm_id_;
+  const std::string& farm_;
+  const Action& a_;
+  const Effect& e_;
+  const runtime::DeviceAction& d_;
+};
+
+}  // namespace
+
+void record_success(runtime::Inventory& inventory, RowId farm_id, const std::string& farm, const Action& action) {
+  Recorder(inventory, farm_id, farm, action).run();
+}
+
+}  // namespace farmctl::reconcile
