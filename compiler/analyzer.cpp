@@ -16,10 +16,25 @@
 namespace farmctl::fml {
 namespace {
 
+// Limits that keep a small file from asking for an enormous plan (a farm of
+// the original language had tens of servers, not millions).
 constexpr int kMaxServersPerTier = 1'000'000;
+// servers + volumes + exports: a 100,000-server farm with three disks each is
+// 700,000; the cap keeps a small file from asking for gigabytes of plan.
+constexpr std::uint64_t kMaxPlanEntries = 4'000'000;
+// "did you mean" costs an edit-distance scan of the known names; a file full
+// of dangling references gets suggestions for the first ones only.
+constexpr int kMaxSuggestions = 32;
 
 Position offset_by(Position p, std::size_t offset) {
   return {p.line, p.col + static_cast<int>(offset)};
+}
+
+// How messages name a tier or server-role: by its name, or by its line when
+// the name is missing (the schema has said so already).
+std::string label(std::string_view kind, const std::string& name, Position pos) {
+  if (name.empty()) return fmt::format("the {} at line {}", kind, pos.line);
+  return fmt::format("{} '{}'", kind, shown(name));
 }
 
 bool is_server_name_safe(std::string_view name) {
@@ -36,13 +51,17 @@ class Analyzer {
   std::optional<Farm> run(std::string_view default_name) {
     const XmlElement& root = doc_.root();
     if (root.name != "farm") {
-      diags_.error(Code::unknown_element, root.pos, fmt::format("the root element must be <farm>, not <{}>", root.name));
+      // the schema has reported the unknown root already; this is a backstop
+      if (!diags_.has_errors())
+        diags_.error(Code::unknown_element, root.pos,
+                     fmt::format("the root element must be <farm>, not <{}>", root.name));
       return std::nullopt;
     }
     read_farm_attributes(root, default_name);
     for (std::uint32_t child : root.children) read_farm_child(doc_.at(child));
     resolve_references();
     for (ServerRole& role : farm_.roles) settle_targets(role, diags_);
+    if (!diags_.has_errors()) check_plan_size();
     warn_unused();
     if (diags_.has_errors()) return std::nullopt;
     return std::move(farm_);
@@ -209,8 +228,8 @@ class Analyzer {
       auto [it, fresh] = drivenames.emplace(drivename->value, drivename->value_pos);
       if (!fresh)
         diags_.error(Code::duplicate_name, drivename->value_pos,
-                     fmt::format("duplicate drivename '{}' in server-role '{}' (first at line {})", drivename->value,
-                                 role.name, it->second.line));
+                     fmt::format("duplicate drivename '{}' in {} (first at line {})", shown(drivename->value),
+                                 label("server-role", role.name, role.pos), it->second.line));
     }
     if (target == nullptr && drivename == nullptr)
       diags_.error(Code::missing_attribute, e.pos, "<disk> needs a 'target' or a 'drivename' (or both)");
@@ -269,8 +288,8 @@ class Analyzer {
       if (child.name == "hw") {
         if (hw != nullptr)
           diags_.error(Code::bad_structure, child.pos,
-                       fmt::format("server-role '{}' has a second <hw> (the first is at line {})", role.name,
-                                   hw->pos.line));
+                       fmt::format("{} has a second <hw> (the first is at line {})",
+                                   label("server-role", role.name, role.pos), hw->pos.line));
         hw = &child;
         role.hw = child.text;
         if (child.text.empty()) diags_.error(Code::bad_value, child.pos, "<hw> names no hardware class");
@@ -282,7 +301,8 @@ class Analyzer {
     }
     if (hw == nullptr)
       diags_.error(Code::bad_structure, e.pos,
-                   fmt::format("server-role '{}' has no <hw>: say which hardware class its servers need", role.name));
+                   fmt::format("{} has no <hw>: say which hardware class its servers need",
+                               label("server-role", role.name, role.pos)));
     farm_.roles.push_back(std::move(role));
   }
 
@@ -311,8 +331,8 @@ class Analyzer {
       }
       if (auto [it, fresh] = seen.emplace(child.name, &child); !fresh) {
         diags_.error(Code::bad_structure, child.pos,
-                     fmt::format("tier '{}' has a second <{}> (the first is at line {})", tier.name, child.name,
-                                 it->second->pos.line));
+                     fmt::format("{} has a second <{}> (the first is at line {})", label("tier", tier.name, tier.pos),
+                                 child.name, it->second->pos.line));
         continue;
       }
       if (child.name == "role") source.role = &child;
@@ -322,7 +342,8 @@ class Analyzer {
     }
     if (source.role == nullptr)
       diags_.error(Code::bad_structure, e.pos,
-                   fmt::format("tier '{}' has no <role>: name the server-role its servers play", tier.name));
+                   fmt::format("{} has no <role>: name the server-role its servers play",
+                               label("tier", tier.name, tier.pos)));
     else
       tier.role_id = source.role->text;
     settle_counts(e, tier, min, max, init, seen);
@@ -343,8 +364,9 @@ class Analyzer {
     if (!(tier.min_servers <= tier.init_servers && tier.init_servers <= tier.max_servers)) {
       const XmlElement* at = seen.count("init-servers") ? seen.at("init-servers") : &e;
       diags_.error(Code::server_counts_out_of_order, at->pos,
-                   fmt::format("tier '{}': min-servers ({}) <= init-servers ({}) <= max-servers ({}) does not hold",
-                               tier.name, tier.min_servers, tier.init_servers, tier.max_servers));
+                   fmt::format("{}: min-servers ({}) <= init-servers ({}) <= max-servers ({}) does not hold",
+                               label("tier", tier.name, tier.pos), tier.min_servers, tier.init_servers,
+                               tier.max_servers));
     }
   }
 
@@ -357,6 +379,8 @@ class Analyzer {
 
   template <class Map>
   std::string did_you_mean(const std::string& wanted, const Map& known) {
+    if (suggestions_left_ == 0) return {};
+    --suggestions_left_;
     std::vector<std::string> names;
     for (const auto& [name, pos] : known) names.push_back(name);
     return suggestion_suffix(wanted, names);
@@ -369,16 +393,17 @@ class Analyzer {
       if (source.role != nullptr && !role_ids_.count(tier.role_id)) {
         Position at = source.role->text.empty() ? source.role->pos : source.role->text_pos;
         diags_.error(Code::unknown_role, at,
-                     fmt::format("tier '{}' names role '{}', but no <server-role> has that id{}", tier.name,
-                                 tier.role_id, did_you_mean(tier.role_id, role_ids_)));
+                     fmt::format("{} names role '{}', but no <server-role> has that id{}",
+                                 label("tier", tier.name, tier.pos), shown(tier.role_id),
+                                 did_you_mean(tier.role_id, role_ids_)));
       }
       used_roles_.insert(tier.role_id);
       for (const XmlElement* iface : source.interfaces)
         if (const XmlAttribute* s = iface->attribute("subnet"); s != nullptr && !subnet_ids_.count(s->value))
           diags_.error(Code::unknown_subnet, s->value_pos,
                        fmt::format("interface '{}' is on subnet '{}', but no <subnet> has that id{}",
-                                   iface->attribute("name") ? iface->attribute("name")->value : "", s->value,
-                                   did_you_mean(s->value, subnet_ids_)));
+                                   iface->attribute("name") ? shown(iface->attribute("name")->value) : "",
+                                   shown(s->value), did_you_mean(s->value, subnet_ids_)));
     }
     for (ServerRole& role : farm_.roles) resolve_shared_disks(role);
   }
@@ -389,26 +414,48 @@ class Analyzer {
       if (!global_names_.count(s.global_name)) {
         diags_.error(Code::unknown_global_name, s.pos,
                      fmt::format("shared-disk names global disk '{}', but no <global-disk> has that global-name{}",
-                                 s.global_name, did_you_mean(s.global_name, global_names_)));
+                                 shown(s.global_name), did_you_mean(s.global_name, global_names_)));
         continue;
       }
       used_globals_.insert(s.global_name);
       if (auto [it, fresh] = in_role.emplace(s.global_name, &s); !fresh)
         diags_.error(Code::duplicate_global_name, s.pos,
-                     fmt::format("global disk '{}' is already shared into server-role '{}' at line {}", s.global_name,
-                                 role.name, it->second->pos.line));
+                     fmt::format("global disk '{}' is already shared into {} at line {}", shown(s.global_name),
+                                 label("server-role", role.name, role.pos), it->second->pos.line));
+    }
+  }
+
+  // Each server of a tier becomes one server, one volume per private disk and
+  // one export per disk and shared disk. Run only on a farm without errors,
+  // when every tier's role is known.
+  void check_plan_size() {
+    std::map<std::string, const ServerRole*> roles;
+    for (const ServerRole& r : farm_.roles) roles.emplace(r.id, &r);
+    std::uint64_t entries = 2 * farm_.globals.size();
+    for (const Tier& tier : farm_.tiers) {
+      const ServerRole& role = *roles.at(tier.role_id);
+      entries += static_cast<std::uint64_t>(tier.init_servers) * (1 + 2 * role.disks.size() + role.shared.size());
+      if (entries > kMaxPlanEntries) {
+        diags_.error(Code::plan_too_large, tier.pos,
+                     fmt::format("{} takes the plan past farmctl's limit of {} servers, volumes and exports: "
+                                 "lower its init-servers",
+                                 label("tier", tier.name, tier.pos), kMaxPlanEntries));
+        return;
+      }
     }
   }
 
   void warn_unused() {
     for (const ServerRole& role : farm_.roles)
       if (!used_roles_.count(role.id))
-        diags_.warning(Code::unused, role.pos, fmt::format("server-role '{}' is played by no tier", role.name));
+        diags_.warning(Code::unused, role.pos,
+                       fmt::format("{} is played by no tier", label("server-role", role.name, role.pos)));
+    std::set<std::string> warned;  // a duplicated global-name is an error already; warn once
     for (const GlobalDisk& g : farm_.globals)
-      if (!used_globals_.count(g.global_name))
+      if (!used_globals_.count(g.global_name) && warned.insert(g.global_name).second)
         diags_.warning(Code::unused, g.spec.pos,
                        fmt::format("global disk '{}' is shared with no server (it is still provisioned)",
-                                   g.global_name));
+                                   shown(g.global_name)));
   }
 
   const XmlDocument& doc_;
@@ -418,6 +465,7 @@ class Analyzer {
   std::map<std::string, Position> role_ids_, role_names_, tier_ids_, tier_names_, subnet_ids_, subnet_names_;
   std::map<std::string, Position> global_names_;
   std::set<std::string> used_roles_, used_globals_;
+  int suggestions_left_ = kMaxSuggestions;
 };
 
 }  // namespace

@@ -42,6 +42,7 @@ enum class Code {
   needs_newer_version = 40,
   server_counts_out_of_order = 41,
   duplicate_backup_level = 42,
+  plan_too_large = 43,      // the plan would exceed farmctl's size limit
   unused = 50,              // warnings about things declared and never used
   io = 90,                  // the file could not be read
 };
@@ -77,8 +78,16 @@ class DiagnosticList {
 
 std::string code_name(Code code);  // "FML010"
 
-// Renders every diagnostic with its source line and a caret.
+// Renders every diagnostic with its source line and a caret. A line longer
+// than 200 bytes is shown as a window of about 160 bytes around the caret,
+// cut with "...".
 std::string render(const DiagnosticList& list, std::string_view file_name, std::string_view source);
 std::string render(const Diagnostic& d, std::string_view file_name, std::string_view source);
+
+// A name as messages quote it: cut to 64 bytes plus "..." when longer, so a
+// message that quotes a name stays short even when the name is huge and the
+// message is repeated for every disk of a role.
+inline constexpr std::size_t kLongestShownName = 64;
+std::string shown(std::string_view name);
 
 }  // namespace farmctl::fml

@@ -71,7 +71,10 @@ class LegacyScanner {
       skip_space();
       if (i_ >= src_.size() || (src_[i_] != '"' && src_[i_] != '\'')) return;
       std::size_t close = src_.find(src_[i_], i_ + 1);
-      if (close == std::string_view::npos) return;
+      if (close == std::string_view::npos) {
+        report_unclosed_value(element, previous_attribute);
+        return;
+      }
       i_ = close + 1;
     }
   }
@@ -103,6 +106,17 @@ class LegacyScanner {
     ++found_;
     std::size_t gt = src_.find('>', i_);
     i_ = gt == std::string_view::npos ? src_.size() : gt + 1;
+  }
+
+  // A quote that never closes swallows the rest of the file, and the parser
+  // can then only say "unexpected end of input" at the very end.
+  void report_unclosed_value(const std::string& element, const std::string& attribute) {
+    diags_.error(Code::malformed_xml, map_.position(i_),
+                 fmt::format("the value of '{}' on <{}> never ends: add the closing {} (the rest of the file is "
+                             "inside the quotes)",
+                             attribute, element, src_[i_]));
+    ++found_;
+    i_ = src_.size();
   }
 
   std::string read_name_after_slash() {

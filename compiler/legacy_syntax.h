@@ -5,6 +5,8 @@
 // the element name (<shared-disk global-name="x" target="1" /shared-disk>).
 // A generic XML error would stop at the first one and say little, so this scan
 // runs before the parser, finds every such spot, and says how to write it.
+// It also reports an attribute value whose closing quote is missing, which a
+// parser can only notice at the end of the file.
 #include "compiler/diagnostics.h"
 #include "compiler/source_map.h"
 

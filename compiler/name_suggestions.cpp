@@ -8,6 +8,9 @@ namespace farmctl::fml {
 namespace {
 
 constexpr std::size_t kLongestName = 128;
+// Edit-distance cells one call may compute: a farm with a great many names
+// gets a suggestion from the names looked at within this budget, not a slow run.
+constexpr std::size_t kWorkBudget = std::size_t{1} << 22;
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -30,8 +33,11 @@ std::string suggestion_suffix(std::string_view wanted, const std::vector<std::st
   if (wanted.size() > kLongestName) return {};  // not a typo; and keeps the cost bounded
   const std::string* best = nullptr;
   std::size_t best_distance = 0;
+  std::size_t work = 0;
   for (const std::string& k : known) {
     if (k.size() > kLongestName) continue;
+    work += (wanted.size() + 1) * (k.size() + 1);
+    if (work > kWorkBudget) break;
     std::size_t d = edit_distance(wanted, k);
     if (best == nullptr || d < best_distance) best = &k, best_distance = d;
   }

@@ -21,11 +21,21 @@ std::size_t SourceMap::offset_of_char_column(int line, int char_col) const {
   if (line < 1) return 0;
   if (static_cast<std::size_t>(line) > line_starts_.size()) return source_.size();
   std::size_t offset = line_starts_[line - 1];
-  for (int c = 1; c < char_col && offset < source_.size() && source_[offset] != '\n'; ++c) {
+  int c = 1;
+  // The parser asks for positions in increasing order; walking on from the
+  // last answer keeps a document written on one long line linear, not quadratic.
+  if (line == cached_line_ && char_col >= cached_char_col_) {
+    offset = cached_offset_;
+    c = cached_char_col_;
+  }
+  for (; c < char_col && offset < source_.size() && source_[offset] != '\n'; ++c) {
     ++offset;
     // skip UTF-8 continuation bytes: one character, one column
     while (offset < source_.size() && (static_cast<unsigned char>(source_[offset]) & 0xC0) == 0x80) ++offset;
   }
+  cached_line_ = line;
+  cached_char_col_ = c;
+  cached_offset_ = offset;
   return offset;
 }
 

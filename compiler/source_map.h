@@ -21,6 +21,11 @@ class SourceMap {
  private:
   std::string_view source_;
   std::vector<std::size_t> line_starts_;
+  // The last answer of offset_of_char_column (a cache; not thread-safe, like
+  // the parse that uses it).
+  mutable int cached_line_ = 0;
+  mutable int cached_char_col_ = 1;
+  mutable std::size_t cached_offset_ = 0;
 };
 
 }  // namespace farmctl::fml

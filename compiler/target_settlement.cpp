@@ -23,11 +23,12 @@ std::vector<Claim> claims_in_document_order(ServerRole& role) {
   std::vector<Claim> claims;
   for (PrivateDisk& d : role.disks) {
     bool system = d.spec.image && d.spec.image->type == "system";
-    std::string what = d.drivename ? fmt::format("disk '{}'", *d.drivename) : std::string("disk");
+    std::string what = d.drivename ? fmt::format("disk '{}'", shown(*d.drivename)) : std::string("disk");
     claims.push_back({d.spec.pos, d.explicit_target, system, &d.target, what});
   }
   for (SharedDisk& s : role.shared)
-    claims.push_back({s.pos, s.explicit_target, false, &s.target, fmt::format("shared disk '{}'", s.global_name)});
+    claims.push_back(
+        {s.pos, s.explicit_target, false, &s.target, fmt::format("shared disk '{}'", shown(s.global_name))});
   std::stable_sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
     return std::pair(a.pos.line, a.pos.col) < std::pair(b.pos.line, b.pos.col);
   });
@@ -45,7 +46,7 @@ void settle_targets(ServerRole& role, DiagnosticList& diags) {
     int t = *c.explicit_target;
     if (const Claim* other = owner[t]) {
       diags.error(Code::target_collision, c.pos,
-                  fmt::format("target {} of server-role '{}' is already used by the {} at line {}", t, role.name,
+                  fmt::format("target {} of server-role '{}' is already used by the {} at line {}", t, shown(role.name),
                               other->what, other->pos.line));
       continue;
     }
@@ -69,7 +70,8 @@ void settle_targets(ServerRole& role, DiagnosticList& diags) {
     auto free = std::find(owner.begin(), owner.end(), nullptr);
     if (free == owner.end()) {
       diags.error(Code::no_free_target, c.pos,
-                  fmt::format("server-role '{}' has no free target left (0-255) for this {}", role.name, c.what));
+                  fmt::format("server-role '{}' has no free target left (0-255) for this {}", shown(role.name),
+                              c.what));
       continue;
     }
     *free = &c;

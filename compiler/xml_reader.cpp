@@ -4,11 +4,14 @@
 #include "compiler/xml_reader.h"
 
 #include <cctype>
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <xercesc/framework/MemBufInputSource.hpp>
@@ -66,10 +69,18 @@ bool is_name_char(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
-// Where each attribute of a start tag sits in the source: Xerces reports only
-// where a start tag ends, so the tag is re-scanned from its '<'.
-void locate_attributes(std::string_view src, std::size_t tag_start, std::size_t tag_end, const SourceMap& map,
-                       std::vector<XmlAttribute>& attributes) {
+// Where one attribute of a start tag sits in the source.
+struct AttributeSpot {
+  std::size_t name = 0;
+  std::size_t value = 0;  // first character inside the quotes
+};
+using AttributeSpots = std::unordered_map<std::string_view, AttributeSpot>;
+
+// Re-scans a start tag from its '<' for the place of each attribute: Xerces
+// reports only where a start tag ends. One pass, so that a tag with thousands
+// of attributes costs no more than its length.
+AttributeSpots scan_attributes(std::string_view src, std::size_t tag_start, std::size_t tag_end) {
+  AttributeSpots spots;
   std::size_t i = tag_start + 1;
   while (i < tag_end && is_name_char(src[i])) ++i;
   while (i < tag_end) {
@@ -82,24 +93,10 @@ void locate_attributes(std::string_view src, std::size_t tag_start, std::size_t 
     std::size_t value_start = i + 1;
     std::size_t close = src.find(src[i], value_start);
     if (close == std::string_view::npos || close > tag_end) break;
-    for (XmlAttribute& a : attributes)
-      if (a.name == name) {
-        a.name_pos = map.position(name_start);
-        a.value_pos = map.position(value_start);
-      }
+    spots.emplace(name, AttributeSpot{name_start, value_start});
     i = close + 1;
   }
-}
-
-std::size_t find_attribute_name(std::string_view src, std::size_t tag_start, std::size_t tag_end,
-                                std::string_view name) {
-  std::size_t i = tag_start;
-  while ((i = src.find(name, i + 1)) != std::string_view::npos && i < tag_end) {
-    bool starts = !is_name_char(src[i - 1]);
-    bool ends = i + name.size() < src.size() && !is_name_char(src[i + name.size()]);
-    if (starts && ends) return i;
-  }
-  return tag_start;
+  return spots;
 }
 
 // Turns a Xerces message into farmctl's words, with the position that helps
@@ -122,12 +119,18 @@ class Handler : public xc::DefaultHandler {
   void startElement(const XMLCh*, const XMLCh* local_name, const XMLCh*, const xc::Attributes& attrs) override {
     std::size_t tag_end = current_offset();
     std::size_t tag_start = tag_start_before(tag_end);
+    if (open_.size() >= kMaxDepth) refuse_depth(tag_start);
     XmlElement element;
     element.name = utf8(local_name);
     element.pos = map_.position(tag_start);
     for (XMLSize_t i = 0; i < attrs.getLength(); ++i)
       element.attributes.push_back({utf8(attrs.getLocalName(i)), utf8(attrs.getValue(i)), element.pos, element.pos});
-    locate_attributes(src_, tag_start, tag_end, map_, element.attributes);
+    const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
+    for (XmlAttribute& a : element.attributes)
+      if (auto spot = spots.find(a.name); spot != spots.end()) {
+        a.name_pos = map_.position(spot->second.name);
+        a.value_pos = map_.position(spot->second.value);
+      }
     auto index = static_cast<std::uint32_t>(doc_.elements.size());
     if (!open_.empty()) {
       element.parent = open_.back().index;
@@ -180,6 +183,19 @@ class Handler : public xc::DefaultHandler {
     bool inside_unknown;
   };
   static constexpr std::size_t kMaxText = 1 << 20;
+  // Xerces looks up namespace scopes through the whole element stack, so
+  // each level of nesting costs more than the last; the documents read here
+  // nest a handful of levels, and a deeper one is refused before it gets slow.
+  static constexpr std::size_t kMaxDepth = 64;
+
+  [[noreturn]] void refuse_depth(std::size_t tag_start) {
+    fatal_ = true;
+    diags_.error(Code::bad_structure, map_.position(tag_start),
+                 fmt::format("elements are nested more than {} deep here; farmctl's documents nest a few levels "
+                             "(a farm: farm, server-role, disk, attribute)",
+                             kMaxDepth));
+    throw xc::SAXException("nested too deep");
+  }
 
   static std::string utf8_n(const XMLCh* chars, XMLSize_t length) {
     xc::TranscodeToStr out(chars, length, "UTF-8");
@@ -192,10 +208,16 @@ class Handler : public xc::DefaultHandler {
                                       static_cast<int>(locator_->getColumnNumber()));
   }
 
+  // The '<' that starts the tag around `offset`. Every message about one tag
+  // asks with the same offset, so the last answer is kept: a tag with
+  // thousands of bad attributes is searched once, not once per message.
   std::size_t tag_start_before(std::size_t offset) const {
     if (offset == 0) return 0;
+    if (offset == last_tag_query_) return last_tag_start_;
     std::size_t lt = src_.rfind('<', offset - 1);
-    return lt == std::string_view::npos ? 0 : lt;
+    last_tag_query_ = offset;
+    last_tag_start_ = lt == std::string_view::npos ? 0 : lt;
+    return last_tag_start_;
   }
 
   void trim_text(XmlElement& element, std::size_t tag_end) {
@@ -251,6 +273,7 @@ class Handler : public xc::DefaultHandler {
                                           "missing required attribute '([^']*)'");
     static const std::regex no_text("no character data is allowed by content model");
     static const std::regex end_tag("expected end of tag '([^']*)'");
+    static const std::regex foreign_namespace("grammar not found for namespace '([^']*)'");
     static const std::regex incomplete("element '([^']*)' has incomplete content.*|"
                                        "element '([^']*)' is missing required.*");
     if (std::regex_search(msg, m, no_decl)) {
@@ -265,34 +288,167 @@ class Handler : public xc::DefaultHandler {
     if (std::regex_search(msg, m, not_allowed))
       return {Code::bad_structure,
               fmt::format("<{}> is not allowed inside <{}>", m[1].str(), parent_name()), tag_start};
+    if (std::regex_search(msg, m, undeclared_attr) && reported_unknown_.count(m[2].str()))
+      return {Code::unknown_attribute, "", at};  // the element itself is unknown: said once, for it
+    if (std::regex_search(msg, m, foreign_namespace)) {
+      if (!reported_namespaces_.insert(m[1].str()).second) return {Code::unknown_element, "", at};
+      return {Code::unknown_element,
+              fmt::format("elements of namespace '{}' are unknown here: this document's elements belong to no "
+                          "namespace (remove the xmlns declaration or the prefix)",
+                          m[1].str()),
+              tag_start};
+    }
     if (std::regex_search(msg, m, undeclared_attr))
       return {Code::unknown_attribute, fmt::format("unknown attribute '{}' on <{}>", m[1].str(), m[2].str()),
-              find_attribute_name(src_, tag_start, at, m[1].str())};
+              attribute_name_offset(tag_start, at, m[1].str())};
     if (std::regex_search(msg, m, required_attr))
       return {Code::missing_attribute,
               fmt::format("<{}> needs the attribute '{}'", element_name_at(tag_start),
                           m[1].matched ? m[1].str() : m[2].str()),
               tag_start};
-    if (std::regex_search(msg, m, no_text))
-      return {Code::bad_structure, fmt::format("<{}> takes no text", parent_name()), at};
+    if (std::regex_search(msg, m, no_text)) {
+      std::size_t text = stray_text_before(at);
+      std::string_view words = src_.substr(text, src_.find('<', text) - text);
+      words = words.substr(0, words.find_last_not_of(" \t\r\n") + 1);
+      return {Code::bad_structure,
+              words.empty() ? fmt::format("<{}> takes no text", parent_name())
+                            : fmt::format("<{}> takes no text, but holds '{}'", parent_name(), shown(words)),
+              text};
+    }
     if (msg.find("DOCTYPE") != std::string::npos || msg.find("DTD") != std::string::npos ||
         msg.find("may not refer to other files") != std::string::npos)
       return {Code::doctype_refused,
               "DTDs and entities are not allowed: remove the <!DOCTYPE ...>; a farm file may not make "
               "farmctl read other files or the network",
               at == 0 ? 0 : src_.rfind("<!", at) == std::string_view::npos ? at : src_.rfind("<!", at)};
-    if (std::regex_search(msg, m, end_tag) && !open_.empty()) {
-      const OpenElement& unclosed = open_.back();
-      return {Code::malformed_xml,
-              fmt::format("<{}> is never closed: end it with '/>' (<{} ... />) or add </{}> before this point",
-                          m[1].str(), m[1].str(), m[1].str()),
-              unclosed.tag_start};
+    if (std::regex_search(msg, m, end_tag) && !open_.empty()) return never_closed(m[1].str(), tag_start);
+    if (fatal) {
+      if (std::optional<TranslatedError> t = translate_well_formedness(msg, at, tag_start)) return *t;
     }
     if (!fatal && std::regex_search(msg, m, incomplete))
       return {Code::bad_structure, fmt::format("<{}> is incomplete: {}", m[1].matched ? m[1].str() : m[2].str(), msg),
               at};
     if (fatal) return {Code::malformed_xml, fmt::format("malformed XML: {}", msg), at};
     return {Code::bad_structure, msg, at};
+  }
+
+  // An element left open where another element's end tag stands: either the
+  // end tag is misspelt (it closes nothing that is open), or the element's own
+  // end tag is missing.
+  TranslatedError never_closed(const std::string& name, std::size_t closer_start) const {
+    std::string where;
+    if (src_.substr(closer_start, 2) == "</") {
+      std::string closer = element_name_at(closer_start + 1);
+      bool closes_something = std::any_of(open_.begin(), open_.end(), [&](const OpenElement& o) {
+        return doc_.elements[o.index].name == closer;
+      });
+      if (!closes_something)
+        return {Code::malformed_xml,
+                fmt::format("</{}> does not close <{}> (opened at line {}): write </{}>", closer, name,
+                            map_.position(open_.back().tag_start).line, name),
+                closer_start};
+      where = fmt::format(" before the </{}> at line {}", closer, map_.position(closer_start).line);
+    }
+    return {Code::malformed_xml,
+            fmt::format("<{}> is never closed: end it with '/>' (<{} ... />) or add </{}>{}", name, name, name, where),
+            open_.back().tag_start};
+  }
+
+  // Xerces's words for a document that is not well-formed, said so that the
+  // author knows what to write, at the spot where it went wrong. nullopt: no
+  // better words than Xerces's own.
+  std::optional<TranslatedError> translate_well_formedness(const std::string& msg, std::size_t at,
+                                                           std::size_t tag_start) const {
+    static const std::regex unterminated_end("unterminated end tag '([^']*)'");
+    static const std::regex unterminated_start("unterminated start tag '([^']*)'");
+    static const std::regex input_ended("input ended before all started tags were ended");
+    static const std::regex unknown_entity("entity '([^']*)' not found");
+    std::smatch m;
+    if (std::regex_search(msg, m, unterminated_end) && !open_.empty()) {
+      std::string closer = element_name_at(tag_start + 1);
+      return TranslatedError{Code::malformed_xml,
+                             fmt::format("</{}> does not close <{}> (opened at line {}): write </{}>", closer,
+                                         m[1].str(), map_.position(open_.back().tag_start).line, m[1].str()),
+                             tag_start};
+    }
+    if (std::regex_search(msg, m, unterminated_start))
+      return TranslatedError{Code::malformed_xml,
+                             fmt::format("the start tag <{} has no '>': end it with '>' or '/>' before this '<'",
+                                         m[1].str()),
+                             at};
+    if (std::regex_search(msg, m, input_ended) && !open_.empty())
+      return TranslatedError{Code::malformed_xml,
+                             fmt::format("<{}> is never closed: the file ends before its </{}>",
+                                         doc_.elements[open_.back().index].name,
+                                         doc_.elements[open_.back().index].name),
+                             open_.back().tag_start};
+    if (msg == "unexpected end of input") {
+      std::size_t last_lt = src_.rfind('<');
+      return TranslatedError{Code::malformed_xml, "the file ends inside this tag: end it with '>' or '/>'",
+                             last_lt == std::string_view::npos ? at : last_lt};
+    }
+    if (msg == "unterminated comment") {
+      std::size_t open = src_.rfind("<!--", at);
+      return TranslatedError{Code::malformed_xml, "this comment is never closed: end it with '-->'",
+                             open == std::string_view::npos ? at : open};
+    }
+    if (std::regex_search(msg, m, unknown_entity)) {
+      std::size_t amp = at == 0 ? std::string_view::npos : src_.rfind('&', at - 1);
+      return TranslatedError{Code::malformed_xml,
+                             fmt::format("unknown entity '&{};': a farm file knows only &lt; &gt; &amp; &quot; "
+                                         "&apos; and character references such as &#38;; write &amp; for a '&'",
+                                         m[1].str()),
+                             amp == std::string_view::npos ? at : amp};
+    }
+    if (msg.starts_with("unterminated entity reference") || msg == "expected entity name for reference") {
+      std::size_t amp = at == 0 ? std::string_view::npos : src_.rfind('&', at - 1);
+      return TranslatedError{Code::malformed_xml,
+                             "this '&' starts an entity reference that does not end with ';': write &amp; for a '&'",
+                             amp == std::string_view::npos ? at : amp};
+    }
+    if (msg == "attribute value expected")
+      return TranslatedError{Code::malformed_xml,
+                             "malformed XML: attribute values must be quoted: write name=\"value\"", at};
+    if (msg == "comment or processing instruction expected")
+      return TranslatedError{Code::malformed_xml,
+                             "malformed XML: only comments may follow the end of the root element (an XML "
+                             "document has one root element)",
+                             at};
+    if (msg == "invalid document structure")
+      return TranslatedError{Code::malformed_xml,
+                             "malformed XML: expected the document's root element here (a start tag, "
+                             "'<name ...>')",
+                             at};
+    return std::nullopt;
+  }
+
+  // Xerces notices stray text where the next tag starts; the author wants to
+  // see where the text itself starts: after the '>' before it, past blanks.
+  std::size_t stray_text_before(std::size_t at) const {
+    if (at >= src_.size() || at == 0) return at;
+    std::size_t gt = src_.rfind('>', at - 1);
+    std::size_t start = gt == std::string_view::npos ? 0 : gt + 1;
+    while (start < at && std::isspace(static_cast<unsigned char>(src_[start]))) ++start;
+    return start;
+  }
+
+  // The attribute places of the start tag at `tag_start`, scanned once
+  // however many messages and attributes ask for them.
+  const AttributeSpots& attribute_spots(std::size_t tag_start, std::size_t tag_end) {
+    if (tag_start != spots_tag_start_ || tag_end != spots_tag_end_) {
+      spots_ = scan_attributes(src_, tag_start, tag_end);
+      spots_tag_start_ = tag_start;
+      spots_tag_end_ = tag_end;
+    }
+    return spots_;
+  }
+
+  // Where an attribute's name stands, for a message about it; the tag's '<'
+  // when it cannot be found.
+  std::size_t attribute_name_offset(std::size_t tag_start, std::size_t tag_end, const std::string& name) {
+    const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
+    auto spot = spots.find(name);
+    return spot == spots.end() ? tag_start : spot->second.name;
   }
 
   std::string element_name_at(std::size_t tag_start) const {
@@ -309,10 +465,45 @@ class Handler : public xc::DefaultHandler {
   std::vector<OpenElement> open_;
   bool pending_unknown_ = false;
   std::set<std::string> reported_unknown_;
+  std::set<std::string> reported_namespaces_;
   std::vector<Diagnostic> schema_errors_;  // held back: a later fatal error may make them noise
   bool fatal_ = false;
   Position last_pos_;
+  AttributeSpots spots_;  // of the start tag scanned last
+  std::size_t spots_tag_start_ = std::string_view::npos;
+  std::size_t spots_tag_end_ = std::string_view::npos;
+  mutable std::size_t last_tag_query_ = std::string_view::npos;  // tag_start_before's cache
+  mutable std::size_t last_tag_start_ = 0;
 };
+
+// The offset of the first byte that is not part of a valid UTF-8 sequence,
+// or npos. (Overlong forms and surrogates are let through: Xerces refuses them.)
+std::size_t first_invalid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    int length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3 : (byte >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    for (int k = 1; k < length; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+// True when the document is meant to be UTF-8: no UTF-16 byte-order mark and
+// no XML declaration naming another encoding.
+bool meant_as_utf8(std::string_view source) {
+  if (source.starts_with("\xFF\xFE") || source.starts_with("\xFE\xFF")) return false;
+  if (!source.starts_with("<?xml") && !source.starts_with("\xEF\xBB\xBF<?xml")) return true;
+  std::string_view decl = source.substr(0, source.find("?>"));
+  static const std::regex encoding(R"(encoding\s*=\s*["']([^"']*)["'])", std::regex::icase);
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_search(decl.begin(), decl.end(), m, encoding)) return true;
+  std::string name = m[1].str();
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name == "utf-8" || name == "utf8";
+}
 
 std::unique_ptr<xc::SAX2XMLReader> make_safe_reader() {
   std::unique_ptr<xc::SAX2XMLReader> p(xc::XMLReaderFactory::createXMLReader());
@@ -334,6 +525,19 @@ std::unique_ptr<xc::SAX2XMLReader> make_safe_reader() {
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
                                              std::string_view schema_name, DiagnosticList& diags) {
   SourceMap map(source);
+  if (source.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    diags.error(Code::malformed_xml, {}, "the file is empty: it holds no XML element");
+    return std::nullopt;
+  }
+  if (std::size_t bad = meant_as_utf8(source) ? first_invalid_utf8(source) : std::string_view::npos;
+      bad != std::string_view::npos) {
+    // Xerces decodes in blocks and would place this error far from the byte.
+    diags.error(Code::malformed_xml, map.position(bad),
+                fmt::format("the file is not valid UTF-8: the byte 0x{:02X} here does not begin a complete "
+                            "UTF-8 character (save the file as UTF-8)",
+                            static_cast<unsigned char>(source[bad])));
+    return std::nullopt;
+  }
   if (find_legacy_syntax(map, diags) > 0) return std::nullopt;
 
   ensure_xerces_initialized();
