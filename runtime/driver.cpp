@@ -3,6 +3,7 @@
 #include <array>
 
 #include "runtime/sim_driver.h"
+#include "runtime/tgt_driver.h"
 
 namespace farmctl::runtime {
 namespace {
@@ -67,7 +68,8 @@ std::string_view to_string(DeviceKind kind) {
 
 std::unique_ptr<Driver> make_driver(std::string_view family, const DriverContext& context) {
   if (family == "sim") return make_sim_driver(context);
-  throw DeviceError("unknown driver '" + std::string(family) + "' (farmctl has: sim)");
+  if (family == "tgt") return make_tgt_driver(context);
+  throw DeviceError("unknown driver '" + std::string(family) + "' (farmctl has: sim, tgt)");
 }
 
 }  // namespace farmctl::runtime

@@ -118,12 +118,21 @@ struct DeviceState {
 enum class DeviceKind { array, gateway, fabric };
 std::string_view to_string(DeviceKind kind);
 
+// A port of a device as the wiring map declares it (a driver may name things
+// after it: tgt's target names start with its iSCSI port's IQN).
+struct DevicePort {
+  std::string id;
+  std::string wwn;  // empty for an iSCSI port
+  std::string iqn;  // empty for a fibre-channel port
+};
+
 // One device of the wiring map, as the inventory records it.
 struct DeviceConfig {
   std::string name;
   DeviceKind kind = DeviceKind::array;
   std::string driver;                             // "sim", "tgt"
   std::map<std::string, std::string> attributes;  // driver-specific (portal, dir, latency...)
+  std::vector<DevicePort> ports = {};             // by id; filled by DriverSet and the wiring import
 };
 
 class DeviceError : public std::runtime_error {
@@ -151,6 +160,10 @@ class Driver {
 // Where drivers keep what they need beside the inventory (the sim's device store).
 struct DriverContext {
   std::string inventory_path;  // the inventory database file
+  // Every host initiator of the wiring map (WWN or IQN) -> its host's name.
+  // Filled by DriverSet. A driver that presents storage per host needs it
+  // for actions that name only the initiator (tgt: bind, unbind).
+  std::map<std::string, std::string> initiator_hosts = {};
 };
 
 // Creates the driver for a family; throws DeviceError for an unknown family.

@@ -3,7 +3,17 @@
 namespace farmctl::runtime {
 
 DriverSet::DriverSet(const Topology& topology, DriverContext context) : context_(std::move(context)) {
-  for (const DeviceRow& d : topology.devices) configs_[d.config.name] = d.config;
+  for (const DeviceRow& d : topology.devices) {
+    DeviceConfig& config = configs_[d.config.name] = d.config;
+    config.ports.clear();
+    for (const PortRow& p : topology.ports)
+      if (p.device_id == d.id) config.ports.push_back({p.name, p.wwn.value_or(""), p.iqn.value_or("")});
+  }
+  for (const HostRow& h : topology.hosts)
+    for (const InitiatorRow& i : h.initiators) {
+      if (i.wwn) context_.initiator_hosts[*i.wwn] = h.name;
+      if (i.iqn) context_.initiator_hosts[*i.iqn] = h.name;
+    }
 }
 
 const DeviceConfig& DriverSet::config(const std::string& device) const {

@@ -211,7 +211,9 @@ Topology Inventory::topology() {
     d.serial = devices.text(5);
     d.protocols = split_words(devices.text_view(6));
     d.san = devices.text(7);
-    for (auto& [k, v] : nlohmann::json::parse(devices.text_view(8)).items()) d.config.attributes[k] = v.get<std::string>();
+    // A named object: range-for over parse(...).items() would read a destroyed temporary.
+    auto attributes = nlohmann::json::parse(devices.text_view(8));
+    for (auto& [k, v] : attributes.items()) d.config.attributes[k] = v.get<std::string>();
     t.devices.push_back(std::move(d));
   }
   auto ports = db_.prepare("SELECT id, device_id, name, wwn, iqn, fabric FROM ports ORDER BY device_id, name");

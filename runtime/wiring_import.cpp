@@ -411,6 +411,7 @@ ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const
                                 : d.kind == "fabric" ? DeviceKind::fabric
                                                      : DeviceKind::array,
                         d.driver, d.attributes};
+    for (const WiredPort& p : d.ports) config.ports.push_back({p.id, p.wwn.value_or(""), p.iqn.value_or("")});
     drivers.at(d.driver)->declare(config, declared_state(d));
   }
   return report;
