@@ -34,18 +34,78 @@ struct FarmOptions {
   bool json = false;
   bool detailed_exitcode = false;
   std::string out;  // plan --out
+  bool summary = false;         // plan --summary: device actions per server
+  std::string format = "text";  // plan --format: text or markdown
   bool auto_approve = false;
   bool allow_replace = false;
   std::string lock_timeout = "0s";
+  int parallelism = 8;  // apply/destroy: actions at once (1: the serial reference executor)
 };
 int run_plan(const FarmOptions& options);
 int run_apply(const FarmOptions& options);
 int run_destroy(const FarmOptions& options);
 int run_graph(const FarmOptions& options);
 
+// diff: OLD and NEW are paths or git:REV:PATH (cli/diff_command.cpp).
+struct DiffOptions {
+  std::string old_source;
+  std::string new_source;
+  bool json = false;
+  bool detailed_exitcode = false;
+  std::string format = "text";  // text or markdown
+};
+int run_diff(const DiffOptions& options);
+
 struct UnlockOptions {
   std::string db;
 };
 int run_force_unlock(const UnlockOptions& options);
+
+// ---- the service (cli/service_commands.cpp, cli/workorder_commands.cpp) ----
+struct ServeOptions {
+  std::string db;
+  std::string listen = "127.0.0.1:8080";
+  std::string farms_dir;             // empty: no --farms
+  std::string interval = "30s";
+  std::string backoff = "1s";        // first wait after a farm fails
+  std::string backoff_max = "5m";
+  int order_attempts = 3;            // failed reconciles before an open work order fails
+  int parallelism = 8;
+};
+int run_serve(const ServeOptions& options);
+
+struct FarmStoreOptions {
+  std::string db;
+  std::string file;   // put
+  std::string owner;  // put: the owning account of a new farm
+  bool json = false;  // list
+};
+int run_farm_put(const FarmStoreOptions& options);
+int run_farm_list(const FarmStoreOptions& options);
+
+struct AccountOptions {
+  std::string db;
+  std::string name;
+  std::string level;
+  std::string quota;  // a size ("500GB"); empty: none
+  bool json = false;
+};
+int run_account_create(const AccountOptions& options);
+int run_account_list(const AccountOptions& options);
+
+struct WorkOrderOptions {
+  std::string db;
+  std::string mail_file;  // submit --from-mail
+  std::string customer;   // submit: the account the mail is from; list: filter
+  std::string state;      // list
+  long long id = 0;       // show, retry, close
+  std::string comment;    // close
+  bool json = false;
+};
+int run_workorder_submit(const WorkOrderOptions& options);
+int run_workorder_list(const WorkOrderOptions& options);
+int run_workorder_show(const WorkOrderOptions& options);
+int run_workorder_retry(const WorkOrderOptions& options);
+int run_workorder_close(const WorkOrderOptions& options);
 
 }  // namespace farmctl::cli

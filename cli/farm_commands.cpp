@@ -1,5 +1,7 @@
 // `farmctl plan | apply | destroy | graph`: a farm file against the inventory.
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,10 +10,14 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/progress.h"
 #include "reconciler/action_graph.h"
 #include "reconciler/apply.h"
+#include "reconciler/plan_markdown.h"
 #include "reconciler/plan_render.h"
+#include "reconciler/plan_summary.h"
 #include "reconciler/planner.h"
+#include "reconciler/recovery.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
 
@@ -20,20 +26,35 @@ namespace {
 
 using reconcile::ReconcilePlan;
 
+// The hardware and its drivers, made once per command: recovery, discovery
+// and the apply share the drivers (and whatever connections they hold).
+struct Estate {
+  explicit Estate(runtime::Inventory& inventory)
+      : topology(inventory.topology()), drivers(topology, runtime::DriverContext{inventory.path()}) {}
+  runtime::Topology topology;
+  runtime::DriverSet drivers;
+};
+
 // Discovery, then the planner; refusals become one error listing each reason.
-ReconcilePlan plan_farm(runtime::Inventory& inventory, const plan::Plan& ir, const reconcile::PlanOptions& options) {
-  runtime::Topology topology = inventory.topology();
-  runtime::DriverSet drivers(topology, runtime::DriverContext{inventory.path()});
+ReconcilePlan plan_farm(runtime::Inventory& inventory, Estate& estate, const plan::Plan& ir,
+                        const reconcile::PlanOptions& options) {
+  const runtime::Topology& topology = estate.topology;
   reconcile::Discovery discovery;
   try {
-    discovery = drivers.discover_all();
+    discovery = estate.drivers.discover_all();
   } catch (const runtime::DeviceError& e) {
     throw CommandError(e.what());
   }
   try {
     return reconcile::make_plan(ir, inventory, topology, discovery, options);
   } catch (const reconcile::PlanRefused& refused) {
-    for (const std::string& r : refused.reasons()) std::cerr << "farmctl: cannot plan: " << r << "\n";
+    // A farm far beyond the estate fails the same way thousands of times: show a screenful.
+    constexpr std::size_t kShown = 12;
+    const auto& reasons = refused.reasons();
+    for (std::size_t i = 0; i < reasons.size() && i < kShown; ++i)
+      std::cerr << "farmctl: cannot plan: " << reasons[i] << "\n";
+    if (reasons.size() > kShown)
+      std::cerr << fmt::format("farmctl: ... and {} more problems like these\n", reasons.size() - kShown);
     throw CommandError(fmt::format("farm {}: {} problem{}; nothing was changed", ir.farm, refused.reasons().size(),
                                    refused.reasons().size() == 1 ? "" : "s"));
   }
@@ -55,38 +76,48 @@ bool looks_like_plan_file(const std::string& path) {
   return c == '{';
 }
 
-// Progress as plain lines, one per finished action (a live line on a
-// terminal comes with the parallel executor).
-class LineProgress : public reconcile::ApplyEvents {
- public:
-  explicit LineProgress(int total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  void finished(const reconcile::Action& a, const runtime::ActionOutcome& outcome, int attempts) override {
-    ++done_;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count();
-    std::string retries = attempts > 1 ? fmt::format(" after {} attempts", attempts) : "";
-    if (outcome.ok())
-      fmt::print("[{}/{}] {} {}: done{} ({} ms)\n", done_, total_, runtime::to_string(a.op), a.detail, retries, ms);
-    else
-      fmt::print("[{}/{}] {} {}: FAILED{}: {}\n", done_, total_, runtime::to_string(a.op), a.detail, retries,
-                 outcome.message);
-    std::fflush(stdout);
+std::atomic<bool> g_stop{false};
+
+// The first SIGINT or SIGTERM stops new actions (running ones finish and are
+// journalled); a second one ends the process at once.
+void on_signal(int) {
+  if (g_stop.exchange(true)) {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
   }
-  void skipped(const reconcile::Action& a, int because_of) override {
-    ++done_;
-    fmt::print("[{}/{}] {} {}: skipped (depends on failed action {})\n", done_, total_, runtime::to_string(a.op),
-               a.detail, because_of);
+}
+
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    previous_int_ = std::signal(SIGINT, on_signal);
+    previous_term_ = std::signal(SIGTERM, on_signal);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
   }
 
  private:
-  int total_;
-  int done_ = 0;
-  std::chrono::steady_clock::time_point start_;
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
 };
 
+// Finishes what an interrupted apply left in flight (the journal's open
+// intents). Expects the lock to be held.
+void recover(runtime::Inventory& inventory, Estate& estate, bool quiet) {
+  if (inventory.open_journal_entries().empty()) return;
+  reconcile::RecoveryReport report = reconcile::recover_interrupted_actions(inventory, estate.drivers);
+  if (quiet) return;
+  fmt::print(stderr, "farmctl: an earlier apply was interrupted; {} of its actions in flight were finished now{}\n",
+             report.recovered, report.failed > 0 ? fmt::format(", {} failed", report.failed) : "");
+  for (const std::string& line : report.lines) fmt::print(stderr, "  {}\n", line);
+}
+
 // Shows the plan, asks, executes, reports. Expects the lock to be held.
-int execute(runtime::Inventory& inventory, const ReconcilePlan& plan, const FarmOptions& options,
+int execute(runtime::Inventory& inventory, Estate& estate, const ReconcilePlan& plan, const FarmOptions& options,
             std::string_view verb) {
-  std::cout << reconcile::render_plan_text(plan, stdout_is_terminal());
+  if (!options.json) std::cout << reconcile::render_plan_text(plan, stdout_is_terminal());
   if (plan.empty()) return 0;
   if (!options.auto_approve) {
     if (!stdin_is_terminal())
@@ -97,18 +128,29 @@ int execute(runtime::Inventory& inventory, const ReconcilePlan& plan, const Farm
       return 1;
     }
   }
-  std::cout << "\n";
-  runtime::DriverSet drivers(inventory.topology(), runtime::DriverContext{inventory.path()});
-  LineProgress progress(static_cast<int>(plan.actions.size()));
-  reconcile::ApplyResult result = reconcile::apply_plan(plan, inventory, drivers, progress);
+  if (!options.json) std::cout << "\n";
+  runtime::DriverSet& drivers = estate.drivers;
+  ProgressStyle style = options.json ? ProgressStyle::json
+                        : stdout_is_terminal() ? ProgressStyle::live
+                                               : ProgressStyle::lines;
+  auto progress = make_progress(style, static_cast<int>(plan.actions.size()));
+  StopOnSignal signals;
+  reconcile::ApplyOptions apply_options;
+  apply_options.parallelism = options.parallelism;
+  apply_options.stop = &g_stop;
+  reconcile::ApplyResult result = reconcile::apply_plan(plan, inventory, drivers, *progress, apply_options);
+  progress.reset();
+  std::string_view noun = verb == "destroy" ? "Destroy" : "Apply";
   if (result.ok()) {
-    fmt::print("\n{} complete: {} actions done.\n", verb == "destroy" ? "Destroy" : "Apply", result.done);
+    fmt::print("\n{} complete: {} actions done.\n", noun, result.done);
     return 0;
   }
-  fmt::print(stderr, "\n{} incomplete: {} done, {} failed, {} skipped.\n", verb == "destroy" ? "Destroy" : "Apply",
-             result.done, result.failed, result.skipped);
+  fmt::print(stderr, "\n{} incomplete: {} done, {} failed, {} skipped{}.\n", noun, result.done, result.failed,
+             result.skipped,
+             result.not_started > 0 ? fmt::format(", {} not started (interrupted)", result.not_started) : "");
   for (const std::string& f : result.failures) fmt::print(stderr, "  failed: {}\n", f);
-  fmt::print(stderr, "Run farmctl plan to see the work that remains.\n");
+  for (const std::string& r : result.rolled_back) fmt::print(stderr, "  rolled back: {}\n", r);
+  fmt::print(stderr, "What succeeded elsewhere stays. Run farmctl plan to see the work that remains.\n");
   return 1;
 }
 
@@ -117,25 +159,45 @@ int execute(runtime::Inventory& inventory, const ReconcilePlan& plan, const Farm
 int run_plan(const FarmOptions& options) {
   plan::Plan ir = compile_or_fail(options.file);
   auto inventory = open_inventory(options.db);
-  ReconcilePlan plan = plan_farm(*inventory, ir, {options.allow_replace, false});
+  Estate estate(*inventory);
+  if (!inventory->open_journal_entries().empty()) {
+    try {
+      runtime::InventoryLock lock(inventory->path(), "plan (recovery) " + options.file, std::chrono::milliseconds(0));
+      recover(*inventory, estate, options.json);
+    } catch (const runtime::LockBusy& busy) {
+      fmt::print(stderr, "farmctl: warning: an apply is running (pid {}); this plan shows the inventory as it is now\n",
+                 busy.holder().pid);
+    }
+  }
+  ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false});
   if (!options.out.empty()) {
     std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
     if (!(out << reconcile::to_plan_file(plan)) || !out.flush())
       throw CommandError(fmt::format("cannot write the plan to {}", options.out));
   }
+  bool markdown = options.format == "markdown";
   if (options.json)
     std::cout << reconcile::render_plan_json(plan);
+  else if (markdown)
+    std::cout << reconcile::render_plan_markdown(plan);
+  else if (options.summary)
+    std::cout << reconcile::render_plan_summary(plan);
   else
     std::cout << reconcile::render_plan_text(plan, stdout_is_terminal());
-  if (!options.out.empty() && !options.json)
-    fmt::print("\nSaved the plan to {}; apply exactly it with: farmctl apply {}\n", options.out, options.out);
+  if (!options.out.empty() && !options.json)  // stderr under markdown, to keep the comment clean
+    fmt::print(markdown ? stderr : stdout, "\nSaved the plan to {}; apply exactly it with: farmctl apply {}\n",
+               options.out, options.out);
   return options.detailed_exitcode && !plan.empty() ? 2 : 0;
 }
 
 int run_apply(const FarmOptions& options) {
   auto inventory = open_inventory(options.db);
   runtime::InventoryLock lock(inventory->path(), "apply " + options.file, parse_duration(options.lock_timeout));
+  Estate estate(*inventory);
   if (looks_like_plan_file(options.file)) {
+    if (!inventory->open_journal_entries().empty())
+      throw CommandError("an earlier apply was interrupted; run farmctl plan (or apply the farm file) to finish its "
+                         "actions in flight, then make a new plan");
     ReconcilePlan plan;
     try {
       plan = reconcile::from_plan_file(read_file(options.file));
@@ -147,29 +209,33 @@ int run_apply(const FarmOptions& options) {
           "the saved plan {} is stale: the inventory changed since it was made (generation {} then, {} now); run "
           "farmctl plan again",
           options.file, plan.generation, inventory->generation()));
-    return execute(*inventory, plan, options, "apply");
+    return execute(*inventory, estate, plan, options, "apply");
   }
   plan::Plan ir = compile_or_fail(options.file);
-  ReconcilePlan plan = plan_farm(*inventory, ir, {options.allow_replace, false});
-  return execute(*inventory, plan, options, "apply");
+  recover(*inventory, estate, options.json);
+  ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false});
+  return execute(*inventory, estate, plan, options, "apply");
 }
 
 int run_destroy(const FarmOptions& options) {
   plan::Plan ir = compile_or_fail(options.file);
   auto inventory = open_inventory(options.db);
   runtime::InventoryLock lock(inventory->path(), "destroy " + options.file, parse_duration(options.lock_timeout));
+  Estate estate(*inventory);
+  recover(*inventory, estate, options.json);
   if (!inventory->farm(ir.farm)) throw CommandError(fmt::format("the inventory has no farm named '{}'", ir.farm));
   plan::Plan empty;
   empty.farm = ir.farm;
   empty.fml_version = ir.fml_version;
-  ReconcilePlan plan = plan_farm(*inventory, empty, {true, true});
-  return execute(*inventory, plan, options, "destroy");
+  ReconcilePlan plan = plan_farm(*inventory, estate, empty, {true, true});
+  return execute(*inventory, estate, plan, options, "destroy");
 }
 
 int run_graph(const FarmOptions& options) {
   plan::Plan ir = compile_or_fail(options.file);
   auto inventory = open_inventory(options.db);
-  ReconcilePlan plan = plan_farm(*inventory, ir, {options.allow_replace, false});
+  Estate estate(*inventory);
+  ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false});
   std::cout << reconcile::to_dot(plan);
   return 0;
 }

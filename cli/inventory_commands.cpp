@@ -123,6 +123,11 @@ int run_inventory_check(const InventoryOptions& options) {
     return 0;
   }
   for (const std::string& v : violations) fmt::print(stderr, "violation: {}\n", v);
+  if (auto open = inventory->open_journal_entries(); !open.empty())
+    fmt::print(stderr,
+               "note: an apply was interrupted with {} actions in flight, so the devices may be ahead of the "
+               "inventory; farmctl plan or apply finishes them first\n",
+               open.size());
   fmt::print(stderr, "farmctl: inventory {}: {} invariant violations\n", inventory->path(), violations.size());
   return 1;
 }

@@ -69,8 +69,25 @@ void add_plan(CLI::App& app, FarmOptions& o, int& code) {
   cmd->add_flag("--json", o.json, "Machine-readable plan");
   cmd->add_flag("--detailed-exitcode", o.detailed_exitcode, "Exit 0 when no changes, 1 on error, 2 when changes");
   cmd->add_option("--out", o.out, "Save the plan, to apply exactly it later");
+  auto* summary = cmd->add_flag("--summary", o.summary, "One line per server: device actions of each kind");
+  auto* format = cmd->add_option("--format", o.format, "text, or markdown for a pull-request comment")
+                     ->check(CLI::IsMember({"text", "markdown"}));
+  cmd->get_option("--json")->excludes(summary)->excludes(format);
+  summary->excludes(format);
   add_farm_options(cmd, o);
   cmd->callback([&] { guarded(code, [&] { return run_plan(o); }); });
+}
+
+void add_diff(CLI::App& app, DiffOptions& o, int& code) {
+  auto* cmd = app.add_subcommand("diff", "Compare two farm files without the inventory: what the change means");
+  cmd->add_option("old", o.old_source, "The farm file before: a path or git:REV:PATH")->required();
+  cmd->add_option("new", o.new_source, "The farm file after: a path or git:REV:PATH")->required();
+  auto* json = cmd->add_flag("--json", o.json, "Machine-readable diff");
+  cmd->add_option("--format", o.format, "text, or markdown for a pull-request comment")
+      ->check(CLI::IsMember({"text", "markdown"}))
+      ->excludes(json);
+  cmd->add_flag("--detailed-exitcode", o.detailed_exitcode, "Exit 0 when no changes, 1 on error, 2 when changes");
+  cmd->callback([&] { guarded(code, [&] { return run_diff(o); }); });
 }
 
 void add_apply(CLI::App& app, FarmOptions& o, int& code, const char* name, const char* help) {
@@ -79,6 +96,9 @@ void add_apply(CLI::App& app, FarmOptions& o, int& code, const char* name, const
       ->required();
   cmd->add_flag("--auto-approve", o.auto_approve, "Do not ask for confirmation");
   cmd->add_option("--lock-timeout", o.lock_timeout, "Wait this long for another writer (e.g. 30s)");
+  cmd->add_option("--parallelism", o.parallelism, "Actions run at once, across devices (1: one at a time)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", o.json, "Progress as JSON events, one per line");
   add_farm_options(cmd, o);
   std::string which = name;
   cmd->callback([&, which] {
@@ -99,6 +119,86 @@ void add_force_unlock(CLI::App& app, UnlockOptions& o, int& code) {
   cmd->callback([&] { guarded(code, [&] { return run_force_unlock(o); }); });
 }
 
+
+// ---- the service: serve, farm, account, workorder ----------------------------
+
+void add_serve(CLI::App& app, ServeOptions& o, int& code) {
+  auto* cmd = app.add_subcommand("serve", "Keep every stored farm converged and take work orders over HTTP");
+  cmd->add_option("--listen", o.listen, "HOST:PORT to answer on (default 127.0.0.1:8080)");
+  cmd->add_option("--farms", o.farms_dir, "Also keep the *.fml files of this directory converged (re-read on change)");
+  cmd->add_option("--interval", o.interval, "Reconcile every farm this often (default 30s)");
+  cmd->add_option("--backoff", o.backoff, "First wait after a farm fails, doubled each time (default 1s)");
+  cmd->add_option("--backoff-max", o.backoff_max, "Longest wait after failures (default 5m)");
+  cmd->add_option("--order-attempts", o.order_attempts, "Failed reconciles before an open work order fails")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--parallelism", o.parallelism, "Actions run at once, across devices")->check(CLI::Range(1, 256));
+  add_db(cmd, o.db);
+  cmd->callback([&] { guarded(code, [&] { return run_serve(o); }); });
+}
+
+void add_farm(CLI::App& app, FarmStoreOptions& o, int& code) {
+  auto* farm = app.add_subcommand("farm", "Farms stored in the inventory for farmctl serve to keep converged");
+  farm->require_subcommand(1);
+  auto* put = farm->add_subcommand("put", "Store a farm file as its farm's next revision");
+  put->add_option("file", o.file, "Farm file (FML)")->required();
+  put->add_option("--owner", o.owner, "The account that owns a new farm (a customer)");
+  add_db(put, o.db);
+  put->callback([&] { guarded(code, [&] { return run_farm_put(o); }); });
+  auto* list = farm->add_subcommand("list", "Stored farms with their revision, owner and status");
+  list->add_flag("--json", o.json, "Machine-readable output");
+  add_db(list, o.db);
+  list->callback([&] { guarded(code, [&] { return run_farm_list(o); }); });
+}
+
+void add_account(CLI::App& app, AccountOptions& o, int& code) {
+  auto* account = app.add_subcommand("account", "Accounts of the service: customers and administrators");
+  account->require_subcommand(1);
+  auto* create = account->add_subcommand("create", "Create an account and print its API token (shown only once)");
+  create->add_option("name", o.name, "Account name (a-z, 0-9, -)")->required();
+  create->add_option("--level", o.level, "viewer, server-admin, customer-admin or provider-admin")
+      ->required()
+      ->check(CLI::IsMember({"viewer", "server-admin", "customer-admin", "provider-admin"}));
+  create->add_option("--quota", o.quota, "Storage the account's farms may use, e.g. 500GB (default: no limit)");
+  add_db(create, o.db);
+  create->callback([&] { guarded(code, [&] { return run_account_create(o); }); });
+  auto* list = account->add_subcommand("list", "Accounts with their level, quota and storage used");
+  list->add_flag("--json", o.json, "Machine-readable output");
+  add_db(list, o.db);
+  list->callback([&] { guarded(code, [&] { return run_account_list(o); }); });
+}
+
+void add_workorder(CLI::App& app, WorkOrderOptions& o, int& code) {
+  auto* wo = app.add_subcommand("workorder", "Work orders: submit from a mail, list, show, retry, close by hand");
+  wo->require_subcommand(1);
+  auto* submit = wo->add_subcommand("submit", "Take an order that came by mail; print the reply with its id");
+  submit->add_option("--from-mail", o.mail_file, "The message (RFC 822 .eml): subject = type, 'key: value' lines")
+      ->required();
+  submit->add_option("--customer", o.customer, "The account the order is from")->required();
+  add_db(submit, o.db);
+  submit->callback([&] { guarded(code, [&] { return run_workorder_submit(o); }); });
+  auto* list = wo->add_subcommand("list", "Work orders, oldest first");
+  list->add_option("--state", o.state, "Only orders in this state")
+      ->check(CLI::IsMember({"new", "open", "closed", "failed"}));
+  list->add_option("--customer", o.customer, "Only this account's orders");
+  list->add_flag("--json", o.json, "Machine-readable output");
+  add_db(list, o.db);
+  list->callback([&] { guarded(code, [&] { return run_workorder_list(o); }); });
+  auto* show = wo->add_subcommand("show", "One work order in full");
+  show->add_option("id", o.id, "Work order id")->required();
+  show->add_flag("--json", o.json, "Machine-readable output");
+  add_db(show, o.db);
+  show->callback([&] { guarded(code, [&] { return run_workorder_show(o); }); });
+  auto* retry = wo->add_subcommand("retry", "Hand a failed order back to the automation");
+  retry->add_option("id", o.id, "Work order id")->required();
+  add_db(retry, o.db);
+  retry->callback([&] { guarded(code, [&] { return run_workorder_retry(o); }); });
+  auto* close = wo->add_subcommand("close", "Close a failed (or new) order done by hand; records its billable event");
+  close->add_option("id", o.id, "Work order id")->required();
+  close->add_option("--comment", o.comment, "What was done")->required();
+  add_db(close, o.db);
+  close->callback([&] { guarded(code, [&] { return run_workorder_close(o); }); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,6 +211,7 @@ int main(int argc, char** argv) {
   InventoryOptions inventory;
   FarmOptions plan, apply, destroy, graph;
   UnlockOptions unlock;
+  DiffOptions diff;
   add_validate(app, validate, code);
   add_compile(app, compile, code);
   add_inventory(app, inventory, code);
@@ -118,7 +219,16 @@ int main(int argc, char** argv) {
   add_apply(app, apply, code, "apply", "Make the storage match a farm file (or apply a saved plan)");
   add_apply(app, destroy, code, "destroy", "Tear a farm down: unmap, unbind, scrub and free all its storage");
   add_graph(app, graph, code);
+  add_diff(app, diff, code);
   add_force_unlock(app, unlock, code);
+  ServeOptions serve;
+  FarmStoreOptions farm_store;
+  AccountOptions account;
+  WorkOrderOptions workorder;
+  add_serve(app, serve, code);
+  add_farm(app, farm_store, code);
+  add_account(app, account, code);
+  add_workorder(app, workorder, code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,54 +1,90 @@
 #include "compiler/plan_ir.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include "compiler/json_writer.h"
 
 namespace farmctl::plan {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-Json backup_json(const fml::BackupPolicy& b) {
-  return Json{{"level", b.level}, {"schedule", fml::to_string(b.schedule)}, {"retain", b.retain}};
-}
-
-Json volume_json(const Volume& v) {
-  Json j;
-  j["id"] = v.id;
-  j["size_mb"] = v.size_mb;
-  j["shared"] = v.shared;
-  j["class"] = v.cls;
-  j["raid"] = v.raid ? Json(*v.raid) : Json(nullptr);
-  j["image"] = v.image ? Json{{"type", v.image->type}, {"name", v.image->name}} : Json(nullptr);
-  Json backup = Json::array();
-  for (const fml::BackupPolicy& b : v.backup) backup.push_back(backup_json(b));
-  j["backup"] = std::move(backup);
-  j["drivename"] = v.drivename ? Json(*v.drivename) : Json(nullptr);
-  Json attributes = Json::object();
-  for (const auto& [name, value] : v.attributes) attributes[name] = value;
-  j["attributes"] = std::move(attributes);
-  return j;
+void write_volume(json::Writer& w, const Volume& v) {
+  w.begin_object();
+  w.field("id", v.id);
+  w.field("size_mb", v.size_mb);
+  w.field("shared", v.shared);
+  w.field("class", v.cls);
+  w.key("raid");
+  if (v.raid) w.value(*v.raid);
+  else w.null();
+  w.key("image");
+  if (v.image) {
+    w.begin_object();
+    w.field("type", v.image->type);
+    w.field("name", v.image->name);
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.key("backup");
+  w.begin_array();
+  for (const fml::BackupPolicy& b : v.backup) {
+    w.begin_object();
+    w.field("level", b.level);
+    w.field("schedule", fml::to_string(b.schedule));
+    w.field("retain", b.retain);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("drivename");
+  if (v.drivename) w.value(*v.drivename);
+  else w.null();
+  w.key("attributes");
+  w.begin_object();
+  for (const auto& [name, value] : v.attributes) w.field(name, value);
+  w.end_object();
+  w.end_object();
 }
 
 }  // namespace
 
+// Streamed (json_writer.h): the IR of a large farm is far too big to build
+// as a JSON document first.
 std::string to_json(const Plan& plan) {
-  Json j;
-  j["format_version"] = kFormatVersion;
-  j["farm"] = plan.farm;
-  j["fml_version"] = plan.fml_version;
-  Json servers = Json::array();
-  for (const Server& s : plan.servers)
-    servers.push_back(Json{{"name", s.name}, {"tier", s.tier}, {"role", s.role}, {"hw", s.hw}});
-  j["servers"] = std::move(servers);
-  Json volumes = Json::array();
-  for (const Volume& v : plan.volumes) volumes.push_back(volume_json(v));
-  j["volumes"] = std::move(volumes);
-  Json exports = Json::array();
-  for (const Export& e : plan.exports)
-    exports.push_back(Json{{"volume", e.volume}, {"server", e.server}, {"target", e.target}, {"protocol", e.protocol}});
-  j["exports"] = std::move(exports);
-  return j.dump(2) + "\n";
+  std::string out;
+  out.reserve(256 + plan.volumes.size() * 300 + plan.exports.size() * 120 + plan.servers.size() * 120);
+  json::Writer w(out);
+  w.begin_object();
+  w.field("format_version", kFormatVersion);
+  w.field("farm", plan.farm);
+  w.field("fml_version", plan.fml_version);
+  w.key("servers");
+  w.begin_array();
+  for (const Server& s : plan.servers) {
+    w.begin_object();
+    w.field("name", s.name);
+    w.field("tier", s.tier);
+    w.field("role", s.role);
+    w.field("hw", s.hw);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("volumes");
+  w.begin_array();
+  for (const Volume& v : plan.volumes) write_volume(w, v);
+  w.end_array();
+  w.key("exports");
+  w.begin_array();
+  for (const Export& e : plan.exports) {
+    w.begin_object();
+    w.field("volume", e.volume);
+    w.field("server", e.server);
+    w.field("target", e.target);
+    w.field("protocol", e.protocol);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out += '\n';
+  return out;
 }
 
 std::string to_text(const Plan& plan) {

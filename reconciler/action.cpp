@@ -157,7 +157,45 @@ Effect effect_from(const Json& j) {
   return e;
 }
 
+Json action_json(const Action& a) {
+  return Json{{"id", a.id},
+              {"op", runtime::to_string(a.op)},
+              {"volume", a.volume},
+              {"server", a.server},
+              {"device", a.device},
+              {"depends_on", a.depends_on},
+              {"device_action", to_json(a.device_action)},
+              {"effect", to_json(a.effect)},
+              {"detail", a.detail}};
+}
+
+Action action_from(const Json& a) {
+  Action action;
+  action.id = a.at("id");
+  auto op = runtime::op_from_string(a.at("op").get<std::string>());
+  if (!op) throw std::runtime_error("unknown op " + a.at("op").dump());
+  action.op = *op;
+  action.volume = a.at("volume");
+  action.server = a.at("server");
+  action.device = a.at("device");
+  action.depends_on = a.at("depends_on").get<std::vector<int>>();
+  action.device_action = device_action_from(a.at("device_action"));
+  action.effect = effect_from(a.at("effect"));
+  action.detail = a.at("detail");
+  return action;
+}
+
 }  // namespace
+
+std::string action_to_json(const Action& action) { return action_json(action).dump(); }
+
+Action action_from_json(const std::string& text) {
+  try {
+    return action_from(Json::parse(text));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("a damaged journal entry (") + e.what() + ")");
+  }
+}
 
 std::string_view to_string(ChangeKind kind) {
   switch (kind) {
@@ -205,16 +243,7 @@ std::string to_plan_file(const ReconcilePlan& plan) {
   j["placements"] = std::move(placements);
   j["released_servers"] = plan.released_servers;
   Json actions = Json::array();
-  for (const Action& a : plan.actions)
-    actions.push_back(Json{{"id", a.id},
-                           {"op", runtime::to_string(a.op)},
-                           {"volume", a.volume},
-                           {"server", a.server},
-                           {"device", a.device},
-                           {"depends_on", a.depends_on},
-                           {"device_action", to_json(a.device_action)},
-                           {"effect", to_json(a.effect)},
-                           {"detail", a.detail}});
+  for (const Action& a : plan.actions) actions.push_back(action_json(a));
   j["actions"] = std::move(actions);
   Json changes = Json::array();
   for (const Change& c : plan.changes)
@@ -244,19 +273,7 @@ ReconcilePlan from_plan_file(const std::string& text) {
     plan.plan_json = j.at("plan_ir");
     for (const Json& p : j.at("placements")) plan.placements.push_back({p.at("server"), p.at("host_id"), p.at("host")});
     plan.released_servers = j.at("released_servers").get<std::vector<std::string>>();
-    for (const Json& a : j.at("actions")) {
-      Action action;
-      action.id = a.at("id");
-      action.op = *runtime::op_from_string(a.at("op").get<std::string>());
-      action.volume = a.at("volume");
-      action.server = a.at("server");
-      action.device = a.at("device");
-      action.depends_on = a.at("depends_on").get<std::vector<int>>();
-      action.device_action = device_action_from(a.at("device_action"));
-      action.effect = effect_from(a.at("effect"));
-      action.detail = a.at("detail");
-      plan.actions.push_back(std::move(action));
-    }
+    for (const Json& a : j.at("actions")) plan.actions.push_back(action_from(a));
     for (const Json& c : j.at("changes")) {
       Change change;
       std::string kind = c.at("kind");

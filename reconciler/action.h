@@ -86,6 +86,11 @@ struct ReconcilePlan {
   Summary summary() const;
 };
 
+// One action as JSON text: what the journal keeps of each action, so that an
+// interrupted apply can finish it (recovery.h).
+std::string action_to_json(const Action& action);
+Action action_from_json(const std::string& text);  // throws std::runtime_error
+
 // The saved-plan file format (farmctl plan --out): JSON, versioned.
 std::string to_plan_file(const ReconcilePlan& plan);
 ReconcilePlan from_plan_file(const std::string& text);  // throws std::runtime_error with a reason

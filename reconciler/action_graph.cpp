@@ -33,15 +33,23 @@ ActionGraph::ActionGraph(const std::vector<Action>& actions)
     for (std::size_t d : dependents_[i]) chain_[i] = std::max(chain_[i], chain_[d] + 1);
   for (std::size_t i = 0; i < actions.size(); ++i)
     if (waiting_on_[i] == 0) status_[i] = Status::ready, ready_.push_back(i);
+  std::unordered_map<std::string, std::size_t> first_of_unit;
+  unit_rank_.resize(actions.size());
+  for (std::size_t i = 0; i < actions.size(); ++i)
+    unit_rank_[i] = actions[i].volume.empty() ? i : first_of_unit.emplace(actions[i].volume, i).first->second;
+}
+
+bool ActionGraph::runs_before(std::size_t a, std::size_t b) const {
+  if (unit_rank_[a] != unit_rank_[b]) return unit_rank_[a] < unit_rank_[b];
+  if (chain_[a] != chain_[b]) return chain_[a] > chain_[b];
+  return a < b;
 }
 
 std::vector<std::size_t> ActionGraph::take_ready() {
   std::vector<std::size_t> out;
   out.swap(ready_);
   for (std::size_t i : out) status_[i] = Status::running;
-  std::stable_sort(out.begin(), out.end(), [&](std::size_t a, std::size_t b) {
-    return chain_[a] != chain_[b] ? chain_[a] > chain_[b] : a < b;
-  });
+  std::sort(out.begin(), out.end(), [&](std::size_t a, std::size_t b) { return runs_before(a, b); });
   return out;
 }
 

@@ -27,6 +27,12 @@ class ActionGraph {
   bool finished() const { return unfinished_ == 0; }
   // Length (in actions) of the longest chain from this action to an end.
   int chain_length(std::size_t index) const { return chain_[index]; }
+  // Which ready action should start first: true when `a` comes before `b`.
+  // Work on a disk unit already under way goes before starting new units
+  // (units in plan order, global disks first), then the longer remaining
+  // chain: a pipeline that feeds the next device (the gateway's maps) early,
+  // instead of every array allocating everything before anything is bound.
+  bool runs_before(std::size_t a, std::size_t b) const;
   std::vector<std::size_t> skipped_by(std::size_t failed_index) const;
   // Indices of the actions `index` depends on.
   const std::vector<std::size_t>& dependencies(std::size_t index) const { return deps_[index]; }
@@ -41,6 +47,7 @@ class ActionGraph {
   std::vector<std::vector<std::size_t>> dependents_;
   std::vector<int> waiting_on_;
   std::vector<int> chain_;
+  std::vector<std::size_t> unit_rank_;  // index of the first action of the same unit
   std::vector<std::size_t> ready_;
   std::size_t unfinished_ = 0;
 };

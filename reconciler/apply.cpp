@@ -1,14 +1,16 @@
 #include "reconciler/apply.h"
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "reconciler/action_graph.h"
+#include "reconciler/executor.h"
 #include "reconciler/recorder.h"
+#include "reconciler/rollback.h"
 
 namespace farmctl::reconcile {
 namespace {
@@ -18,35 +20,46 @@ std::string new_run_id() {
   return fmt::format("{}-{}", std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), getpid());
 }
 
-std::string action_json(const Action& a) {
-  nlohmann::json j{{"id", a.id}, {"op", runtime::to_string(a.op)}, {"volume", a.volume}, {"server", a.server},
-                   {"device", a.device}, {"detail", a.detail}};
-  return j.dump();
-}
-
-// Runs one action: intent journalled and committed, the driver called
-// (transient failures retried with backoff), the outcome and the inventory
-// change committed together.
-class StepRunner {
+// The steps of an apply: the journal's intent before an action starts, the
+// driver call (transient failures retried with backoff), the outcome and the
+// inventory change committed together after it ends.
+class ApplyHooks : public StepHooks {
  public:
-  StepRunner(const ReconcilePlan& plan, runtime::Inventory& inv, runtime::DriverSet& drivers, RowId farm_id,
-             const ApplyOptions& options)
-      : plan_(plan), inv_(inv), drivers_(drivers), farm_id_(farm_id), options_(options), run_id_(new_run_id()) {}
+  ApplyHooks(const ReconcilePlan& plan, runtime::Inventory& inv, runtime::DriverSet& drivers, RowId farm_id,
+             const ApplyOptions& options, ApplyEvents& events)
+      : plan_(plan), inv_(inv), drivers_(drivers), farm_id_(farm_id), options_(options), events_(events),
+        run_id_(new_run_id()) {}
 
-  runtime::ActionOutcome run(const Action& a, int& attempts) {
-    RowId entry = inv_.write([&] {
-      return inv_.journal_intent(run_id_, plan_.farm, a.id, runtime::to_string(a.op), a.device, action_json(a));
+  std::vector<std::int64_t> commit(const std::vector<const Action*>& ended,
+                                   const std::vector<Completion>& completions,
+                                   const std::vector<const Action*>& starting) override {
+    std::vector<std::int64_t> entries = inv_.write([&] {
+      for (std::size_t k = 0; k < ended.size(); ++k) {
+        const Completion& c = completions[k];
+        if (c.outcome.ok()) record_success(inv_, farm_id_, plan_.farm, *ended[k]);
+        inv_.journal_outcome(c.journal_entry, c.outcome.ok() ? "done" : "failed", c.outcome.message);
+      }
+      std::vector<std::int64_t> ids;
+      for (const Action* a : starting)
+        ids.push_back(inv_.journal_intent(run_id_, plan_.farm, a->id, runtime::to_string(a->op), a->device,
+                                          action_to_json(*a)));
+      return ids;
     });
-    runtime::ActionOutcome outcome = call_driver(a, attempts);
-    inv_.write([&] {
-      if (outcome.ok()) record_success(inv_, farm_id_, plan_.farm, a);
-      inv_.journal_outcome(entry, outcome.ok() ? "done" : "failed", outcome.message);
-    });
-    return outcome;
+    for (const Completion& c : completions) {
+      if (c.outcome.ok()) done_order_.push_back(c.index);
+      else failure_messages_[c.index] = c.outcome.message;
+    }
+    return entries;
   }
 
- private:
-  runtime::ActionOutcome call_driver(const Action& a, int& attempts) {
+  void cancel(const std::vector<Completion>& never_started) override {
+    inv_.write([&] {
+      for (const Completion& c : never_started)
+        inv_.journal_outcome(c.journal_entry, "failed", "not started: the apply was stopped");
+    });
+  }
+
+  runtime::ActionOutcome call(const Action& a, int& attempts) override {
     int backoff = options_.first_backoff_ms;
     runtime::ActionOutcome outcome;
     for (attempts = 1;; ++attempts) {
@@ -62,12 +75,35 @@ class StepRunner {
     }
   }
 
+  int device_limit(const std::string& device) override {
+    const runtime::DeviceConfig& config = drivers_.config(device);
+    if (auto it = config.attributes.find("concurrency"); it != config.attributes.end()) {
+      int n = std::atoi(it->second.c_str());
+      if (n > 0) return n;
+    }
+    return drivers_.driver_for(device).concurrency_limit(config);
+  }
+
+  void on_start(const Action& a) override { events_.started(a); }
+  void on_finish(const Action& a, const Completion& c) override { events_.finished(a, c.outcome, c.attempts); }
+  void on_skip(const Action& a, int because_of) override { events_.skipped(a, because_of); }
+
+  const std::vector<std::size_t>& done_order() const { return done_order_; }
+  std::string failure_message(std::size_t index) const {
+    auto it = failure_messages_.find(index);
+    return it != failure_messages_.end() ? it->second : std::string();
+  }
+
+ private:
   const ReconcilePlan& plan_;
   runtime::Inventory& inv_;
   runtime::DriverSet& drivers_;
   RowId farm_id_;
   const ApplyOptions& options_;
+  ApplyEvents& events_;
   std::string run_id_;
+  std::vector<std::size_t> done_order_;
+  std::map<std::size_t, std::string> failure_messages_;
 };
 
 void record_placements(const ReconcilePlan& plan, runtime::Inventory& inv, RowId farm_id) {
@@ -92,6 +128,25 @@ void settle_farm(const ReconcilePlan& plan, runtime::Inventory& inv, RowId farm_
   });
 }
 
+void run_graph(ActionGraph& graph, ApplyHooks& hooks, const ApplyOptions& options) {
+  ExecutorOptions exec{options.parallelism, options.stop};
+  if (options.parallelism <= 1)
+    run_serial(graph, hooks, exec);
+  else
+    run_parallel(graph, hooks, exec);
+}
+
+void count(const ActionGraph& graph, ApplyResult& result) {
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    switch (graph.status(i)) {
+      case ActionGraph::Status::done: ++result.done; break;
+      case ActionGraph::Status::skipped: ++result.skipped; break;
+      case ActionGraph::Status::failed: ++result.failed; break;
+      default: ++result.not_started; break;
+    }
+  }
+}
+
 }  // namespace
 
 ApplyResult apply_plan(const ReconcilePlan& plan, runtime::Inventory& inventory, runtime::DriverSet& drivers,
@@ -102,30 +157,27 @@ ApplyResult apply_plan(const ReconcilePlan& plan, runtime::Inventory& inventory,
   record_placements(plan, inventory, farm_id);
 
   ActionGraph graph(plan.actions);
-  StepRunner runner(plan, inventory, drivers, farm_id, options);
-  while (!graph.finished()) {
-    auto ready = graph.take_ready();
-    if (ready.empty()) break;
-    for (std::size_t i : ready) {
-      const Action& a = graph.action(i);
-      events.started(a);
-      int attempts = 0;
-      runtime::ActionOutcome outcome = runner.run(a, attempts);
-      events.finished(a, outcome, attempts);
-      if (outcome.ok()) {
-        graph.mark_done(i);
-        ++result.done;
-        continue;
-      }
-      graph.mark_failed(i);
-      ++result.failed;
-      result.failures.push_back(fmt::format("action {} {} on {} ({}): {}", a.id, runtime::to_string(a.op), a.device,
-                                            a.detail, outcome.message));
-      for (std::size_t s : graph.skipped_by(i)) {
-        events.skipped(graph.action(s), a.id);
-        ++result.skipped;
-      }
-    }
+  ApplyHooks hooks(plan, inventory, drivers, farm_id, options, events);
+  run_graph(graph, hooks, options);
+  count(graph, result);
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    if (graph.status(i) != ActionGraph::Status::failed) continue;
+    const Action& a = graph.action(i);
+    result.failures.push_back(fmt::format("action {} {} on {} ({}): {}", a.id, runtime::to_string(a.op), a.device,
+                                          a.detail, hooks.failure_message(i)));
+  }
+
+  std::vector<Action> undo = compensations(graph, hooks.done_order());
+  if (!undo.empty()) {
+    events.rolling_back(static_cast<int>(undo.size()));
+    ActionGraph undo_graph(undo);
+    ApplyOptions undo_options = options;
+    undo_options.stop = nullptr;  // a rollback, once begun, finishes
+    run_graph(undo_graph, hooks, undo_options);
+    for (std::size_t i = 0; i < undo_graph.size(); ++i)
+      result.rolled_back.push_back(fmt::format("{} {}: {}", runtime::to_string(undo_graph.action(i).op),
+                                               undo_graph.action(i).detail,
+                                               undo_graph.status(i) == ActionGraph::Status::done ? "done" : "FAILED"));
   }
   if (result.ok()) settle_farm(plan, inventory, farm_id);
   return result;

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace farmctl::reconcile {
 namespace {
@@ -102,11 +103,11 @@ class Checker {
   }
 
   void check_devices() {
-    std::set<std::tuple<std::string, std::string, std::string>> masks;  // array, volume, initiator
-    std::set<std::tuple<std::string, std::string, std::string>> maps;   // device, volume, host
+    std::map<std::tuple<std::string, std::string, std::string>, int> masks;  // array, volume, initiator -> LUN
+    std::map<std::tuple<std::string, std::string, std::string>, std::pair<int, int>> maps;  // device, volume, host
     for (const auto& [device, state] : *devices_) {
-      for (const auto& m : state.maskings) masks.insert({device, m.volume, m.initiator});
-      for (const auto& m : state.mappings) maps.insert({device, m.volume, m.host});
+      for (const auto& m : state.maskings) masks[{device, m.volume, m.initiator}] = m.lun;
+      for (const auto& m : state.mappings) maps[{device, m.volume, m.host}] = {m.target, m.lun};
     }
     std::set<std::tuple<std::string, std::string, std::string>> recorded_masks, recorded_maps;
     for (const auto& b : bindings_) {
@@ -116,11 +117,19 @@ class Checker {
       std::string map_device = b.gateway_id ? device_name(*b.gateway_id) : array;
       if (b.bound) recorded_masks.insert({array, v->device_volume, b.initiator});
       if (b.mapped) recorded_maps.insert({map_device, v->device_volume, host_name(b.host_id)});
-      if (b.bound && !masks.count({array, v->device_volume, b.initiator}))
+      auto mask = masks.find({array, v->device_volume, b.initiator});
+      if (b.bound && mask == masks.end())
         fail("the inventory has {} bound to {}, but the array does not", unit_name(*v), b.initiator);
-      if (b.mapped && !maps.count({map_device, v->device_volume, host_name(b.host_id)}))
+      else if (b.bound && mask->second != b.lun)
+        fail("the inventory has {} bound to {} at LUN {}, but the array masks it at LUN {}", unit_name(*v),
+             b.initiator, b.lun, mask->second);
+      auto map = maps.find({map_device, v->device_volume, host_name(b.host_id)});
+      if (b.mapped && map == maps.end())
         fail("the inventory has {} mapped to host {}, but {} does not", unit_name(*v), host_name(b.host_id),
              map_device);
+      else if (b.mapped && map->second != std::pair(b.target, b.lun))
+        fail("the inventory has {} mapped to host {} at target {}, LUN {}, but {} shows it at target {}, LUN {}",
+             unit_name(*v), host_name(b.host_id), b.target, b.lun, map_device, map->second.first, map->second.second);
     }
     std::unordered_map<std::string, const runtime::VolumeRow*> owned;  // "array:volume" of farm units
     for (const auto& v : volumes_)
@@ -139,6 +148,35 @@ class Checker {
           fail("{} shows {}:{} of farm {} to host {}, which the inventory does not record", device, array, m.volume,
                farm(it->second->farm_id), m.host);
       }
+    }
+    for (const auto& z : inv_.all_zones()) {
+      auto d = devices_->find(device_name(z.fabric_id));
+      if (d == devices_->end()) continue;
+      bool present = std::any_of(d->second.zones.begin(), d->second.zones.end(), [&](const auto& dz) {
+        return dz.initiator == z.initiator && dz.port == z.port_wwn;
+      });
+      if (!present)
+        fail("the inventory has {} zoned with {} on {} for farm {}, but the fabric does not", z.initiator, z.port_wwn,
+             d->first, farm(z.farm_id));
+    }
+    std::map<RowId, std::vector<const runtime::VolumeRow*>> members;  // meta head -> its members
+    for (const auto& v : volumes_)
+      if (v.parent_id && v.state == VolumeState::Member) members[*v.parent_id].push_back(&v);
+    for (auto& [head_id, rows] : members) {
+      const runtime::VolumeRow* head = by_id_.count(head_id) ? by_id_[head_id] : nullptr;
+      if (head == nullptr) continue;
+      auto d = devices_->find(device_name(head->device_id));
+      if (d == devices_->end()) continue;
+      std::sort(rows.begin(), rows.end(),
+                [](const auto* a, const auto* b) { return a->member_order < b->member_order; });
+      std::vector<std::string> expected{head->device_volume};
+      for (const auto* m : rows) expected.push_back(m->device_volume);
+      auto dv = std::find_if(d->second.volumes.begin(), d->second.volumes.end(),
+                             [&](const auto& x) { return x.id == head->device_volume; });
+      std::vector<std::string> found = dv != d->second.volumes.end() ? dv->members : std::vector<std::string>{};
+      if (found != expected)
+        fail("meta-volume {} has members {} in the inventory, but {} on the array", unit_name(*head),
+             fmt::join(expected, "+"), found.empty() ? std::string("none") : fmt::format("{}", fmt::join(found, "+")));
     }
     for (const auto& v : volumes_) {
       if (v.origin != "slice") continue;

@@ -103,13 +103,12 @@ class Planner {
     load_farm();
     index_discovery();
     place_servers();
-    for (const plan::Export& e : ir_.exports)
-      if (auto h = host_of_.find(e.server); h != host_of_.end()) desired_hosts_[e.volume].insert(h->second);
     for (const plan::Volume& v : ir_.volumes) settle_volume(v);
     for (auto& [id, unit] : units_)
       if (!wanted_.count(id)) tear_down_unit(id, unit, ChangeKind::destroy, "not in the farm file");
     for (const plan::Volume& v : ir_.volumes) settle_exports(v);
     remove_stray_bindings();
+    for (const VolumeRow& v : orphans_) tear_down_orphan(v);
     repair_device_exposure();
     remove_unused_zones();
     release_servers();
@@ -125,8 +124,10 @@ class Planner {
     if (!farm_) return;
     record_ = inv_.farm_record(*farm_);
     std::map<RowId, const VolumeRow*> heads;
-    for (const VolumeRow& v : record_.volumes)
+    for (const VolumeRow& v : record_.volumes) {
       if (v.plan_volume) units_[*v.plan_volume].head = v;
+      else if (!v.parent_id) orphans_.push_back(v);
+    }
     for (auto& [id, unit] : units_) heads[unit.head.id] = &unit.head;
     for (const VolumeRow& v : record_.volumes)
       if (v.parent_id)
@@ -143,9 +144,12 @@ class Planner {
   void index_discovery() {
     for (const auto& [device, state] : disc_) {
       for (const runtime::DeviceVolume& v : state.volumes) device_volumes_[{device, v.id}] = &v;
-      for (const runtime::DeviceMasking& m : state.maskings) device_maskings_.insert({device, m.volume, m.initiator});
+      for (const runtime::DeviceMasking& m : state.maskings) {
+        device_maskings_[{device, m.volume, m.initiator}] = &m;
+        device_luns_[{device, m.port, m.initiator}].insert(m.lun);
+      }
       for (const runtime::DeviceMapping& m : state.mappings)
-        device_mappings_.insert({device, m.array.empty() ? device : m.array, m.volume, m.host});
+        device_mappings_[{device, m.array.empty() ? device : m.array, m.volume, m.host}] = &m;
       for (const runtime::DeviceZone& z : state.zones) device_zones_.insert({device, z.initiator, z.port});
     }
   }
@@ -297,6 +301,10 @@ class Planner {
       return fmt::format("size {} MB -> {} MB (a disk cannot shrink)", prev->second.size_mb, v.size_mb);
     if (v.image && unit.head.image && *unit.head.image != v.image->name)
       return fmt::format("image {} -> {}", *unit.head.image, v.image->name);
+    // A disk without the image asked for: written to already (its data would
+    // be overwritten), or never (an earlier apply stopped before the copy).
+    if (v.image && !unit.head.image && (unit.head.dirty_farm || !bindings_of(unit.head.id).empty()))
+      return fmt::format("image none -> {}", v.image->name);
     return {};
   }
 
@@ -305,6 +313,10 @@ class Planner {
   }
 
   void create_unit(const plan::Volume& v, const std::vector<int>& after, ChangeKind kind, const std::string& reason) {
+    // A server that found no host is refused already; where its storage would
+    // go cannot be known, and "no array is reachable" would only mislead.
+    for (const plan::Export* e : exports_of(v.id))
+      if (!host_of_.count(e->server)) return;
     AllocationRequest request{v.id, v.size_mb, v.cls, v.raid, reachable_arrays(v)};
     std::string why;
     auto allocation = alloc_.allocate(request, why);
@@ -425,11 +437,18 @@ class Planner {
       recreate_lost_unit(v, unit);
       return;
     }
+    int remade = -1;
     if (unit.is_meta() && !device_meta_matches(place.array, unit)) {
-      int id = add_meta(v, place, {}, all_rows(unit), {}, std::nullopt);
+      remade = add_meta(v, place, {}, all_rows(unit), {}, std::nullopt);
       change(ChangeKind::update, "volume " + v.id, owner_server(v),
              fmt::format("drift: meta-volume {}:{} lost members on the device", place.array, place.device_volume),
-             {id});
+             {remade});
+    }
+    if (v.image && !unit.head.image) {  // nothing wrote to it yet (replacement_reason)
+      int copy = add_copy(v, place, remade);
+      placed_[v.id].ready_after = copy;
+      change(ChangeKind::update, "volume " + v.id, owner_server(v),
+             fmt::format("image {} not copied yet", v.image->name), {copy});
     }
     if (v.size_mb > unit.capacity()) grow_unit(v, unit);
   }
@@ -454,10 +473,12 @@ class Planner {
   }
 
   // The device no longer has the unit (a slice deleted behind farmctl's
-  // back): carve it again, copy its image; its exports are re-made below.
+  // back): carve it again, copy its image. Its exports are repaired below at
+  // the LUNs they had, so that what the gateway may still show of it (the
+  // array forgets a volume's maskings with it, a gateway's mappings stay)
+  // matches again rather than blocking a new LUN.
   void recreate_lost_unit(const plan::Volume& v, const Unit& unit) {
     UnitPlacement& place = placed_[v.id];
-    place.fresh = true;
     std::vector<int> ids;
     DeviceAction a;
     a.device = place.array;
@@ -556,12 +577,24 @@ class Planner {
     return id;
   }
 
-  // Does this export keep its array masking after the plan? (Hosts behind one
-  // gateway share the gateway's masking of a volume.)
+  // Does the array masking this binding rides on stay after the plan? It does
+  // while an export the farm file wants reaches the unit through the same
+  // initiator and port at the same LUN: hosts behind one gateway share the
+  // gateway's masking, and an export behind a gateway that moves to another
+  // target keeps its LUN (a direct fc or iscsi export's LUN is its target).
   bool stays_masked(const BindingRow& b, const std::string& volume) const {
-    if (torn_units_.count(b.volume_id) || torn_bindings_.count(b.id)) return false;
-    auto it = desired_hosts_.find(volume);
-    return it != desired_hosts_.end() && it->second.count(b.host_id) > 0;
+    if (torn_units_.count(b.volume_id)) return false;
+    auto placed = placed_.find(volume);
+    if (placed == placed_.end() || placed->second.row != b.volume_id) return false;
+    for (const plan::Export* e : exports_of(volume)) {
+      auto h = host_of_.find(e->server);
+      if (h == host_of_.end()) continue;
+      auto path = reach_.path(host(h->second), placed->second.array_id, e->protocol);
+      if (path && path->initiator == b.initiator && path->port_id == b.port_id &&
+          (e->protocol == "scsi" || e->target == b.lun))
+        return true;
+    }
+    return false;
   }
 
   // Unmaps each export, then unbinds each array masking no remaining export
@@ -652,6 +685,33 @@ class Planner {
     return finals;
   }
 
+  // A volume of the farm that realises nothing: a member left behind when a
+  // rolled-back apply broke its meta, or a piece whose meta never formed.
+  void tear_down_orphan(const VolumeRow& v) {
+    std::string array = array_name(v.device_id);
+    std::vector<int> ids;
+    std::vector<int> last;
+    if (v.dirty_farm || v.image) {
+      Effect e;
+      e.volume_row = v.id;
+      e.teardown = true;
+      DeviceAction a;
+      a.device = array;
+      a.volume = v.device_volume;
+      ids.push_back(add(Op::scrub, "", "", a, e, {}, fmt::format("{}:{}", array, v.device_volume)));
+      last = ids;
+    }
+    Effect e;
+    e.volume_row = v.id;
+    e.teardown = true;
+    DeviceAction a;
+    a.device = array;
+    a.volume = v.device_volume;
+    ids.push_back(add(Op::deallocate, "", "", a, e, last, fmt::format("{}:{}", array, v.device_volume)));
+    change(ChangeKind::destroy, fmt::format("volume {}:{}", array, v.device_volume), "",
+           "left over from an interrupted or rolled-back apply", ids);
+  }
+
   // ---- exports ---------------------------------------------------------------------
 
   const BindingRow* existing_binding(RowId volume_row, RowId host_id) const {
@@ -729,7 +789,11 @@ class Planner {
     auto used = luns_used_.find(key);
     if (used == luns_used_.end()) {
       auto in_use = inv_.luns_in_use(path.port_id, path.initiator);
-      used = luns_used_.emplace(key, std::set<int>(in_use.begin(), in_use.end())).first;
+      std::set<int> taken(in_use.begin(), in_use.end());
+      // and what the array shows, maskings made behind farmctl's back included
+      auto shown = device_luns_.find({place.array, path.port_name, path.initiator});
+      if (shown != device_luns_.end()) taken.insert(shown->second.begin(), shown->second.end());
+      used = luns_used_.emplace(key, std::move(taken)).first;
     }
     int lun = 0;
     while (used->second.count(lun)) ++lun;
@@ -767,7 +831,10 @@ class Planner {
       maskings_planned_[{v.id, path.initiator}] = bind;
       ids.push_back(bind);
     }
-    ids.push_back(add_map(v, want, h, path, place, {bind > 0 ? bind : -1}));
+    // When the masking stays, the map still waits for what `after` takes down
+    // (an export that moves unmaps the host's old target first).
+    after.push_back(bind > 0 ? bind : -1);
+    ids.push_back(add_map(v, want, h, path, place, std::move(after)));
     return ids;
   }
 
@@ -836,8 +903,23 @@ class Planner {
     want.id = old.id;
     std::string array = place.array;
     std::string map_device = path.gateway_id ? array_name(*path.gateway_id) : array;
-    bool masked = !disc_.count(array) || device_maskings_.count({array, place.device_volume, path.initiator});
-    bool mapped = !disc_.count(map_device) || device_mappings_.count({map_device, array, place.device_volume, h.name});
+    auto shown_mask = device_maskings_.find({array, place.device_volume, path.initiator});
+    auto shown_map = device_mappings_.find({map_device, array, place.device_volume, h.name});
+    bool masked = !disc_.count(array) || shown_mask != device_maskings_.end();
+    bool mapped = !disc_.count(map_device) || shown_map != device_mappings_.end();
+    // Shown, but not where the inventory says: what is there goes first. (Not
+    // a masking other exports share: unbind forgets every export through it.)
+    bool shared = std::any_of(record_.bindings.begin(), record_.bindings.end(), [&](const BindingRow& b) {
+      return b.volume_id == old.volume_id && b.initiator == old.initiator && b.id != old.id;
+    });
+    const runtime::DeviceMasking* stray_mask =
+        shown_mask != device_maskings_.end() && shown_mask->second->lun != want.lun && !shared ? shown_mask->second
+                                                                                              : nullptr;
+    const runtime::DeviceMapping* stray_map =
+        shown_map != device_mappings_.end() &&
+                (shown_map->second->target != want.target || shown_map->second->lun != want.lun)
+            ? shown_map->second
+            : nullptr;
     std::vector<int> ids;
     std::vector<std::string> reasons;
     std::vector<int> bind_deps{place.ready_after};
@@ -849,8 +931,22 @@ class Planner {
     auto planned = maskings_planned_.find({v.id, path.initiator});
     if (planned != maskings_planned_.end() && planned->second > 0) {
       deps.push_back(planned->second);  // another export through the same gateway re-masks it
-    } else if (!old.bound || !masked) {
-      reasons.push_back(old.bound ? "drift: masking missing on " + array : "bind not yet done");
+    } else if (!old.bound || !masked || stray_mask != nullptr) {
+      if (stray_mask != nullptr) {
+        DeviceAction u;
+        u.device = array;
+        u.volume = place.device_volume;
+        u.initiator = path.initiator;
+        u.port = stray_mask->port;
+        u.lun = stray_mask->lun;
+        int unbind = add(Op::unbind, v.id, want.server, u, Effect{}, {},
+                         fmt::format("{}:{} from {} lun {}", array, place.device_volume, path.initiator, u.lun));
+        ids.push_back(unbind);
+        bind_deps.push_back(unbind);
+        reasons.push_back(fmt::format("drift: {} masks it at LUN {}, not {}", array, u.lun, want.lun));
+      } else {
+        reasons.push_back(old.bound ? "drift: masking missing on " + array : "bind not yet done");
+      }
       want.bound = true;
       Effect be;
       be.binding = want;
@@ -867,8 +963,26 @@ class Planner {
       ids.push_back(bind);
       deps.push_back(bind);
     }
-    if (!old.mapped || !mapped) {
-      reasons.push_back(old.mapped ? "drift: mapping missing on " + map_device : "map not yet done");
+    if (!old.mapped || !mapped || stray_map != nullptr) {
+      if (stray_map != nullptr) {
+        DeviceAction u;
+        u.device = map_device;
+        u.host = h.name;
+        u.array = array;
+        u.volume = place.device_volume;
+        u.initiator = path.initiator;
+        u.target = stray_map->target;
+        u.lun = stray_map->lun;
+        int unmap = add(Op::unmap, v.id, want.server, u, Effect{}, {},
+                        fmt::format("{} from host {} target {}", v.id, h.name, u.target));
+        unmaps_by_target_[{h.id, u.target}].push_back(unmap);
+        ids.push_back(unmap);
+        deps.push_back(unmap);
+        reasons.push_back(fmt::format("drift: {} shows it to host {} at target {}, LUN {}", map_device, h.name,
+                                      u.target, u.lun));
+      } else {
+        reasons.push_back(old.mapped ? "drift: mapping missing on " + map_device : "map not yet done");
+      }
       ids.push_back(add_map(v, want, h, path, place, deps));
     }
     if (!ids.empty()) {
@@ -918,10 +1032,12 @@ class Planner {
       if (a.op == Op::map) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
     }
     for (const BindingRow& b : record_.bindings) {
-      if (torn_bindings_.count(b.id)) continue;
       for (const auto& [id, place] : placed_) {
         if (place.row != b.volume_id) continue;
-        wanted_masks.insert({place.array, place.device_volume, b.initiator});
+        // A moved export's masking stays while the binding is re-made.
+        bool torn = torn_bindings_.count(b.id) > 0;
+        if (!torn || stays_masked(b, id)) wanted_masks.insert({place.array, place.device_volume, b.initiator});
+        if (torn) continue;
         std::string map_device = b.gateway_id ? array_name(*b.gateway_id) : place.array;
         wanted_maps.insert({map_device, place.device_volume, host(b.host_id).name});
       }
@@ -995,14 +1111,17 @@ class Planner {
   std::optional<runtime::FarmRow> farm_;
   runtime::FarmRecord record_;
   std::map<std::string, Unit> units_;
+  std::vector<VolumeRow> orphans_;
   std::map<std::string, RowId> host_of_;
   std::map<std::string, PreviousVolume> previous_;
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::multimap<std::string, const plan::Export*> exports_index_;
 
   std::map<std::pair<std::string, std::string>, const runtime::DeviceVolume*> device_volumes_;
-  std::set<std::tuple<std::string, std::string, std::string>> device_maskings_;
-  std::set<std::tuple<std::string, std::string, std::string, std::string>> device_mappings_;
+  std::map<std::tuple<std::string, std::string, std::string>, const runtime::DeviceMasking*> device_maskings_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::set<int>> device_luns_;  // array, port, initiator
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, const runtime::DeviceMapping*>
+      device_mappings_;  // device, array, volume, host
   std::set<std::tuple<std::string, std::string, std::string>> device_zones_;
 
   std::set<std::string> wanted_;
@@ -1014,7 +1133,6 @@ class Planner {
   std::map<std::pair<RowId, int>, std::vector<int>> unmaps_by_target_;
   std::map<RowId, std::vector<int>> unbinds_of_unit_;
   std::map<std::pair<std::string, std::string>, int> maskings_planned_;  // (volume, initiator) -> bind id or -1
-  std::map<std::string, std::set<RowId>> desired_hosts_;  // plan volume -> hosts that will see it
   std::map<std::pair<std::string, std::string>, int> gateway_luns_;  // (volume, gateway initiator) -> array LUN
   std::map<std::pair<RowId, std::string>, std::set<int>> luns_used_;  // (port, initiator) -> LUNs taken
   std::map<std::pair<std::string, std::string>, std::vector<int>> unbinds_by_pair_;

@@ -174,7 +174,95 @@ CREATE TABLE generation (value INTEGER NOT NULL);
 INSERT INTO generation VALUES (0);
 )SQL";
 
-constexpr std::array<std::string_view, 1> kMigrations{kVersion1};
+// Version 2: the service (farmctl serve, docs/service.md): accounts with their
+// token hashes, farms the service keeps converged with every revision of
+// their source, their status, work orders and the billable events closing
+// them. None of it is hardware, so writing it does not bump the generation.
+constexpr std::string_view kVersion2 = R"SQL(
+CREATE TABLE accounts (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  level       TEXT NOT NULL CHECK (level IN ('viewer', 'server-admin', 'customer-admin', 'provider-admin')),
+  quota_mb    INTEGER CHECK (quota_mb IS NULL OR quota_mb >= 0),  -- NULL: no quota
+  token_salt  TEXT NOT NULL,   -- hex; the token itself is never stored
+  token_hash  TEXT NOT NULL,   -- hex BLAKE2b-256 of salt || token secret
+  created_at  TEXT NOT NULL
+);
+
+-- Farms the service reconciles; their source is the newest row of
+-- farm_revisions. origin says where the revisions come from (a --farms file
+-- keeps its path there).
+CREATE TABLE stored_farms (
+  name        TEXT PRIMARY KEY,
+  owner_id    INTEGER REFERENCES accounts(id),
+  revision    INTEGER NOT NULL,
+  origin      TEXT NOT NULL DEFAULT '',
+  updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE farm_revisions (
+  farm          TEXT NOT NULL REFERENCES stored_farms(name) ON DELETE CASCADE,
+  revision      INTEGER NOT NULL,
+  fml           TEXT NOT NULL,
+  origin        TEXT NOT NULL,      -- 'cli', 'api:ACCOUNT', 'dir:PATH', 'work-order:ID'
+  work_order_id INTEGER,            -- the order whose edit made this revision
+  created_at    TEXT NOT NULL,
+  PRIMARY KEY (farm, revision)
+);
+
+-- What the reconcile loop last found, one row per stored farm.
+CREATE TABLE farm_status (
+  farm               TEXT PRIMARY KEY REFERENCES stored_farms(name) ON DELETE CASCADE,
+  status             TEXT NOT NULL CHECK (status IN ('Ready', 'Reconciling', 'Failed')),
+  reason             TEXT NOT NULL DEFAULT '',
+  message            TEXT NOT NULL DEFAULT '',
+  observed_revision  INTEGER NOT NULL DEFAULT 0,   -- the revision last applied in full
+  failures           INTEGER NOT NULL DEFAULT 0,   -- consecutive failed reconciles
+  next_attempt_at    TEXT,
+  last_transition_at TEXT NOT NULL
+);
+
+-- new -> open -> closed | failed (failed -> open/new on retry, -> closed by
+-- hand). farm_revision is set in the same transaction that moves an order to
+-- open and stores its edit, which is what makes carrying it out idempotent.
+CREATE TABLE work_orders (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id    INTEGER NOT NULL REFERENCES accounts(id),   -- the customer billed
+  submitted_by  INTEGER NOT NULL REFERENCES accounts(id),
+  type          TEXT NOT NULL,
+  parameters    TEXT NOT NULL,       -- JSON object, as validated
+  description   TEXT NOT NULL DEFAULT '',
+  farm          TEXT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('new', 'open', 'closed', 'failed')),
+  farm_revision INTEGER,
+  quantity      INTEGER NOT NULL DEFAULT 0,
+  unit          TEXT NOT NULL DEFAULT '',
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  reason        TEXT NOT NULL DEFAULT '',
+  comment       TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL,
+  opened_at     TEXT,
+  finished_at   TEXT,
+  updated_at    TEXT NOT NULL
+);
+CREATE INDEX work_orders_by_state ON work_orders (state, id);
+CREATE INDEX work_orders_by_account ON work_orders (account_id, id);
+
+-- One per closed order, never two: UNIQUE (work_order_id).
+CREATE TABLE billable_events (
+  id            INTEGER PRIMARY KEY,
+  account_id    INTEGER NOT NULL REFERENCES accounts(id),
+  work_order_id INTEGER NOT NULL UNIQUE REFERENCES work_orders(id),
+  type          TEXT NOT NULL,
+  quantity      INTEGER NOT NULL,
+  unit          TEXT NOT NULL,
+  comment       TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
+)SQL";
+
+constexpr std::array<std::string_view, 2> kMigrations{kVersion1, kVersion2};
 
 }  // namespace
 

@@ -1,0 +1,119 @@
+#include "cli/progress.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace farmctl::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Progress : public reconcile::ApplyEvents {
+ public:
+  Progress(ProgressStyle style, int total) : style_(style), total_(total), start_(Clock::now()) {}
+  ~Progress() override {
+    if (style_ == ProgressStyle::live && drawn_) std::fputs("\n", stdout);
+  }
+
+  void started(const reconcile::Action& a) override {
+    ++running_;
+    if (style_ == ProgressStyle::json) event("started", a, {});
+    if (style_ == ProgressStyle::live) draw();
+  }
+
+  void finished(const reconcile::Action& a, const runtime::ActionOutcome& outcome, int attempts) override {
+    --running_;
+    ++finished_;
+    if (!outcome.ok()) ++failed_;
+    std::string retries = attempts > 1 ? fmt::format(" after {} attempts", attempts) : "";
+    switch (style_) {
+      case ProgressStyle::json:
+        event(outcome.ok() ? "done" : "failed", a, {{"attempts", attempts}, {"message", outcome.message}});
+        break;
+      case ProgressStyle::lines:
+        if (outcome.ok())
+          fmt::print("[{}/{}] {} {}: done{} ({} ms)\n", finished_, total_, runtime::to_string(a.op), a.detail, retries,
+                     elapsed_ms());
+        else
+          fmt::print("[{}/{}] {} {}: FAILED{}: {}\n", finished_, total_, runtime::to_string(a.op), a.detail, retries,
+                     outcome.message);
+        break;
+      case ProgressStyle::live:
+        if (!outcome.ok()) {
+          clear();
+          fmt::print("FAILED {} {}{}: {}\n", runtime::to_string(a.op), a.detail, retries, outcome.message);
+        }
+        draw();
+        break;
+    }
+    std::fflush(stdout);
+  }
+
+  void skipped(const reconcile::Action& a, int because_of) override {
+    ++finished_;
+    ++skipped_;
+    if (style_ == ProgressStyle::json) event("skipped", a, {{"because_of", because_of}});
+    if (style_ == ProgressStyle::lines)
+      fmt::print("[{}/{}] {} {}: skipped (depends on failed action {})\n", finished_, total_, runtime::to_string(a.op),
+                 a.detail, because_of);
+    if (style_ == ProgressStyle::live) draw();
+  }
+
+  void rolling_back(int compensations) override {
+    total_ += compensations;
+    if (style_ == ProgressStyle::json) {
+      std::puts(nlohmann::json{{"event", "rollback"}, {"compensations", compensations}}.dump().c_str());
+    } else {
+      clear();
+      fmt::print("rolling back the failed units: {} compensating actions\n", compensations);
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  long long elapsed_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+  }
+
+  void event(std::string_view kind, const reconcile::Action& a, nlohmann::json extra) {
+    nlohmann::ordered_json j{{"event", kind},        {"id", a.id},         {"op", runtime::to_string(a.op)},
+                             {"volume", a.volume},   {"server", a.server}, {"device", a.device},
+                             {"detail", a.detail},   {"elapsed_ms", elapsed_ms()}};
+    for (auto& [k, v] : extra.items()) j[k] = v;
+    std::puts(j.dump().c_str());
+  }
+
+  void clear() {
+    if (style_ == ProgressStyle::live && drawn_) std::fputs("\r\033[2K", stdout);
+  }
+
+  void draw() {
+    auto now = Clock::now();
+    if (drawn_ && finished_ < total_ && now - last_draw_ < std::chrono::milliseconds(50)) return;
+    last_draw_ = now;
+    drawn_ = true;
+    int width = 30;
+    int filled = total_ > 0 ? finished_ * width / total_ : width;
+    fmt::print("\r\033[2K[{}{}] {}/{} done, {} running, {} failed, {} skipped, {:.1f}s", std::string(filled, '#'),
+               std::string(width - filled, '.'), finished_, total_, running_, failed_, skipped_, elapsed_ms() / 1000.0);
+    std::fflush(stdout);
+  }
+
+  ProgressStyle style_;
+  int total_;
+  int running_ = 0, finished_ = 0, failed_ = 0, skipped_ = 0;
+  Clock::time_point start_;
+  Clock::time_point last_draw_{};
+  bool drawn_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<reconcile::ApplyEvents> make_progress(ProgressStyle style, int total) {
+  return std::make_unique<Progress>(style, total);
+}
+
+}  // namespace farmctl::cli

@@ -1,0 +1,121 @@
+#include "compiler/json_writer.h"
+
+#include <charconv>
+
+namespace farmctl::json {
+
+void Writer::newline_indent() {
+  out_ += '\n';
+  out_.append(levels_.size() * 2, ' ');
+}
+
+// Commas and line breaks before a value (or a key) as dump(2) places them.
+void Writer::before_value() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (levels_.empty()) return;
+  Level& level = levels_.back();
+  if (!level.empty) out_ += ',';
+  level.empty = false;
+  newline_indent();
+}
+
+void Writer::key(std::string_view k) {
+  before_value();
+  write_string(k);
+  out_ += ": ";
+  after_key_ = true;
+}
+
+void Writer::begin_object() {
+  before_value();
+  out_ += '{';
+  levels_.push_back({true});
+}
+
+void Writer::end_object() {
+  bool empty = levels_.back().empty;
+  levels_.pop_back();
+  if (!empty) newline_indent();
+  out_ += '}';
+}
+
+void Writer::begin_array() {
+  before_value();
+  out_ += '[';
+  levels_.push_back({false});
+}
+
+void Writer::end_array() {
+  bool empty = levels_.back().empty;
+  levels_.pop_back();
+  if (!empty) newline_indent();
+  out_ += ']';
+}
+
+void Writer::value(std::string_view s) {
+  before_value();
+  write_string(s);
+}
+
+void Writer::value(std::int64_t n) {
+  before_value();
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out_.append(buf, end);
+}
+
+void Writer::value(std::uint64_t n) {
+  before_value();
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out_.append(buf, end);
+}
+
+void Writer::value(bool b) {
+  before_value();
+  out_ += b ? "true" : "false";
+}
+
+void Writer::null() {
+  before_value();
+  out_ += "null";
+}
+
+// Escapes as nlohmann::json does (ensure_ascii off): the two-character
+// escapes, other control characters as \u00xx, everything else as it is.
+void Writer::write_string(std::string_view s) {
+  out_ += '"';
+  std::size_t run = 0;  // start of the pending run of plain bytes
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    const char* escape = nullptr;
+    switch (c) {
+      case '"': escape = "\\\""; break;
+      case '\\': escape = "\\\\"; break;
+      case '\b': escape = "\\b"; break;
+      case '\f': escape = "\\f"; break;
+      case '\n': escape = "\\n"; break;
+      case '\r': escape = "\\r"; break;
+      case '\t': escape = "\\t"; break;
+      default: break;
+    }
+    if (escape == nullptr && c >= 0x20) continue;
+    out_.append(s.data() + run, i - run);
+    run = i + 1;
+    if (escape != nullptr) {
+      out_ += escape;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out_ += "\\u00";
+      out_ += kHex[c >> 4];
+      out_ += kHex[c & 0xf];
+    }
+  }
+  out_.append(s.data() + run, s.size() - run);
+  out_ += '"';
+}
+
+}  // namespace farmctl::json

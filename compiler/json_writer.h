@@ -1,0 +1,53 @@
+#pragma once
+// A streaming JSON writer for large outputs (the Plan IR of a 100,000-server
+// farm is 100 MB of JSON): it appends to one buffer with no document tree in
+// between. Pretty-prints exactly as nlohmann::json's dump(2) does, so the
+// format of every JSON file farmctl writes stays one and the same.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace farmctl::json {
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void begin_object();
+  void end_object();
+  void begin_array();
+  void end_array();
+  void key(std::string_view k);  // inside an object, before its value
+
+  void value(std::string_view s);
+  void value(const char* s) { value(std::string_view(s)); }
+  void value(const std::string& s) { value(std::string_view(s)); }
+  void value(std::int64_t n);
+  void value(std::uint64_t n);
+  void value(int n) { value(static_cast<std::int64_t>(n)); }
+  void value(bool b);
+  void null();
+
+  // key + value in one call
+  template <class T>
+  void field(std::string_view k, const T& v) {
+    key(k);
+    value(v);
+  }
+
+ private:
+  struct Level {
+    bool object;
+    bool empty = true;
+  };
+  void before_value();
+  void newline_indent();
+  void write_string(std::string_view s);
+
+  std::string& out_;
+  std::vector<Level> levels_;
+  bool after_key_ = false;
+};
+
+}  // namespace farmctl::json

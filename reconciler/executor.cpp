@@ -1,0 +1,239 @@
+#include "reconciler/executor.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace farmctl::reconcile {
+namespace {
+
+bool stopping(const ExecutorOptions& options) { return options.stop != nullptr && options.stop->load(); }
+
+// Marks the outcome in the graph and reports what it skipped.
+void settle(ActionGraph& graph, StepHooks& hooks, const Completion& c) {
+  hooks.on_finish(graph.action(c.index), c);
+  if (c.outcome.ok()) {
+    graph.mark_done(c.index);
+    return;
+  }
+  graph.mark_failed(c.index);
+  for (std::size_t s : graph.skipped_by(c.index)) hooks.on_skip(graph.action(s), graph.action(c.index).id);
+}
+
+// Ready actions not yet started, best first.
+class ReadyQueue {
+ public:
+  explicit ReadyQueue(const ActionGraph& graph) : graph_(graph) {}
+  void add(const std::vector<std::size_t>& indices) {
+    if (indices.empty()) return;
+    items_.insert(items_.end(), indices.begin(), indices.end());
+    std::sort(items_.begin(), items_.end(), [&](std::size_t a, std::size_t b) { return graph_.runs_before(a, b); });
+  }
+  std::vector<std::size_t>& items() { return items_; }
+  bool empty() const { return items_.empty(); }
+
+ private:
+  const ActionGraph& graph_;
+  std::vector<std::size_t> items_;
+};
+
+std::vector<const Action*> actions_of(const ActionGraph& graph, const std::vector<Completion>& completions) {
+  std::vector<const Action*> out;
+  for (const Completion& c : completions) out.push_back(&graph.action(c.index));
+  return out;
+}
+
+// Per device: journalled actions waiting for a slot, and how many run. The
+// workers start the next action of a device the moment one of its slots
+// frees; the scheduler only keeps the queues stocked.
+class DeviceQueues {
+ public:
+  DeviceQueues(StepHooks& hooks, int threads) : hooks_(hooks) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~DeviceQueues() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  void set_limit(const std::string& device, int limit) {
+    std::lock_guard lock(mutex_);
+    devices_[device].limit = limit;
+  }
+
+  // Queued plus running on the device (the scheduler's view of its load).
+  int load(const std::string& device) {
+    std::lock_guard lock(mutex_);
+    const Device& d = devices_[device];
+    return static_cast<int>(d.queued.size()) + d.running;
+  }
+
+  void enqueue(const std::string& device, const Action* action, std::size_t index, std::int64_t entry) {
+    {
+      std::lock_guard lock(mutex_);
+      devices_[device].queued.push_back({index, action, entry, device});
+    }
+    work_cv_.notify_all();
+  }
+
+  // Every completion there is; waits for one when `wait` and none is there.
+  std::vector<Completion> collect(bool wait) {
+    std::unique_lock lock(mutex_);
+    if (wait) done_cv_.wait(lock, [&] { return !done_.empty(); });
+    std::vector<Completion> out(done_.begin(), done_.end());
+    done_.clear();
+    return out;
+  }
+
+  // Takes back what never started (stop requested).
+  std::vector<Completion> withdraw_queued() {
+    std::lock_guard lock(mutex_);
+    std::vector<Completion> out;
+    for (auto& [name, d] : devices_) {
+      for (const Task& t : d.queued) out.push_back({t.index, t.entry, {}, 0});
+      d.queued.clear();
+    }
+    return out;
+  }
+
+ private:
+  struct Task {
+    std::size_t index;
+    const Action* action;
+    std::int64_t entry;
+    std::string device;
+  };
+  struct Device {
+    std::deque<Task> queued;
+    int running = 0;
+    int limit = 1;
+  };
+
+  // A task whose device has a free slot, in the order devices were stocked.
+  bool take(Task& task) {
+    for (auto& [name, d] : devices_)
+      if (!d.queued.empty() && d.running < d.limit) {
+        task = d.queued.front();
+        d.queued.pop_front();
+        ++d.running;
+        return true;
+      }
+    return false;
+  }
+
+  void work() {
+    for (;;) {
+      Task task{0, nullptr, 0, {}};
+      {
+        std::unique_lock lock(mutex_);
+        work_cv_.wait(lock, [&] { return closing_ || take(task); });
+        if (closing_ && task.action == nullptr) return;
+      }
+      Completion c{task.index, task.entry, {}, 0};
+      c.outcome = hooks_.call(*task.action, c.attempts);
+      {
+        std::lock_guard lock(mutex_);
+        --devices_[task.device].running;
+        done_.push_back(std::move(c));
+      }
+      done_cv_.notify_one();
+      work_cv_.notify_all();
+    }
+  }
+
+  StepHooks& hooks_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable work_cv_, done_cv_;
+  std::map<std::string, Device> devices_;
+  std::deque<Completion> done_;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+void run_serial(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& options) {
+  ReadyQueue queue(graph);
+  queue.add(graph.take_ready());
+  while (!queue.empty() && !stopping(options)) {
+    std::size_t i = queue.items().front();
+    queue.items().erase(queue.items().begin());
+    const Action* a = &graph.action(i);
+    hooks.on_start(*a);
+    std::int64_t entry = hooks.commit({}, {}, {a}).front();
+    Completion c{i, entry, {}, 0};
+    c.outcome = hooks.call(*a, c.attempts);
+    hooks.commit({a}, {c}, {});
+    settle(graph, hooks, c);
+    queue.add(graph.take_ready());
+  }
+}
+
+void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& options) {
+  int parallelism = std::max(1, options.parallelism);
+  DeviceQueues devices(hooks, parallelism);
+  ReadyQueue queue(graph);
+  std::map<std::string, int> limits;
+  auto limit_of = [&](const std::string& device) {
+    auto it = limits.find(device);
+    if (it == limits.end()) {
+      it = limits.emplace(device, std::max(1, std::min(parallelism, hooks.device_limit(device)))).first;
+      devices.set_limit(device, it->second);
+    }
+    return it->second;
+  };
+  // How many journalled actions a device may have queued or running: twice
+  // its limit, and never fewer than 32, so that fast devices get large
+  // batches (one fsync covers the lot) while a crash leaves few intents to
+  // finish.
+  auto stock_of = [&](const std::string& device) { return std::max(2 * limit_of(device), 32); };
+  int in_flight = 0;  // journalled, not yet completed
+  std::vector<Completion> arrived;
+  for (;;) {
+    queue.add(graph.take_ready());
+    // Stock each device (stock_of): a freed slot finds its next action
+    // already journalled.
+    std::vector<std::size_t> chosen;
+    if (!stopping(options)) {
+      std::map<std::string, int> added;
+      auto& items = queue.items();
+      for (auto it = items.begin(); it != items.end();) {
+        const std::string& device = graph.action(*it).device;
+        if (devices.load(device) + added[device] < stock_of(device)) {
+          ++added[device];
+          chosen.push_back(*it);
+          it = items.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (chosen.empty() && in_flight == 0 && arrived.empty()) break;
+    if (chosen.empty() && arrived.empty()) arrived = devices.collect(true);
+    std::vector<const Action*> starting;
+    for (std::size_t i : chosen) {
+      starting.push_back(&graph.action(i));
+      hooks.on_start(graph.action(i));
+    }
+    std::vector<std::int64_t> entries = hooks.commit(actions_of(graph, arrived), arrived, starting);
+    for (std::size_t k = 0; k < chosen.size(); ++k)
+      devices.enqueue(starting[k]->device, starting[k], chosen[k], entries[k]);
+    in_flight += static_cast<int>(chosen.size()) - static_cast<int>(arrived.size());
+    for (const Completion& c : arrived) settle(graph, hooks, c);
+    arrived = devices.collect(false);
+    if (stopping(options)) {
+      std::vector<Completion> never = devices.withdraw_queued();
+      if (!never.empty()) hooks.cancel(never);
+      in_flight -= static_cast<int>(never.size());
+    }
+  }
+}
+
+}  // namespace farmctl::reconcile

@@ -1,0 +1,141 @@
+#include "service/farm_reconciler.h"
+
+#include <fmt/format.h>
+
+#include "reconciler/apply.h"
+#include "reconciler/recovery.h"
+#include "runtime/driver_set.h"
+#include "runtime/inventory_lock.h"
+
+namespace farmctl::service {
+namespace {
+
+std::string_view outcome_name(const runtime::ActionOutcome& o) {
+  switch (o.status) {
+    case runtime::ActionOutcome::Status::ok: return "ok";
+    case runtime::ActionOutcome::Status::transient_failure: return "transient_failure";
+    case runtime::ActionOutcome::Status::permanent_failure: return "permanent_failure";
+  }
+  return "ok";
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) out += (out.empty() ? "" : "; ") + l;
+  return out;
+}
+
+// Every action of an apply becomes a log line and a metric.
+class LoggedApply : public reconcile::ApplyEvents {
+ public:
+  LoggedApply(std::string farm, JsonLog& log, Metrics& metrics) : farm_(std::move(farm)), log_(log), metrics_(metrics) {}
+  void started(const reconcile::Action& a) override {
+    log_.info("action.started", {{"farm", farm_},
+                                 {"action", a.id},
+                                 {"op", runtime::to_string(a.op)},
+                                 {"device", a.device},
+                                 {"detail", a.detail}});
+  }
+  void finished(const reconcile::Action& a, const runtime::ActionOutcome& o, int attempts) override {
+    metrics_.action_finished(runtime::to_string(a.op), outcome_name(o));
+    nlohmann::json fields{{"farm", farm_},     {"action", a.id},          {"op", runtime::to_string(a.op)},
+                          {"device", a.device}, {"outcome", outcome_name(o)}, {"attempts", attempts}};
+    if (!o.message.empty()) fields["message"] = o.message;
+    if (o.ok())
+      log_.info("action.finished", std::move(fields));
+    else
+      log_.warn("action.finished", std::move(fields));
+  }
+  void skipped(const reconcile::Action& a, int because_of) override {
+    log_.warn("action.skipped", {{"farm", farm_}, {"action", a.id}, {"op", runtime::to_string(a.op)},
+                                 {"because_of", because_of}});
+  }
+  void rolling_back(int compensations) override {
+    log_.warn("apply.rolling_back", {{"farm", farm_}, {"compensations", compensations}});
+  }
+
+ private:
+  std::string farm_;
+  JsonLog& log_;
+  Metrics& metrics_;
+};
+
+ReconcileOutcome failure(std::string reason, std::string message) {
+  return {ReconcileOutcome::Result::failure, std::move(reason), std::move(message), 0};
+}
+
+}  // namespace
+
+void InventoryReconciler::recover_journal() {
+  if (inventory_.open_journal_entries().empty()) return;
+  runtime::DriverSet drivers(inventory_.topology(), runtime::DriverContext{inventory_.path()});
+  reconcile::RecoveryReport report = reconcile::recover_interrupted_actions(inventory_, drivers);
+  for (const std::string& line : report.lines) log_.warn("journal.recovered", {{"message", line}});
+}
+
+ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
+  const std::string& name = farm.plan().farm;
+  discovery_.reset();
+  try {
+    std::optional<runtime::InventoryLock> lock;
+    try {
+      lock.emplace(inventory_.path(), "farmctl serve: reconcile " + name, options_.lock_timeout);
+    } catch (const runtime::LockBusy& busy) {
+      return failure("InventoryLocked", busy.what());
+    }
+    recover_journal();
+    runtime::Topology topology = inventory_.topology();
+    runtime::DriverSet drivers(topology, runtime::DriverContext{inventory_.path()});
+    reconcile::Discovery discovery;
+    try {
+      discovery = drivers.discover_all();
+    } catch (const runtime::DeviceError& e) {
+      return failure("DeviceUnreachable", e.what());
+    }
+    reconcile::ReconcilePlan plan;
+    try {
+      plan = reconcile::make_plan(farm.plan(), inventory_, topology, discovery, {});
+    } catch (const reconcile::PlanRefused& refused) {
+      return failure("PlanRefused", joined(refused.reasons()));
+    }
+    if (plan.empty()) return {};
+    log_.info("apply.started", {{"farm", name}, {"actions", plan.actions.size()}});
+    LoggedApply events(name, log_, metrics_);
+    reconcile::ApplyOptions apply_options;
+    apply_options.parallelism = options_.parallelism;
+    apply_options.stop = &stop_;
+    reconcile::ApplyResult result = reconcile::apply_plan(plan, inventory_, drivers, events, apply_options);
+    if (result.ok()) return {ReconcileOutcome::Result::success, "", "", result.done};
+    std::vector<std::string> lines = result.failures;
+    if (result.not_started > 0 && result.failed == 0)
+      return {ReconcileOutcome::Result::interrupted, "Interrupted",
+              fmt::format("stopped with {} of {} actions not started", result.not_started, result.total), result.done};
+    for (const std::string& r : result.rolled_back) lines.push_back("rolled back: " + r);
+    ReconcileOutcome out = failure("ApplyFailed", fmt::format("{} done, {} failed, {} skipped: {}", result.done,
+                                                              result.failed, result.skipped, joined(lines)));
+    out.actions_run = result.done + result.failed;
+    return out;
+  } catch (const std::exception& e) {
+    return failure("Error", e.what());
+  }
+}
+
+std::vector<std::string> InventoryReconciler::refusals(const FarmSource& farm) {
+  try {
+    runtime::Topology topology = inventory_.topology();
+    if (!discovery_) {
+      runtime::DriverSet drivers(topology, runtime::DriverContext{inventory_.path()});
+      discovery_ = drivers.discover_all();
+    }
+    reconcile::make_plan(farm.plan(), inventory_, topology, *discovery_, {});
+    return {};
+  } catch (const reconcile::PlanRefused& refused) {
+    return refused.reasons();
+  } catch (const std::exception& e) {
+    // Devices out of reach are not a reason to refuse the order: the
+    // reconcile will find out, and retry.
+    return {};
+  }
+}
+
+}  // namespace farmctl::service
