@@ -115,6 +115,9 @@ void record_placements(const ReconcilePlan& plan, runtime::Inventory& inv, RowId
 
 // After a fully successful apply: the farm now is its file.
 void settle_farm(const ReconcilePlan& plan, runtime::Inventory& inv, RowId farm_id) {
+  auto farm = inv.farm(plan.farm);
+  bool unchanged = farm && !plan.destroy && plan.released_servers.empty() && farm->plan_json == plan.plan_json;
+  if (unchanged) return;  // nothing to write: saved plans of other farms stay fresh
   inv.write([&] {
     for (const std::string& server : plan.released_servers) inv.unplace(farm_id, server);
     if (plan.destroy) {
@@ -153,7 +156,8 @@ ApplyResult apply_plan(const ReconcilePlan& plan, runtime::Inventory& inventory,
                        ApplyEvents& events, const ApplyOptions& options) {
   ApplyResult result;
   result.total = static_cast<int>(plan.actions.size());
-  RowId farm_id = inventory.write([&] { return inventory.ensure_farm(plan.farm); });
+  auto existing = inventory.farm(plan.farm);
+  RowId farm_id = existing ? existing->id : inventory.write([&] { return inventory.ensure_farm(plan.farm); });
   record_placements(plan, inventory, farm_id);
 
   ActionGraph graph(plan.actions);

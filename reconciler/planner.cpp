@@ -123,16 +123,21 @@ class Planner {
     farm_ = inv_.farm(ir_.farm);
     if (!farm_) return;
     record_ = inv_.farm_record(*farm_);
+    for (const BindingRow& b : record_.bindings) bindings_by_volume_[b.volume_id].push_back(&b);
     std::map<RowId, const VolumeRow*> heads;
     for (const VolumeRow& v : record_.volumes) {
       if (v.plan_volume) units_[*v.plan_volume].head = v;
       else if (!v.parent_id) orphans_.push_back(v);
     }
-    for (auto& [id, unit] : units_) heads[unit.head.id] = &unit.head;
+    std::unordered_map<RowId, Unit*> unit_by_row;
+    for (auto& [id, unit] : units_) {
+      heads[unit.head.id] = &unit.head;
+      unit_by_row[unit.head.id] = &unit;
+      volume_by_row_[unit.head.id] = id;
+    }
     for (const VolumeRow& v : record_.volumes)
       if (v.parent_id)
-        for (auto& [id, unit] : units_)
-          if (unit.head.id == *v.parent_id) unit.members.push_back(v);
+        if (auto it = unit_by_row.find(*v.parent_id); it != unit_by_row.end()) it->second->members.push_back(v);
     for (auto& [id, unit] : units_)
       std::sort(unit.members.begin(), unit.members.end(),
                 [](const VolumeRow& a, const VolumeRow& b) { return a.member_order < b.member_order; });
@@ -542,18 +547,28 @@ class Planner {
       allocates.push_back(add(Op::allocate, v.id, owner_server(v), a, e, {},
                               fmt::format("{}:{} ({} MB)", place.array, m.device_volume, m.size_mb)));
     }
-    int meta = add_meta(v, place, *extra_members, all_rows(unit), allocates, std::nullopt);
+    // A unit whose meta a rollback broke (Unconfigured) held its image across
+    // the old members: copy it again onto the meta before anything binds it.
+    bool recopy = v.image && unit.head.state == VolumeState::Unconfigured;
+    int meta = add_meta(v, place, *extra_members, all_rows(unit), allocates,
+                        recopy ? std::optional(VolumeState::Allocated) : std::nullopt);
     allocates.push_back(meta);
+    if (recopy) {
+      allocates.push_back(add_copy(v, place, meta));
+      place.ready_after = allocates.back();
+      reason += "; the image is copied again";
+    }
     change(ChangeKind::update, "volume " + v.id, owner_server(v), reason, allocates);
   }
 
   // ---- teardown -----------------------------------------------------------------------
 
-  std::vector<const BindingRow*> bindings_of(RowId volume_row) const {
-    std::vector<const BindingRow*> out;
-    for (const BindingRow& b : record_.bindings)
-      if (b.volume_id == volume_row) out.push_back(&b);
-    return out;
+  // The unit's exports in the inventory (indexed: plans of large farms must
+  // not scan every binding for every unit).
+  const std::vector<const BindingRow*>& bindings_of(RowId volume_row) const {
+    static const std::vector<const BindingRow*> kNone;
+    auto it = bindings_by_volume_.find(volume_row);
+    return it != bindings_by_volume_.end() ? it->second : kNone;
   }
 
   int add_unmap(const BindingRow& b, const std::string& volume, const std::string& device_volume,
@@ -608,9 +623,8 @@ class Planner {
     std::vector<int> ids;
     for (const auto& [initiator, group] : by_initiator) {
       bool shared_stays = false;
-      for (const BindingRow& other : record_.bindings)
-        if (other.volume_id == group.front()->volume_id && other.initiator == initiator && stays_masked(other, volume))
-          shared_stays = true;
+      for (const BindingRow* other : bindings_of(group.front()->volume_id))
+        if (other->initiator == initiator && stays_masked(*other, volume)) shared_stays = true;
       std::vector<int> unmaps;
       for (const BindingRow* b : group) unmaps.push_back(add_unmap(*b, volume, device_volume, array, unit_going, shared_stays));
       ids.insert(ids.end(), unmaps.begin(), unmaps.end());
@@ -715,8 +729,8 @@ class Planner {
   // ---- exports ---------------------------------------------------------------------
 
   const BindingRow* existing_binding(RowId volume_row, RowId host_id) const {
-    for (const BindingRow& b : record_.bindings)
-      if (b.volume_id == volume_row && b.host_id == host_id) return &b;
+    for (const BindingRow* b : bindings_of(volume_row))
+      if (b->host_id == host_id) return b;
     return nullptr;
   }
 
@@ -783,9 +797,9 @@ class Planner {
     auto key = std::pair(path.port_id, path.initiator);
     if (auto it = gateway_luns_.find({volume, path.initiator}); it != gateway_luns_.end()) return it->second;
     if (!place.fresh)
-      for (const BindingRow& b : record_.bindings)
-        if (b.volume_id == place.row && b.initiator == path.initiator && b.port_id == path.port_id)
-          return gateway_luns_[{volume, path.initiator}] = b.lun;
+      for (const BindingRow* b : bindings_of(place.row))
+        if (b->initiator == path.initiator && b->port_id == path.port_id)
+          return gateway_luns_[{volume, path.initiator}] = b->lun;
     auto used = luns_used_.find(key);
     if (used == luns_used_.end()) {
       auto in_use = inv_.luns_in_use(path.port_id, path.initiator);
@@ -846,8 +860,8 @@ class Planner {
     if (place.fresh) return 0;
     bool on_device = !disc_.count(place.array) || device_maskings_.count({place.array, place.device_volume, initiator});
     if (!on_device) return 0;
-    for (const BindingRow& other : record_.bindings)
-      if (other.volume_id == place.row && other.initiator == initiator && other.bound && stays_masked(other, volume))
+    for (const BindingRow* other : bindings_of(place.row))
+      if (other->initiator == initiator && other->bound && stays_masked(*other, volume))
         return maskings_planned_[{volume, initiator}] = -1;
     return 0;
   }
@@ -1015,9 +1029,8 @@ class Planner {
   }
 
   std::string volume_of_row(RowId row) const {
-    for (const auto& [id, u] : units_)
-      if (u.head.id == row) return id;
-    return {};
+    auto it = volume_by_row_.find(row);
+    return it != volume_by_row_.end() ? it->second : std::string();
   }
 
   // Maskings and mappings of the farm's volumes that the devices show but no
@@ -1031,9 +1044,14 @@ class Planner {
       if (a.op == Op::bind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
       if (a.op == Op::map) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
     }
+    std::unordered_map<RowId, std::pair<const std::string*, const UnitPlacement*>> placed_by_row;
+    for (const auto& [id, place] : placed_)
+      if (place.row != 0) placed_by_row[place.row] = {&id, &place};
     for (const BindingRow& b : record_.bindings) {
-      for (const auto& [id, place] : placed_) {
-        if (place.row != b.volume_id) continue;
+      auto found = placed_by_row.find(b.volume_id);
+      if (found != placed_by_row.end()) {
+        const std::string& id = *found->second.first;
+        const UnitPlacement& place = *found->second.second;
         // A moved export's masking stays while the binding is re-made.
         bool torn = torn_bindings_.count(b.id) > 0;
         if (!torn || stays_masked(b, id)) wanted_masks.insert({place.array, place.device_volume, b.initiator});
@@ -1111,6 +1129,8 @@ class Planner {
   std::optional<runtime::FarmRow> farm_;
   runtime::FarmRecord record_;
   std::map<std::string, Unit> units_;
+  std::unordered_map<RowId, std::string> volume_by_row_;  // unit head row -> plan volume
+  std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
   std::vector<VolumeRow> orphans_;
   std::map<std::string, RowId> host_of_;
   std::map<std::string, PreviousVolume> previous_;

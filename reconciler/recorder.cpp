@@ -157,11 +157,11 @@ class Recorder {
   // The array masking is per initiator: every export of the volume through
   // it (several hosts behind one gateway) goes with it.
   void unbind() {
+    if (!e_.binding) return;  // a masking nobody recorded (drift): nothing to forget
     auto v = unit();
     if (!v) return;
     for (const runtime::BindingRow& b : inv_.bindings_of_volume(v->id))
       if (b.initiator == d_.initiator) inv_.delete_binding(b.id);
-    if (!e_.binding && !e_.teardown) return;  // a stray masking removed: the state stands
     bool none_left = inv_.bindings_of_volume(v->id).empty();
     v->state = e_.teardown && none_left ? VolumeState::Unbound : export_state(v->id);
     inv_.update_volume(*v);
@@ -185,12 +185,17 @@ class Recorder {
     inv_.update_volume(v);
   }
 
+  // The members keep the data they held as part of the meta (the array does
+  // not move it), so they stay to be scrubbed. The unit is Unconfigured: when
+  // the planner forms its meta again it copies the image again (planner.cpp,
+  // grow_unit), as the head alone no longer holds it.
   void break_meta() {
     VolumeRow head = must_unit();
     for (VolumeRow m : inv_.members_of(head.id)) {
       m.parent_id.reset();
       m.member_order = 0;
       m.state = VolumeState::Unconfigured;
+      if (head.dirty_farm) m.dirty_farm = head.dirty_farm;
       inv_.update_volume(m);
     }
     head.state = VolumeState::Unconfigured;

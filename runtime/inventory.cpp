@@ -187,6 +187,18 @@ Inventory::Inventory(const std::string& path) try : db_(path) {
 
 Inventory::~Inventory() = default;
 
+// Statements prepared once per Inventory and reused: the apply records every
+// action through a few of them, tens of thousands of times.
+Statement& Inventory::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto stmt = std::make_unique<Statement>(db_.prepare(sql));
+    it = cache_.emplace(std::string(sql), std::move(stmt)).first;
+  }
+  it->second->reset();
+  return *it->second;
+}
+
 void Inventory::bump_generation() { stmts_->bump.run(); }
 
 std::int64_t Inventory::generation() {
@@ -317,40 +329,46 @@ std::vector<PlacementRow> Inventory::all_placements() {
 }
 
 std::optional<VolumeRow> Inventory::volume(RowId id) {
-  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE id = ?", kVolumeColumns));
+  Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE id = ?", kVolumeColumns));
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  return read_volume(s);
+  VolumeRow v = read_volume(s);
+  s.reset();
+  return v;
 }
 
 std::optional<VolumeRow> Inventory::volume_by_device_id(RowId device_id, std::string_view device_volume) {
-  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE device_id = ? AND device_volume = ?", kVolumeColumns));
+  Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE device_id = ? AND device_volume = ?", kVolumeColumns));
   s.bind_all(device_id, device_volume);
   if (!s.step()) return std::nullopt;
-  return read_volume(s);
+  VolumeRow v = read_volume(s);
+  s.reset();
+  return v;
 }
 
 std::optional<RowId> Inventory::device_id(std::string_view name) {
-  auto s = db_.prepare("SELECT id FROM devices WHERE name = ?");
+  Statement& s = cached("SELECT id FROM devices WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
-  return s.int64(0);
+  RowId id = s.int64(0);
+  s.reset();
+  return id;
 }
 
 std::vector<BindingRow> Inventory::bindings_of_volume(RowId volume_id) {
-  auto s = db_.prepare(fmt::format("SELECT {} FROM bindings WHERE volume_id = ? ORDER BY id", kBindingColumns));
+  Statement& s = cached(fmt::format("SELECT {} FROM bindings WHERE volume_id = ? ORDER BY id", kBindingColumns));
   s.bind(1, volume_id);
   return read_all<BindingRow>(s, read_binding);
 }
 
 std::vector<VolumeRow> Inventory::members_of(RowId head_id) {
-  auto s = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE parent_id = ? ORDER BY member_order", kVolumeColumns));
+  Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE parent_id = ? ORDER BY member_order", kVolumeColumns));
   s.bind(1, head_id);
   return read_all<VolumeRow>(s, read_volume);
 }
 
 std::vector<int> Inventory::luns_in_use(RowId port_id, std::string_view initiator) {
-  auto s = db_.prepare("SELECT DISTINCT lun FROM bindings WHERE port_id = ? AND initiator = ? ORDER BY lun");
+  Statement& s = cached("SELECT DISTINCT lun FROM bindings WHERE port_id = ? AND initiator = ? ORDER BY lun");
   s.bind_all(port_id, initiator);
   return read_all<int>(s, [](const Statement& r) { return r.int32(0); });
 }
@@ -377,13 +395,13 @@ void Inventory::delete_farm(RowId farm_id) {
 }
 
 void Inventory::place(RowId farm_id, std::string_view server, RowId host_id) {
-  auto s = db_.prepare("INSERT INTO placements (farm_id, server, host_id, since) VALUES (?, ?, ?, ?)");
+  Statement& s = cached("INSERT INTO placements (farm_id, server, host_id, since) VALUES (?, ?, ?, ?)");
   s.bind_all(farm_id, server, host_id, now_utc());
   s.run();
 }
 
 void Inventory::unplace(RowId farm_id, std::string_view server) {
-  auto s = db_.prepare("DELETE FROM placements WHERE farm_id = ? AND server = ?");
+  Statement& s = cached("DELETE FROM placements WHERE farm_id = ? AND server = ?");
   s.bind_all(farm_id, server);
   s.run();
 }
@@ -397,7 +415,7 @@ RowId Inventory::insert_slice(const VolumeRow& v) {
 }
 
 void Inventory::delete_volume(RowId volume_id) {
-  auto s = db_.prepare("DELETE FROM volumes WHERE id = ?");
+  Statement& s = cached("DELETE FROM volumes WHERE id = ?");
   s.bind(1, volume_id);
   s.run();
 }
@@ -420,13 +438,13 @@ RowId Inventory::upsert_binding(const BindingRow& b) {
 }
 
 void Inventory::delete_binding(RowId binding_id) {
-  auto s = db_.prepare("DELETE FROM bindings WHERE id = ?");
+  Statement& s = cached("DELETE FROM bindings WHERE id = ?");
   s.bind(1, binding_id);
   s.run();
 }
 
 RowId Inventory::insert_zone(const ZoneRow& z) {
-  auto s = db_.prepare(
+  Statement& s = cached(
       "INSERT INTO zones (farm_id, fabric_id, initiator, port_wwn) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (fabric_id, initiator, port_wwn) DO UPDATE SET farm_id = excluded.farm_id RETURNING id");
   s.bind_all(z.farm_id, z.fabric_id, z.initiator, z.port_wwn);
@@ -437,7 +455,7 @@ RowId Inventory::insert_zone(const ZoneRow& z) {
 }
 
 void Inventory::delete_zone(RowId zone_id) {
-  auto s = db_.prepare("DELETE FROM zones WHERE id = ?");
+  Statement& s = cached("DELETE FROM zones WHERE id = ?");
   s.bind(1, zone_id);
   s.run();
 }

@@ -249,7 +249,9 @@ class Inventory {
 
  private:
   void bump_generation();
+  Statement& cached(std::string_view sql);
   Database db_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache_;
   struct Statements;
   std::unique_ptr<Statements> stmts_;
 };
