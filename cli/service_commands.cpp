@@ -17,6 +17,7 @@
 #include "service/farm_store.h"
 #include "service/service.h"
 #include "service/service_json.h"
+#include "service/timestamps.h"
 #include "service/work_order_automation.h"
 
 namespace farmctl::cli {
@@ -129,6 +130,32 @@ int run_farm_list(const FarmStoreOptions& options) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::cout << line << "\n";
   }
+  return 0;
+}
+
+int run_farm_delete(const FarmStoreOptions& options) {
+  auto inventory = open_inventory(options.db);
+  runtime::Database& db = inventory->database();
+  service::FarmStore farms(db);
+  runtime::Transaction tx(db);
+  auto farm = farms.farm(options.file);
+  if (!farm) throw CommandError(fmt::format("there is no stored farm '{}'", options.file));
+  if (farm->origin.starts_with("dir:"))
+    throw CommandError(fmt::format("farm {} comes from the file {}; remove the file from the --farms directory first "
+                                   "(or farmctl serve stores it again)",
+                                   options.file, farm->origin.substr(4)));
+  // Orders still waiting for this farm can no longer be carried out.
+  db.prepare(
+        "UPDATE work_orders SET state = 'failed', reason = 'the farm was deleted', updated_at = ?2, finished_at = ?2 "
+        "WHERE farm = ?1 AND state IN ('new', 'open')")
+      .bind_all(options.file, service::now_text())
+      .run();
+  int failed = db.changes();
+  farms.remove(options.file);
+  tx.commit();
+  fmt::print("farm {}: no longer kept converged ({} revisions forgotten{}); its storage stays until farmctl destroy\n",
+             options.file, farm->revision,
+             failed > 0 ? fmt::format(", {} waiting work orders failed", failed) : "");
   return 0;
 }
 

@@ -395,7 +395,9 @@ void Inventory::delete_farm(RowId farm_id) {
 }
 
 void Inventory::place(RowId farm_id, std::string_view server, RowId host_id) {
-  Statement& s = cached("INSERT INTO placements (farm_id, server, host_id, since) VALUES (?, ?, ?, ?)");
+  Statement& s = cached(
+      "INSERT INTO placements (farm_id, server, host_id, since) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (farm_id, server) DO UPDATE SET host_id = excluded.host_id, since = excluded.since");
   s.bind_all(farm_id, server, host_id, now_utc());
   s.run();
 }

@@ -209,6 +209,8 @@ CREATE TABLE farm_revisions (
   created_at    TEXT NOT NULL,
   PRIMARY KEY (farm, revision)
 );
+-- A work order edits its farm once: never two revisions for one order.
+CREATE UNIQUE INDEX farm_revisions_by_order ON farm_revisions (work_order_id) WHERE work_order_id IS NOT NULL;
 
 -- What the reconcile loop last found, one row per stored farm.
 CREATE TABLE farm_status (

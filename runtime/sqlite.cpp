@@ -102,7 +102,9 @@ Database::Database(const std::string& path) : path_(path) {
     throw SqliteError("cannot open database " + path + ": " + message, rc);
   }
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
+  // A 64 MB page cache: bulk imports and plans over a million volumes
+  // otherwise spend their time re-reading index pages.
+  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }

@@ -95,6 +95,13 @@ void FarmStore::set_origin(std::string_view name, std::string_view origin) {
   db_.prepare("UPDATE stored_farms SET origin = ?2 WHERE name = ?1").bind_all(name, origin).run();
 }
 
+bool FarmStore::remove(std::string_view name) {
+  db_.prepare("DELETE FROM farm_status WHERE farm = ?").bind(1, name).run();
+  db_.prepare("DELETE FROM farm_revisions WHERE farm = ?").bind(1, name).run();
+  db_.prepare("DELETE FROM stored_farms WHERE name = ?").bind(1, name).run();
+  return db_.changes() == 1;
+}
+
 std::int64_t FarmStore::change_stamp() {
   auto s = db_.prepare("SELECT COALESCE(SUM(revision), 0) * 1000 + COUNT(*) FROM stored_farms");
   s.step();

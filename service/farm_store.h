@@ -50,6 +50,10 @@ class FarmStore {
   std::optional<FarmRevision> revision(std::string_view name, int revision);
   std::vector<FarmRevision> history(std::string_view name);  // without the text, newest first
   void set_origin(std::string_view name, std::string_view origin);
+  // Forgets the farm and its revisions and status (in the caller's
+  // transaction): the service stops reconciling it. Its storage stays until
+  // `farmctl destroy`. False when there was no such farm.
+  bool remove(std::string_view name);
   // The largest revision number of any farm plus the farm count: changes
   // whenever any farm gets a revision, even from another process.
   std::int64_t change_stamp();
