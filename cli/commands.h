@@ -46,6 +46,24 @@ int run_apply(const FarmOptions& options);
 int run_destroy(const FarmOptions& options);
 int run_graph(const FarmOptions& options);
 
+// migrate: move a farm server to another idle host (docs/migration.md).
+struct MigrateOptions {
+  FarmOptions farm;  // file, db, auto_approve, json, lock_timeout, parallelism
+  std::string server;
+  std::string to;
+  bool plan_only = false;
+};
+int run_migrate(const MigrateOptions& options);
+
+// connection-info: what a host needs to attach a server's disks.
+struct ConnectionInfoOptions {
+  std::string db;
+  std::string file;  // the farm file (only its farm name is used)
+  std::string server;
+  bool json = false;
+};
+int run_connection_info(const ConnectionInfoOptions& options);
+
 // diff: OLD and NEW are paths or git:REV:PATH (cli/diff_command.cpp).
 struct DiffOptions {
   std::string old_source;
@@ -82,6 +100,7 @@ struct FarmStoreOptions {
 };
 int run_farm_put(const FarmStoreOptions& options);
 int run_farm_list(const FarmStoreOptions& options);
+int run_farm_delete(const FarmStoreOptions& options);  // file holds the farm's name
 
 struct AccountOptions {
   std::string db;

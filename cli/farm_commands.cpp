@@ -13,6 +13,7 @@
 #include "cli/progress.h"
 #include "reconciler/action_graph.h"
 #include "reconciler/apply.h"
+#include "reconciler/connection_info.h"
 #include "reconciler/plan_markdown.h"
 #include "reconciler/plan_render.h"
 #include "reconciler/plan_summary.h"
@@ -229,6 +230,38 @@ int run_destroy(const FarmOptions& options) {
   empty.fml_version = ir.fml_version;
   ReconcilePlan plan = plan_farm(*inventory, estate, empty, {true, true});
   return execute(*inventory, estate, plan, options, "destroy");
+}
+
+// Plans the move of one server (and whatever else the farm file asks for);
+// without --plan-only applies it like apply does.
+int run_migrate(const MigrateOptions& m) {
+  const FarmOptions& options = m.farm;
+  plan::Plan ir = compile_or_fail(options.file);
+  auto inventory = open_inventory(options.db);
+  reconcile::PlanOptions plan_options{options.allow_replace, false};
+  plan_options.move_to[m.server] = m.to;
+  if (m.plan_only) {
+    Estate estate(*inventory);
+    ReconcilePlan plan = plan_farm(*inventory, estate, ir, plan_options);
+    std::cout << (options.json ? reconcile::render_plan_json(plan) : reconcile::render_plan_text(plan, stdout_is_terminal()));
+    return 0;
+  }
+  runtime::InventoryLock lock(inventory->path(), "migrate " + options.file, parse_duration(options.lock_timeout));
+  Estate estate(*inventory);
+  recover(*inventory, estate, options.json);
+  ReconcilePlan plan = plan_farm(*inventory, estate, ir, plan_options);
+  return execute(*inventory, estate, plan, options, "apply");
+}
+
+int run_connection_info(const ConnectionInfoOptions& options) {
+  plan::Plan ir = compile_or_fail(options.file);
+  auto inventory = open_inventory(options.db);
+  std::string why;
+  auto info = reconcile::connection_info(*inventory, ir.farm, options.server, why);
+  if (!info) throw CommandError(why);
+  std::cout << (options.json ? reconcile::render_connection_info_json(*info)
+                             : reconcile::render_connection_info_text(*info));
+  return 0;
 }
 
 int run_graph(const FarmOptions& options) {

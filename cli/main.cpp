@@ -113,6 +113,30 @@ void add_graph(CLI::App& app, FarmOptions& o, int& code) {
   cmd->callback([&] { guarded(code, [&] { return run_graph(o); }); });
 }
 
+void add_migrate(CLI::App& app, MigrateOptions& o, int& code) {
+  auto* cmd = app.add_subcommand("migrate", "Move a farm server to another idle host, make before break");
+  cmd->add_option("file", o.farm.file, "Farm file (FML)")->required();
+  cmd->add_option("server", o.server, "The farm server to move")->required();
+  cmd->add_option("--to", o.to, "The idle host it moves to")->required();
+  cmd->add_flag("--plan-only", o.plan_only, "Show the plan of the move; change nothing");
+  cmd->add_flag("--auto-approve", o.farm.auto_approve, "Do not ask for confirmation");
+  cmd->add_option("--lock-timeout", o.farm.lock_timeout, "Wait this long for another writer (e.g. 30s)");
+  cmd->add_option("--parallelism", o.farm.parallelism, "Actions run at once, across devices (1: one at a time)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--json", o.farm.json, "Machine-readable plan (--plan-only) or progress events");
+  add_farm_options(cmd, o.farm);
+  cmd->callback([&] { guarded(code, [&] { return run_migrate(o); }); });
+}
+
+void add_connection_info(CLI::App& app, ConnectionInfoOptions& o, int& code) {
+  auto* cmd = app.add_subcommand("connection-info", "What a host needs to attach a farm server's disks");
+  cmd->add_option("file", o.file, "Farm file (FML)")->required();
+  cmd->add_option("server", o.server, "The farm server")->required();
+  cmd->add_flag("--json", o.json, "Machine-readable");
+  add_db(cmd, o.db);
+  cmd->callback([&] { guarded(code, [&] { return run_connection_info(o); }); });
+}
+
 void add_force_unlock(CLI::App& app, UnlockOptions& o, int& code) {
   auto* cmd = app.add_subcommand("force-unlock", "Remove the inventory's writer lock (says whose lock it breaks)");
   add_db(cmd, o.db);
@@ -148,6 +172,10 @@ void add_farm(CLI::App& app, FarmStoreOptions& o, int& code) {
   list->add_flag("--json", o.json, "Machine-readable output");
   add_db(list, o.db);
   list->callback([&] { guarded(code, [&] { return run_farm_list(o); }); });
+  auto* del = farm->add_subcommand("delete", "Stop keeping a farm converged (its storage stays: farmctl destroy)");
+  del->add_option("name", o.file, "The farm's name")->required();
+  add_db(del, o.db);
+  del->callback([&] { guarded(code, [&] { return run_farm_delete(o); }); });
 }
 
 void add_account(CLI::App& app, AccountOptions& o, int& code) {
@@ -221,6 +249,10 @@ int main(int argc, char** argv) {
   add_graph(app, graph, code);
   add_diff(app, diff, code);
   add_force_unlock(app, unlock, code);
+  MigrateOptions migrate;
+  ConnectionInfoOptions connection_info;
+  add_migrate(app, migrate, code);
+  add_connection_info(app, connection_info, code);
   ServeOptions serve;
   FarmStoreOptions farm_store;
   AccountOptions account;

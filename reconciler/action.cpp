@@ -242,6 +242,11 @@ std::string to_plan_file(const ReconcilePlan& plan) {
     placements.push_back(Json{{"server", p.server}, {"host_id", p.host_id}, {"host", p.host}});
   j["placements"] = std::move(placements);
   j["released_servers"] = plan.released_servers;
+  Json moves = Json::array();
+  for (const NewPlacement& p : plan.moves)
+    moves.push_back(Json{{"server", p.server}, {"host_id", p.host_id}, {"host", p.host},
+                         {"from_host_id", p.from_host_id}, {"from_host", p.from_host}});
+  j["moves"] = std::move(moves);
   Json actions = Json::array();
   for (const Action& a : plan.actions) actions.push_back(action_json(a));
   j["actions"] = std::move(actions);
@@ -273,6 +278,9 @@ ReconcilePlan from_plan_file(const std::string& text) {
     plan.plan_json = j.at("plan_ir");
     for (const Json& p : j.at("placements")) plan.placements.push_back({p.at("server"), p.at("host_id"), p.at("host")});
     plan.released_servers = j.at("released_servers").get<std::vector<std::string>>();
+    if (j.contains("moves"))
+      for (const Json& p : j.at("moves"))
+        plan.moves.push_back({p.at("server"), p.at("host_id"), p.at("host"), p.at("from_host_id"), p.at("from_host")});
     for (const Json& a : j.at("actions")) plan.actions.push_back(action_from(a));
     for (const Json& c : j.at("changes")) {
       Change change;

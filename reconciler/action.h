@@ -47,6 +47,11 @@ struct Action {
   runtime::DeviceAction device_action;
   Effect effect;
   std::string detail;  // one line for humans: "sym1:0A3 (8631 MB)"
+  // Part of moving a server to another host (farmctl migrate): the new
+  // host's zone/bind/map, or the old host's unmap/unbind/unzone. A failure
+  // anywhere in the apply rolls the whole move back (rollback.h).
+  enum class Move { none, create, teardown };
+  Move move = Move::none;
 };
 
 enum class ChangeKind { create, update, destroy, replace };
@@ -67,6 +72,8 @@ struct NewPlacement {
   std::string server;
   RowId host_id = 0;
   std::string host;
+  RowId from_host_id = 0;  // a move (farmctl migrate): the host the server leaves
+  std::string from_host = {};
 };
 
 struct ReconcilePlan {
@@ -76,10 +83,14 @@ struct ReconcilePlan {
   std::string plan_json;        // the Plan IR the farm will have after apply
   std::vector<NewPlacement> placements;
   std::vector<std::string> released_servers;  // placements to drop once their exports are gone
+  // Servers moving to another host (farmctl migrate): the placement changes
+  // only once the whole apply succeeded, so a failed move leaves the server
+  // placed on (and reaching its storage from) the old host.
+  std::vector<NewPlacement> moves;
   std::vector<Action> actions;
   std::vector<Change> changes;
 
-  bool empty() const { return actions.empty() && placements.empty() && released_servers.empty(); }
+  bool empty() const { return actions.empty() && placements.empty() && released_servers.empty() && moves.empty(); }
   struct Summary {
     int create = 0, update = 0, destroy = 0;
   };

@@ -116,10 +116,12 @@ void record_placements(const ReconcilePlan& plan, runtime::Inventory& inv, RowId
 // After a fully successful apply: the farm now is its file.
 void settle_farm(const ReconcilePlan& plan, runtime::Inventory& inv, RowId farm_id) {
   auto farm = inv.farm(plan.farm);
-  bool unchanged = farm && !plan.destroy && plan.released_servers.empty() && farm->plan_json == plan.plan_json;
+  bool unchanged = farm && !plan.destroy && plan.released_servers.empty() && plan.moves.empty() &&
+                   farm->plan_json == plan.plan_json;
   if (unchanged) return;  // nothing to write: saved plans of other farms stay fresh
   inv.write([&] {
     for (const std::string& server : plan.released_servers) inv.unplace(farm_id, server);
+    for (const NewPlacement& m : plan.moves) inv.place(farm_id, m.server, m.host_id);  // the row moves
     if (plan.destroy) {
       auto farm = inv.farm(plan.farm);
       auto record = inv.farm_record(*farm);

@@ -102,6 +102,7 @@ class Planner {
     out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
     load_farm();
     index_discovery();
+    move_servers();
     place_servers();
     for (const plan::Volume& v : ir_.volumes) settle_volume(v);
     for (auto& [id, unit] : units_)
@@ -197,7 +198,9 @@ class Planner {
   void place_servers() {
     std::map<std::string, std::set<std::string>> protocols;
     for (const plan::Export& e : ir_.exports) protocols[e.server].insert(e.protocol);
-    HostPlacer placer(topo_, reach_, inv_.placed_host_ids());
+    std::vector<RowId> taken = inv_.placed_host_ids();
+    for (const NewPlacement& m : out_.moves) taken.push_back(m.host_id);  // a move's new host is not idle either
+    HostPlacer placer(topo_, reach_, taken);
     for (const plan::Server& s : ir_.servers) {
       if (host_of_.count(s.name)) continue;
       std::string why;
@@ -210,6 +213,76 @@ class Planner {
       out_.placements.push_back({s.name, *host_id, host(*host_id).name});
       change(ChangeKind::create, "server " + s.name, s.name, "placed on idle host " + host(*host_id).name, {});
     }
+  }
+
+  // farmctl migrate: the server's desired host becomes the one asked for. The
+  // placement row changes when the apply succeeds (ReconcilePlan::moves).
+  void move_servers() {
+    std::vector<RowId> placed = inv_.placed_host_ids();
+    for (const auto& [server, to] : opt_.move_to) {
+      auto s = std::find_if(ir_.servers.begin(), ir_.servers.end(), [&](const plan::Server& x) { return x.name == server; });
+      if (s == ir_.servers.end()) {
+        refusals_.push_back(fmt::format("cannot move server {}: farm {} has no such server", server, ir_.farm));
+        continue;
+      }
+      auto from = host_of_.find(server);
+      if (from == host_of_.end()) {
+        refusals_.push_back(fmt::format("cannot move server {}: it is not placed on a host yet (apply farm {} first)",
+                                        server, ir_.farm));
+        continue;
+      }
+      const runtime::HostRow* target = nullptr;
+      for (const runtime::HostRow& h : topo_.hosts)
+        if (h.name == to) target = &h;
+      const runtime::HostRow& old = host(from->second);
+      if (target == nullptr) {
+        refusals_.push_back(fmt::format("cannot move server {}: the wiring map has no host named '{}'", server, to));
+        continue;
+      }
+      if (target->id == old.id) {
+        refusals_.push_back(fmt::format("cannot move server {}: it is on host {} already", server, to));
+        continue;
+      }
+      if (target->hw != s->hw) {
+        refusals_.push_back(fmt::format("cannot move server {} to host {}: the host is of hardware class '{}', the "
+                                        "server needs '{}'",
+                                        server, to, target->hw, s->hw));
+        continue;
+      }
+      if (std::find(placed.begin(), placed.end(), target->id) != placed.end()) {
+        refusals_.push_back(fmt::format("cannot move server {} to host {}: the host is not idle", server, to));
+        continue;
+      }
+      moved_from_[server] = old.id;
+      from->second = target->id;
+      out_.moves.push_back({server, target->id, target->name, old.id, old.name});
+      change(ChangeKind::update, "server " + server, server,
+             fmt::format("moves from host {} to host {} (make before break)", old.name, target->name), {});
+    }
+  }
+
+  // The protocol an export uses on its host. The farm file's protocol while
+  // the host and the array offer it; for a server that moves, else the first
+  // of fc > iscsi > scsi both offer (docs/migration.md); after a move, the
+  // protocol its binding already uses. Empty: none.
+  std::string export_protocol(const plan::Export& e, const runtime::HostRow& h, RowId array_id,
+                              const BindingRow* old) const {
+    if (reach_.path(h, array_id, e.protocol)) return e.protocol;
+    if (moved_from_.count(e.server)) {
+      for (std::string_view p : {"fc", "iscsi", "scsi"})
+        if (reach_.path(h, array_id, p)) return std::string(p);
+      return {};
+    }
+    if (old != nullptr && reach_.path(h, array_id, old->protocol)) return old->protocol;
+    return {};
+  }
+
+  std::string array_protocols(RowId array_id) const {
+    const runtime::DeviceRow* d = topo_.device(array_id);
+    if (d == nullptr || d->protocols.empty()) return "any (it lists none)";
+    std::string out;
+    for (const std::string& p : d->protocols) out += (out.empty() ? "" : " ") + p;
+    return out;
   }
 
   void release_servers() {
@@ -742,16 +815,25 @@ class Planner {
       auto h = host_of_.find(e->server);
       if (h == host_of_.end()) continue;  // no host: refused above
       const runtime::HostRow& hr = host(h->second);
-      auto path = reach_.path(hr, place.array_id, e->protocol);
-      if (!path) {
-        refusals_.push_back(fmt::format("volume {} on array {} cannot be reached by host {} (server {}) over {}",
-                                        v.id, place.array, hr.name, e->server, e->protocol));
-        continue;
-      }
       const BindingRow* old = place.row != 0 && !place.fresh ? existing_binding(place.row, hr.id) : nullptr;
       if (old != nullptr && torn_bindings_.count(old->id)) old = nullptr;
+      std::string protocol = export_protocol(*e, hr, place.array_id, old);
+      auto path = protocol.empty() ? std::nullopt : reach_.path(hr, place.array_id, protocol);
+      if (!path) {
+        if (moved_from_.count(e->server))
+          refusals_.push_back(fmt::format(
+              "cannot move server {} to host {}: volume {} is on array {}, which offers {}; the host speaks {}; they "
+              "share no protocol",
+              e->server, hr.name, v.id, place.array, array_protocols(place.array_id), reach_.protocols_of(hr)));
+        else
+          refusals_.push_back(fmt::format("volume {} on array {} cannot be reached by host {} (server {}) over {}",
+                                          v.id, place.array, hr.name, e->server, e->protocol));
+        continue;
+      }
       kept_hosts_[v.id].insert(hr.id);
-      settle_export(v, *e, hr, *path, place, old);
+      plan::Export chosen = *e;
+      chosen.protocol = protocol;
+      settle_export(v, chosen, hr, *path, place, old);
     }
   }
 
@@ -785,6 +867,11 @@ class Planner {
       return;
     }
     auto ids = make_export(v, want, h, path, place, {});
+    if (moved_from_.count(e.server)) {
+      auto& creates = move_creates_[e.server];
+      creates.insert(creates.end(), ids.begin(), ids.end());
+      for (int id : ids) out_.actions[id - 1].move = Action::Move::create;
+    }
     change(ChangeKind::create, subject, e.server,
            fmt::format("{} over {}, lun {}", h.name, e.protocol, want.lun), ids);
   }
@@ -1021,11 +1108,33 @@ class Planner {
       std::string volume = volume_of_row(row);
       const Unit& unit = units_.at(volume);
       std::vector<int> ids = tear_down_bindings(going, volume, unit.head.device_volume, unit.head.device_id, false);
+      // Make before break: the old host of a moving server loses its access
+      // only after the new host has all of its own.
+      std::string reason = "not in the farm file";
+      for (const BindingRow* b : going) {
+        auto from = moved_from_.find(b->server);
+        if (from == moved_from_.end() || from->second != b->host_id) continue;
+        reason = fmt::format("host {} gives it up once host {} has it", host(b->host_id).name,
+                             host(host_of_.at(b->server)).name);
+        for (int id : ids) {
+          after_creates(id, b->server);
+          out_.actions[id - 1].move = Action::Move::teardown;
+        }
+      }
       std::string servers;
       for (const BindingRow* b : going) servers += (servers.empty() ? "" : ", ") + b->server;
       change(ChangeKind::destroy, fmt::format("export {} -> {}", volume, servers),
-             going.size() == 1 ? going.front()->server : std::string(), "not in the farm file", ids);
+             going.size() == 1 ? going.front()->server : std::string(), reason, ids);
     }
+  }
+
+  void after_creates(int action_id, const std::string& server) {
+    auto creates = move_creates_.find(server);
+    if (creates == move_creates_.end()) return;
+    std::vector<int>& deps = out_.actions[action_id - 1].depends_on;
+    for (int c : creates->second)
+      if (c != action_id && std::find(deps.begin(), deps.end(), c) == deps.end()) deps.push_back(c);
+    std::sort(deps.begin(), deps.end());
   }
 
   std::string volume_of_row(RowId row) const {
@@ -1114,6 +1223,10 @@ class Planner {
       std::vector<int> deps;
       if (auto it = unbinds_by_pair_.find({initiator, port_wwn}); it != unbinds_by_pair_.end()) deps = it->second;
       int id = add(Op::unzone, "", "", a, e, deps, fmt::format("{} from {} on {}", initiator, port_wwn, a.device));
+      // The old host's zone of a move goes with the move (and comes back with its rollback).
+      if (std::any_of(deps.begin(), deps.end(),
+                      [&](int d) { return out_.actions[d - 1].move == Action::Move::teardown; }))
+        out_.actions[id - 1].move = Action::Move::teardown;
       change(ChangeKind::destroy, fmt::format("zone {} / {}", initiator, port_wwn), "", "no export uses it", {id});
     }
   }
@@ -1158,6 +1271,8 @@ class Planner {
   std::map<std::pair<std::string, std::string>, std::vector<int>> unbinds_by_pair_;
   std::set<ZoneKey> wanted_zones_;
   std::map<ZoneKey, int> zone_actions_;
+  std::map<std::string, RowId> moved_from_;               // moving server -> the host it leaves
+  std::map<std::string, std::vector<int>> move_creates_;  // moving server -> its new host's zone/bind/map
 
   ReconcilePlan out_;
   std::vector<std::string> refusals_;

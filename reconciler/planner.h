@@ -31,6 +31,10 @@ class PlanRefused : public std::runtime_error {
 struct PlanOptions {
   bool allow_replace = false;  // shrinking a disk or changing its image/class/raid destroys its data
   bool destroy = false;        // tear the whole farm down
+  // farmctl migrate: server -> the idle host it moves to. Its exports go over
+  // a protocol the new host and each volume's array share (docs/migration.md);
+  // the new host's access is made before the old host's is withdrawn.
+  std::map<std::string, std::string> move_to = {};
 };
 
 // What discovery found, by device name.

@@ -51,6 +51,54 @@ bool serves_other_maps(const ActionGraph& graph, const std::vector<std::size_t>&
   return false;
 }
 
+// The inverse of a teardown step of a move's old host: its access comes back.
+std::optional<Action> restoration(const Action& done) {
+  Action c = done;
+  c.depends_on.clear();
+  c.effect.teardown = false;
+  c.effect.drop_binding = false;
+  switch (done.op) {
+    case Op::unzone: c.op = Op::zone; break;
+    case Op::unbind:
+      c.op = Op::bind;
+      if (c.effect.binding) c.effect.binding->mapped = false;  // the map that follows says so
+      break;
+    case Op::unmap: c.op = Op::map; break;
+    default: return std::nullopt;
+  }
+  if (done.op != Op::unzone && !c.effect.binding) return std::nullopt;  // not a recorded export
+  c.device_action.op = c.op;
+  c.detail = fmt::format("restore {} {}", runtime::to_string(done.op), done.detail);
+  return c;
+}
+
+// A move (farmctl migrate) is all or nothing: when anything in the apply did
+// not complete, the old host's withdrawn access is given back (zone, bind,
+// map, in the reverse of the order it was taken) and then the new host's is
+// taken away (unmap, unbind; a zone made for it stays for the next plan to
+// remove). Both hosts are the farm's throughout, so no step exposes storage
+// outside it; the placement moves only when the apply succeeds (apply.cpp).
+std::vector<Action> move_rollback(const ActionGraph& graph, const std::vector<std::size_t>& done_order) {
+  bool any_move = false, all_done = true;
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    if (graph.action(i).move != Action::Move::none) any_move = true;
+    if (graph.status(i) != ActionGraph::Status::done) all_done = false;
+  }
+  std::vector<Action> out;
+  if (!any_move || all_done) return out;
+  for (auto it = done_order.rbegin(); it != done_order.rend(); ++it) {
+    const Action& a = graph.action(*it);
+    if (a.move != Action::Move::teardown) continue;
+    if (auto c = restoration(a)) out.push_back(std::move(*c));
+  }
+  for (auto it = done_order.rbegin(); it != done_order.rend(); ++it) {
+    const Action& a = graph.action(*it);
+    if (a.move != Action::Move::create || (a.op != Op::map && a.op != Op::bind)) continue;
+    if (auto c = compensation(a, 0)) out.push_back(std::move(*c));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Action> compensations(const ActionGraph& graph, const std::vector<std::size_t>& done_order) {
@@ -61,6 +109,7 @@ std::vector<Action> compensations(const ActionGraph& graph, const std::vector<st
   for (std::size_t f = 0; f < graph.size(); ++f) {
     if (graph.status(f) != ActionGraph::Status::failed) continue;
     const Action& failed = graph.action(f);
+    if (failed.move != Action::Move::none) continue;
     if (failed.volume.empty() || handled.count(failed.volume)) continue;
     std::set<Op> undo;
     bool same_export_only = false;
@@ -84,6 +133,7 @@ std::vector<Action> compensations(const ActionGraph& graph, const std::vector<st
     for (auto it = done_order.rbegin(); it != done_order.rend(); ++it) {
       const Action& a = graph.action(*it);
       if (a.volume != failed.volume || !undo.count(a.op)) continue;
+      if (a.move != Action::Move::none) continue;  // the move's own rollback below
       if (same_export_only && a.server != failed.server) continue;
       if (a.op == Op::meta && !new_unit) continue;  // a grown meta cannot shrink: its new members stay, Unconfigured
       if (a.op == Op::bind && failed.op == Op::map && serves_other_maps(graph, done_order, a, failed.server))
@@ -95,6 +145,12 @@ std::vector<Action> compensations(const ActionGraph& graph, const std::vector<st
       if (!out.empty() && out.back().volume == c.volume) c.depends_on = {out.back().id};
       out.push_back(std::move(c));
     }
+  }
+  std::vector<Action> move = move_rollback(graph, done_order);
+  for (Action& c : move) {
+    c.id = ++next_id;
+    if (!out.empty()) c.depends_on = {out.back().id};
+    out.push_back(std::move(c));
   }
   return out;
 }

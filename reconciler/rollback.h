@@ -12,6 +12,10 @@
 // Teardown steps (unmap, unbind, scrub, break, deallocate) and zones are
 // never compensated: undoing them would expose storage again.
 // What succeeded for other units stays.
+// Except a move (farmctl migrate, Action::move): if anything in the apply
+// did not complete, the old host's unmaps/unbinds/unzones are undone (it is
+// the farm's host: nothing is exposed) and then the new host's binds and maps,
+// so the server keeps its storage where it was.
 #include <vector>
 
 #include "reconciler/action.h"

@@ -1,0 +1,436 @@
+// Moving a farm server to another host across protocols (issue 8,
+// docs/migration.md), against the sim: FC -> iSCSI, iSCSI -> FC, a host pair
+// sharing no protocol (refused, nothing changed), a failure injected at every
+// step of a move (the old host keeps its access), and an exposure checker
+// that replays the sim's device log step by step: no volume is ever masked or
+// mapped to a host outside the farm (both the old and the new host are the
+// farm's during the move), and every disk stays reachable from one of them.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "reconciler/connection_info.h"
+#include "tests/scenario_fixture.h"
+
+namespace farmctl::testing {
+namespace {
+
+using reconcile::ReconcilePlan;
+using runtime::Op;
+
+// sym1 offers fc and iscsi; hosts of one class: f01, f02 fc only; i01, i02
+// iscsi only.
+constexpr std::string_view kMigrationWiring = R"(<?xml version="1.0"?>
+<wiring-map>
+  <array name="sym1" driver="sim" model="Symmetrix" serial="1" protocols="fc iscsi">
+    <port id="FA-3A" wwn="50:06:04:8a:cc:c8:3b:00" san="fabric-a" type="front-end"/>
+    <port id="SE-4B" iqn="iqn.2001-07.com.example:sym1.4b" type="front-end"/>
+    <pool name="p0" size="20GB"/>
+  </array>
+  <fabric name="fabric-a" driver="sim"/>
+  <host name="f01" hw="cpu-x86-64"><initiator wwn="10:00:00:00:c9:2b:aa:01" fabric="fabric-a"/></host>
+  <host name="f02" hw="cpu-x86-64"><initiator wwn="10:00:00:00:c9:2b:aa:02" fabric="fabric-a"/></host>
+  <host name="i01" hw="cpu-x86-64"><initiator iqn="iqn.2026-11.org.example:i01"/></host>
+  <host name="i02" hw="cpu-x86-64"><initiator iqn="iqn.2026-11.org.example:i02"/></host>
+  <host name="s01" hw="cpu-sun4u-x4"><initiator iqn="iqn.2026-11.org.example:s01"/></host>
+</wiring-map>
+)";
+
+// An array offering iscsi only, a host speaking only fc.
+constexpr std::string_view kNoSharedWiring = R"(<?xml version="1.0"?>
+<wiring-map>
+  <array name="isc" driver="sim" model="Tiny" serial="7" protocols="iscsi">
+    <port id="P0" iqn="iqn.2001-07.com.example:isc.p0" type="front-end"/>
+    <pool name="p0" size="20GB"/>
+  </array>
+  <fabric name="fabric-a" driver="sim"/>
+  <host name="f01" hw="cpu-x86-64"><initiator wwn="10:00:00:00:c9:2b:aa:01" fabric="fabric-a"/></host>
+  <host name="i01" hw="cpu-x86-64"><initiator iqn="iqn.2026-11.org.example:i01"/></host>
+</wiring-map>
+)";
+
+// One server, app-0, with two disks over `protocol`.
+std::string app_farm(std::string_view protocol) {
+  return fmt::format(R"(<?xml version="1.0"?>
+<farm fmlversion="1.2" name="app">
+  <tier id="t" name="app"><role>app</role></tier>
+  <server-role id="app" name="app">
+    <hw>cpu-x86-64</hw>
+    <disk target="0" drivetype="{0}" drivesize="1GB"/>
+    <disk target="1" drivetype="{0}" drivesize="2GB"/>
+  </server-role>
+</farm>
+)",
+                     protocol);
+}
+
+reconcile::PlanOptions move(const std::string& server, const std::string& host) {
+  reconcile::PlanOptions o;
+  o.move_to[server] = host;
+  return o;
+}
+
+// ---- the exposure checker ---------------------------------------------------
+
+// The devices' maskings, mappings and zones, rebuilt from the sim log one
+// successful action at a time.
+struct ExposureModel {
+  std::set<std::tuple<std::string, std::string, std::string>> masks;  // array, volume, initiator
+  std::set<std::tuple<std::string, std::string, std::string>> maps;   // array, volume, host
+  std::set<std::pair<std::string, std::string>> zones;                // initiator, port wwn
+
+  void apply(const runtime::DeviceAction& a) {
+    std::string array = a.array.empty() ? a.device : a.array;
+    switch (a.op) {
+      case Op::bind: masks.insert({a.device, a.volume, a.initiator}); break;
+      case Op::unbind: masks.erase({a.device, a.volume, a.initiator}); break;
+      case Op::map: maps.insert({array, a.volume, a.host}); break;
+      case Op::unmap: maps.erase({array, a.volume, a.host}); break;
+      case Op::zone: zones.insert({a.initiator, a.port}); break;
+      case Op::unzone: zones.erase({a.initiator, a.port}); break;
+      default: break;
+    }
+  }
+};
+
+// Replays the sim log: fails at the first step after which a volume is masked
+// to an initiator, or mapped to a host, not in `allowed_hosts`; from log
+// position `move_from` on, every volume in `disks` must stay masked and
+// mapped to one allowed host (make before break). Returns the steps checked.
+std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hosts, std::size_t move_from,
+                           const std::set<std::string>& disks) {
+  runtime::Topology topology = s.inventory().topology();
+  std::map<std::string, std::string> host_of_initiator;
+  for (const auto& h : topology.hosts)
+    for (const auto& i : h.initiators) host_of_initiator[i.wwn ? *i.wwn : *i.iqn] = h.name;
+  ExposureModel model;
+  auto log = s.sim_log();
+  for (std::size_t step = 0; step < log.size(); ++step) {
+    const auto& entry = log[step];
+    if (!entry.outcome.ok()) continue;
+    model.apply(entry.action);
+    std::string where = fmt::format("after log step {} ({} {} {})", entry.seq, runtime::to_string(entry.action.op),
+                                    entry.action.device, entry.action.volume);
+    for (const auto& [array, volume, initiator] : model.masks) {
+      auto host = host_of_initiator.find(initiator);
+      INFO(where << ": " << array << ":" << volume << " masked to " << initiator);
+      REQUIRE(host != host_of_initiator.end());
+      REQUIRE(allowed_hosts.count(host->second));
+    }
+    for (const auto& [array, volume, host] : model.maps) {
+      INFO(where << ": " << array << ":" << volume << " mapped to " << host);
+      REQUIRE(allowed_hosts.count(host));
+    }
+    if (step < move_from) continue;
+    for (const std::string& disk : disks) {
+      bool reachable = false;
+      for (const auto& [array, volume, host] : model.maps) {
+        if (array + ":" + volume != disk) continue;
+        for (const auto& [marray, mvolume, initiator] : model.masks)
+          if (marray == array && mvolume == volume && host_of_initiator[initiator] == host) reachable = true;
+      }
+      INFO(where << ": " << disk << " is reachable from no host of the farm");
+      REQUIRE(reachable);
+    }
+  }
+  return log.size();
+}
+
+// "array:volume" of every disk of the farm.
+std::set<std::string> disks_of(Scenario& s, const std::string& farm) {
+  std::set<std::string> out;
+  for (const auto& v : s.record(farm).volumes)
+    if (v.plan_volume) out.insert(s.device_name(v.device_id) + ":" + v.device_volume);
+  return out;
+}
+
+// Every disk of `server` is bound and mapped to `host` (inventory and device).
+void require_access(Scenario& s, const std::string& farm, const std::string& host, const std::string& protocol) {
+  auto record = s.record(farm);
+  auto devices = s.discover();
+  int exports = 0;
+  for (const auto& b : record.bindings) {
+    INFO(dump(b));
+    REQUIRE(s.host_name(b.host_id) == host);
+    CHECK(b.protocol == protocol);
+    CHECK(b.bound);
+    CHECK(b.mapped);
+    ++exports;
+    const runtime::VolumeRow* v = nullptr;
+    for (const auto& row : record.volumes)
+      if (row.id == b.volume_id) v = &row;
+    REQUIRE(v != nullptr);
+    const auto& state = devices.at(s.device_name(v->device_id));
+    bool masked = std::any_of(state.maskings.begin(), state.maskings.end(), [&](const auto& m) {
+      return m.volume == v->device_volume && m.initiator == b.initiator;
+    });
+    bool mapped = std::any_of(state.mappings.begin(), state.mappings.end(),
+                              [&](const auto& m) { return m.volume == v->device_volume && m.host == host; });
+    CHECK(masked);
+    CHECK(mapped);
+  }
+  CHECK(exports == 2);
+}
+
+// Every teardown action of the old host waits for every create of the new one.
+void require_make_before_break(const ReconcilePlan& p) {
+  std::map<int, const reconcile::Action*> by_id;
+  for (const auto& a : p.actions) by_id[a.id] = &a;
+  std::function<bool(int, int)> after = [&](int later, int earlier) {
+    for (int d : by_id.at(later)->depends_on)
+      if (d == earlier || after(d, earlier)) return true;
+    return false;
+  };
+  int creates = 0, teardowns = 0;
+  for (const auto& t : p.actions) {
+    if (t.move != reconcile::Action::Move::teardown) continue;
+    ++teardowns;
+    for (const auto& c : p.actions)
+      if (c.move == reconcile::Action::Move::create) {
+        INFO("action " << t.id << " (" << t.detail << ") must wait for " << c.id << " (" << c.detail << ")");
+        CHECK(after(t.id, c.id));
+      }
+  }
+  for (const auto& c : p.actions) creates += c.move == reconcile::Action::Move::create;
+  CHECK(creates > 0);
+  CHECK(teardowns > 0);
+}
+
+TEST_CASE("a server moves from an fc host to an iscsi host, make before break", "[migration]") {
+  Scenario s(kMigrationWiring);
+  std::string fml = app_farm("fc");
+  s.converge(fml);
+  REQUIRE(s.placements("app") == std::map<std::string, std::string>{{"app-0", "f01"}});
+  require_access(s, "app", "f01", "fc");
+  std::size_t before = s.sim_log().size();
+
+  ReconcilePlan p = s.plan(fml, move("app-0", "i01"));
+  INFO(reconcile::render_plan_text(p, false));
+  REQUIRE(p.moves.size() == 1);
+  CHECK(p.moves[0].from_host == "f01");
+  CHECK(p.moves[0].host == "i01");
+  CHECK(count_ops(p, Op::bind) == 2);
+  CHECK(count_ops(p, Op::map) == 2);
+  CHECK(count_ops(p, Op::unmap) == 2);
+  CHECK(count_ops(p, Op::unbind) == 2);
+  CHECK(count_ops(p, Op::unzone) == 1);
+  CHECK(count_ops(p, Op::zone) == 0);
+  require_make_before_break(p);
+  for (const auto* b : actions_of(p, Op::bind)) CHECK(b->device_action.initiator == "iqn.2026-11.org.example:i01");
+
+  s.apply_ok(p);
+  CHECK(s.placements("app") == std::map<std::string, std::string>{{"app-0", "i01"}});
+  require_access(s, "app", "i01", "iscsi");
+  CHECK(s.inventory().all_zones().empty());
+  check_exposure(s, {"f01", "i01"}, before, disks_of(s, "app"));
+  // Steady: the farm file still says fc; the host speaks iscsi only, the export stays.
+  ReconcilePlan again = s.plan(fml);
+  INFO(reconcile::render_plan_text(again, false));
+  CHECK(again.empty());
+}
+
+TEST_CASE("a server moves from an iscsi host to an fc host: zoned first", "[migration]") {
+  Scenario s(kMigrationWiring);
+  std::string fml = app_farm("iscsi");
+  s.converge(fml);
+  REQUIRE(s.placements("app") == std::map<std::string, std::string>{{"app-0", "i01"}});
+  std::size_t before = s.sim_log().size();
+
+  ReconcilePlan p = s.plan(fml, move("app-0", "f02"));
+  INFO(reconcile::render_plan_text(p, false));
+  CHECK(count_ops(p, Op::zone) == 1);
+  CHECK(count_ops(p, Op::unzone) == 0);
+  require_make_before_break(p);
+  auto zone = actions_of(p, Op::zone).front();
+  for (const auto* b : actions_of(p, Op::bind))
+    CHECK(std::find(b->depends_on.begin(), b->depends_on.end(), zone->id) != b->depends_on.end());
+
+  s.apply_ok(p);
+  CHECK(s.placements("app") == std::map<std::string, std::string>{{"app-0", "f02"}});
+  require_access(s, "app", "f02", "fc");
+  check_exposure(s, {"i01", "f02"}, before, disks_of(s, "app"));
+  CHECK(s.plan(fml).empty());
+  // and back again, to another iscsi host
+  std::size_t second = s.sim_log().size();
+  s.apply_ok(s.plan(fml, move("app-0", "i02")));
+  require_access(s, "app", "i02", "iscsi");
+  CHECK(s.inventory().all_zones().empty());
+  check_exposure(s, {"i01", "f02", "i02"}, second, disks_of(s, "app"));
+  CHECK(s.plan(fml).empty());
+}
+
+TEST_CASE("a move is refused, before anything changes, when it cannot be made", "[migration]") {
+  SECTION("the host and the array share no protocol") {
+    Scenario s(kNoSharedWiring);
+    std::string fml = app_farm("iscsi");
+    s.converge(fml);
+    auto reasons = s.refused(fml, move("app-0", "f01"));  // snapshot before == after
+    INFO(fmt::format("{}", fmt::join(reasons, "\n")));
+    REQUIRE(reasons.size() == 2);
+    CHECK(reasons[0] ==
+          "cannot move server app-0 to host f01: volume app-0/t0 is on array isc, which offers iscsi; the host speaks "
+          "fc; they share no protocol");
+    CHECK(s.placements("app") == std::map<std::string, std::string>{{"app-0", "i01"}});
+  }
+  SECTION("the host is not idle, of another class, unknown, or the server is unknown") {
+    Scenario s(kMigrationWiring);
+    std::string fml = app_farm("fc");
+    s.converge(fml);
+    CHECK(s.refused(fml, move("app-0", "f01"))[0] == "cannot move server app-0: it is on host f01 already");
+    CHECK(s.refused(fml, move("app-0", "s01"))[0] ==
+          "cannot move server app-0 to host s01: the host is of hardware class 'cpu-sun4u-x4', the server needs "
+          "'cpu-x86-64'");
+    CHECK(s.refused(fml, move("app-0", "zz9"))[0] == "cannot move server app-0: the wiring map has no host named 'zz9'");
+    CHECK(s.refused(fml, move("app-9", "f02"))[0] == "cannot move server app-9: farm app has no such server");
+    std::string other = app_farm("fc");
+    other.replace(other.find("name=\"app\""), 10, "name=\"oth\"");
+    s.converge(other);  // placed on f02
+    CHECK(s.refused(fml, move("app-0", "f02"))[0] == "cannot move server app-0 to host f02: the host is not idle");
+  }
+}
+
+// The old host's disks are bound and mapped (inventory and devices) and the
+// server is still placed there.
+void require_old_host_intact(Scenario& s, const std::string& host, const std::string& protocol) {
+  CHECK(s.placements("app") == std::map<std::string, std::string>{{"app-0", host}});
+  require_access(s, "app", host, protocol);
+}
+
+TEST_CASE("a failure at any step of a move leaves the old host's access intact", "[migration]") {
+  auto [from, to, protocol, old_protocol] = GENERATE(table<std::string, std::string, std::string, std::string>(
+      {{"f01", "i01", "fc", "fc"}, {"i01", "f02", "iscsi", "iscsi"}}));
+  std::size_t steps = 0;
+  {
+    Scenario s(kMigrationWiring);
+    s.converge(app_farm(protocol));
+    steps = s.plan(app_farm(protocol), move("app-0", to)).actions.size();
+  }
+  REQUIRE(steps >= 8);
+  int restored = 0;  // the old host's access given back after a teardown step ran
+  for (std::size_t k = 1; k <= steps; ++k) {
+    INFO(from << " -> " << to << ", failing action " << k << " of " << steps);
+    Scenario s(kMigrationWiring);
+    std::string fml = app_farm(protocol);
+    s.converge(fml);
+    REQUIRE(s.placements("app").at("app-0") == from);
+    std::size_t before = s.sim_log().size();
+    ReconcilePlan p = s.plan(fml, move("app-0", to));
+    {
+      std::string rule = fmt::format("*#{}=permanent", k);
+      ScopedEnv faults("FARMCTL_SIM_FAULTS", rule.c_str());
+      runtime::reset_sim_fault_counts();
+      reconcile::ApplyResult r = s.apply(p);  // the invariants hold (apply() checks)
+      INFO(fmt::format("{}\n{}", fmt::join(r.failures, "\n"), fmt::join(r.rolled_back, "\n")));
+      REQUIRE_FALSE(r.ok());
+      for (const std::string& line : r.rolled_back) {
+        CHECK_THAT(line, Catch::EndsWith(": done"));
+        restored += line.find("restore") != std::string::npos;
+      }
+    }
+    require_old_host_intact(s, from, old_protocol);
+    check_exposure(s, {from, to}, before, disks_of(s, "app"));
+    // The move can be asked again and succeeds.
+    s.apply_ok(s.plan(fml, move("app-0", to)));
+    CHECK(s.placements("app").at("app-0") == to);
+    CHECK(s.plan(fml).empty());
+  }
+  CHECK(restored > 0);
+}
+
+TEST_CASE("connection-info tells a host where its disks are", "[migration]") {
+  Scenario s(kMigrationWiring);
+  std::string fml = app_farm("fc");
+  s.converge(fml);
+  std::string why;
+  auto fc = reconcile::connection_info(s.inventory(), "app", "app-0", why);
+  REQUIRE(fc);
+  CHECK(fc->host == "f01");
+  REQUIRE(fc->disks.size() == 2);
+  CHECK(fc->disks[0].volume == "app-0/t0");
+  CHECK(fc->disks[0].protocol == "fc");
+  CHECK(fc->disks[0].storage_system == "sym1");
+  CHECK(fc->disks[0].model == "Symmetrix");
+  CHECK(fc->disks[0].serial == "1");
+  CHECK(fc->disks[0].port_wwn == "50:06:04:8a:cc:c8:3b:00");
+  CHECK(fc->disks[0].lun == 0);
+  CHECK(fc->disks[1].lun == 1);
+  CHECK(fc->disks[1].target == 1);
+  s.apply_ok(s.plan(fml, move("app-0", "i02")));
+  auto iscsi = reconcile::connection_info(s.inventory(), "app", "app-0", why);
+  REQUIRE(iscsi);
+  CHECK(iscsi->host == "i02");
+  REQUIRE(iscsi->disks.size() == 2);
+  CHECK(iscsi->disks[0].protocol == "iscsi");
+  CHECK(iscsi->disks[0].target_iqn == "iqn.2001-07.com.example:sym1.4b");
+  CHECK(iscsi->disks[0].port_wwn.empty());
+  CHECK(iscsi->disks[0].initiator == "iqn.2026-11.org.example:i02");
+  CHECK_FALSE(reconcile::connection_info(s.inventory(), "app", "app-7", why));
+  CHECK(why == "farm app has no server app-7 placed on a host");
+}
+
+// ---- through the binary ------------------------------------------------------
+
+struct CliRun {
+  int status = 0;
+  std::string out;
+};
+
+CliRun farmctl(const Scenario& s, const std::string& args) {
+  std::string out_file = (s.dir() / "cli.out").string();
+  std::string cmd = fmt::format(
+      "cd '{}' && unset FARMCTL_SIM_FAULTS; FARMCTL_DB='{}' FARMCTL_SIM_LATENCY='*=0' '{}' {} </dev/null >'{}' 2>&1",
+      s.dir().string(), s.db(), FARMCTL_BINARY, args, out_file);
+  int rc = std::system(cmd.c_str());
+  std::ifstream in(out_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, text.str()};
+}
+
+TEST_CASE("farmctl migrate --plan-only and connection-info --json", "[migration]") {
+  Scenario s(kMigrationWiring);
+  std::string fml = app_farm("fc");
+  { std::ofstream(s.dir() / "app.fml") << fml; }
+  CliRun applied = farmctl(s, "apply app.fml --auto-approve");
+  INFO(applied.out);
+  REQUIRE(applied.status == 0);
+
+  Snapshot before = s.snapshot();
+  CliRun planned = farmctl(s, "migrate app.fml app-0 --to i01 --plan-only");
+  INFO(planned.out);
+  REQUIRE(planned.status == 0);
+  CHECK_THAT(planned.out, Catch::Contains("moves from host f01 to host i01"));
+  CHECK(s.snapshot() == before);
+
+  CliRun refused = farmctl(s, "migrate app.fml app-0 --to s01 --plan-only");
+  INFO(refused.out);
+  CHECK(refused.status == 1);
+  CHECK_THAT(refused.out, Catch::Contains("the host is of hardware class 'cpu-sun4u-x4'"));
+
+  CliRun moved = farmctl(s, "migrate app.fml app-0 --to i01 --auto-approve");
+  INFO(moved.out);
+  REQUIRE(moved.status == 0);
+  s.check();
+  CHECK(s.placements("app").at("app-0") == "i01");
+
+  CliRun info = farmctl(s, "connection-info app.fml app-0 --json");
+  INFO(info.out);
+  REQUIRE(info.status == 0);
+  auto j = nlohmann::json::parse(info.out);
+  CHECK(j["host"] == "i01");
+  REQUIRE(j["disks"].size() == 2);
+  CHECK(j["disks"][0]["protocol"] == "iscsi");
+  CHECK(j["disks"][0]["target_iqn"] == "iqn.2001-07.com.example:sym1.4b");
+  CHECK(j["disks"][0]["storage_system"]["name"] == "sym1");
+  CHECK(j["disks"][1]["lun"] == 1);
+  CliRun text = farmctl(s, "connection-info app.fml app-0");
+  INFO(text.out);
+  CHECK(text.status == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("server app-0 of farm app on host i01: 2 disks"));
+}
+
+}  // namespace
+}  // namespace farmctl::testing
