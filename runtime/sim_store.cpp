@@ -15,6 +15,18 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
+// What the operations look up per action; without these, an estate of a
+// million volumes turns every allocate from a pool and every exposure check
+// into a full scan. Created on every open (IF NOT EXISTS), so older stores
+// get them too.
+constexpr std::string_view kIndexes = R"SQL(
+CREATE INDEX IF NOT EXISTS sim_volumes_by_pool ON sim_volumes(device, pool) WHERE pool <> '';
+CREATE INDEX IF NOT EXISTS sim_volumes_by_meta ON sim_volumes(device, meta_parent) WHERE meta_parent IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sim_maskings_by_lun ON sim_maskings(device, initiator, port, lun);
+CREATE INDEX IF NOT EXISTS sim_mappings_by_volume ON sim_mappings(array, volume);
+CREATE INDEX IF NOT EXISTS sim_mappings_by_target ON sim_mappings(device, host, target, lun);
+)SQL";
+
 // Pool slices have pool != ''; pre-carved volumes and metas have pool ''.
 // A meta (is_meta=1) has no size of its own: it is the sum of its members,
 // which point at it with meta_parent and member_order. data_owner is the farm
@@ -152,6 +164,7 @@ SimStore::SimStore(const std::string& path) : db_(path) {
     db_.exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     tx.commit();
   }
+  db_.exec(kIndexes);
 }
 
 Statement& SimStore::sql(std::string_view text) {
