@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <queue>
 #include <thread>
 
 namespace farmctl::reconcile {
@@ -38,6 +39,45 @@ class ReadyQueue {
  private:
   const ActionGraph& graph_;
   std::vector<std::size_t> items_;
+};
+
+// Ready actions not yet started, one heap per device, best first: a cycle
+// takes what each device has room for without looking at the rest (a plan
+// of 100,000 actions has most of them ready at the start).
+class DeviceReadyQueues {
+ public:
+  explicit DeviceReadyQueues(const ActionGraph& graph) : graph_(graph) {}
+
+  void add(const std::vector<std::size_t>& indices) {
+    for (std::size_t i : indices) {
+      auto it = heaps_.find(graph_.action(i).device);
+      if (it == heaps_.end()) it = heaps_.emplace(graph_.action(i).device, Heap(Worse{&graph_})).first;
+      it->second.push(i);
+    }
+  }
+
+  // Up to room(device) actions from each device's heap.
+  template <class Room>
+  std::vector<std::size_t> take(Room room) {
+    std::vector<std::size_t> out;
+    for (auto& [device, heap] : heaps_) {
+      if (heap.empty()) continue;
+      for (int n = room(device); n > 0 && !heap.empty(); --n) {
+        out.push_back(heap.top());
+        heap.pop();
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Worse {
+    const ActionGraph* graph;
+    bool operator()(std::size_t a, std::size_t b) const { return graph->runs_before(b, a); }
+  };
+  using Heap = std::priority_queue<std::size_t, std::vector<std::size_t>, Worse>;
+  const ActionGraph& graph_;
+  std::map<std::string, Heap> heaps_;
 };
 
 std::vector<const Action*> actions_of(const ActionGraph& graph, const std::vector<Completion>& completions) {
@@ -179,7 +219,7 @@ void run_serial(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& opt
 void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& options) {
   int parallelism = std::max(1, options.parallelism);
   DeviceQueues devices(hooks, parallelism);
-  ReadyQueue queue(graph);
+  DeviceReadyQueues queue(graph);
   std::map<std::string, int> limits;
   auto limit_of = [&](const std::string& device) {
     auto it = limits.find(device);
@@ -201,20 +241,8 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     // Stock each device (stock_of): a freed slot finds its next action
     // already journalled.
     std::vector<std::size_t> chosen;
-    if (!stopping(options)) {
-      std::map<std::string, int> added;
-      auto& items = queue.items();
-      for (auto it = items.begin(); it != items.end();) {
-        const std::string& device = graph.action(*it).device;
-        if (devices.load(device) + added[device] < stock_of(device)) {
-          ++added[device];
-          chosen.push_back(*it);
-          it = items.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
+    if (!stopping(options))
+      chosen = queue.take([&](const std::string& device) { return stock_of(device) - devices.load(device); });
     if (chosen.empty() && in_flight == 0 && arrived.empty()) break;
     if (chosen.empty() && arrived.empty()) arrived = devices.collect(true);
     std::vector<const Action*> starting;
