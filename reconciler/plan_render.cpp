@@ -89,6 +89,10 @@ std::string render_plan_json(const ReconcilePlan& plan) {
   for (const NewPlacement& p : plan.placements) placements.push_back(Json{{"server", p.server}, {"host", p.host}});
   j["placements"] = std::move(placements);
   j["released_servers"] = plan.released_servers;
+  Json moves = Json::array();
+  for (const NewPlacement& m : plan.moves)
+    moves.push_back(Json{{"server", m.server}, {"from_host", m.from_host}, {"host", m.host}});
+  j["moves"] = std::move(moves);
   auto s = plan.summary();
   j["summary"] = Json{{"create", s.create}, {"update", s.update}, {"destroy", s.destroy}};
   return j.dump(2) + "\n";

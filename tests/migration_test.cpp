@@ -22,7 +22,7 @@ using reconcile::ReconcilePlan;
 using runtime::Op;
 
 // sym1 offers fc and iscsi; hosts of one class: f01, f02 fc only; i01, i02
-// iscsi only.
+// iscsi only; g01, g02 scsi only (behind gw1).
 constexpr std::string_view kMigrationWiring = R"(<?xml version="1.0"?>
 <wiring-map>
   <array name="sym1" driver="sim" model="Symmetrix" serial="1" protocols="fc iscsi">
@@ -30,9 +30,12 @@ constexpr std::string_view kMigrationWiring = R"(<?xml version="1.0"?>
     <port id="SE-4B" iqn="iqn.2001-07.com.example:sym1.4b" type="front-end"/>
     <pool name="p0" size="20GB"/>
   </array>
+  <gateway name="gw1" driver="sim" model="Pathlight" san="fabric-a"/>
   <fabric name="fabric-a" driver="sim"/>
   <host name="f01" hw="cpu-x86-64"><initiator wwn="10:00:00:00:c9:2b:aa:01" fabric="fabric-a"/></host>
   <host name="f02" hw="cpu-x86-64"><initiator wwn="10:00:00:00:c9:2b:aa:02" fabric="fabric-a"/></host>
+  <host name="g01" hw="cpu-x86-64" gateway="gw1"/>
+  <host name="g02" hw="cpu-x86-64" gateway="gw1"/>
   <host name="i01" hw="cpu-x86-64"><initiator iqn="iqn.2026-11.org.example:i01"/></host>
   <host name="i02" hw="cpu-x86-64"><initiator iqn="iqn.2026-11.org.example:i02"/></host>
   <host name="s01" hw="cpu-sun4u-x4"><initiator iqn="iqn.2026-11.org.example:s01"/></host>
@@ -106,6 +109,13 @@ std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hos
   std::map<std::string, std::string> host_of_initiator;
   for (const auto& h : topology.hosts)
     for (const auto& i : h.initiators) host_of_initiator[i.wwn ? *i.wwn : *i.iqn] = h.name;
+  // A gateway's masking: the gateway is the initiator the array sees; its
+  // mappings say which hosts behind it see the volume.
+  std::map<std::string, std::string> gateway_of_host;
+  for (const auto& d : topology.devices)
+    if (d.config.kind == runtime::DeviceKind::gateway) host_of_initiator["gateway:" + d.config.name] = d.config.name;
+  for (const auto& h : topology.hosts)
+    if (h.gateway_id) gateway_of_host[h.name] = "gateway:" + topology.device(*h.gateway_id)->config.name;
   ExposureModel model;
   auto log = s.sim_log();
   for (std::size_t step = 0; step < log.size(); ++step) {
@@ -115,6 +125,7 @@ std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hos
     std::string where = fmt::format("after log step {} ({} {} {})", entry.seq, runtime::to_string(entry.action.op),
                                     entry.action.device, entry.action.volume);
     for (const auto& [array, volume, initiator] : model.masks) {
+      if (initiator.rfind("gateway:", 0) == 0) continue;  // what the gateway shows is checked by its mappings
       auto host = host_of_initiator.find(initiator);
       INFO(where << ": " << array << ":" << volume << " masked to " << initiator);
       REQUIRE(host != host_of_initiator.end());
@@ -130,7 +141,9 @@ std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hos
       for (const auto& [array, volume, host] : model.maps) {
         if (array + ":" + volume != disk) continue;
         for (const auto& [marray, mvolume, initiator] : model.masks)
-          if (marray == array && mvolume == volume && host_of_initiator[initiator] == host) reachable = true;
+          if (marray == array && mvolume == volume &&
+              (host_of_initiator[initiator] == host || gateway_of_host[host] == initiator))
+            reachable = true;
       }
       INFO(where << ": " << disk << " is reachable from no host of the farm");
       REQUIRE(reachable);
@@ -167,7 +180,8 @@ void require_access(Scenario& s, const std::string& farm, const std::string& hos
     bool masked = std::any_of(state.maskings.begin(), state.maskings.end(), [&](const auto& m) {
       return m.volume == v->device_volume && m.initiator == b.initiator;
     });
-    bool mapped = std::any_of(state.mappings.begin(), state.mappings.end(),
+    const auto& map_state = b.gateway_id ? devices.at(s.device_name(*b.gateway_id)) : state;  // scsi: on the gateway
+    bool mapped = std::any_of(map_state.mappings.begin(), map_state.mappings.end(),
                               [&](const auto& m) { return m.volume == v->device_volume && m.host == host; });
     CHECK(masked);
     CHECK(mapped);
@@ -262,6 +276,38 @@ TEST_CASE("a server moves from an iscsi host to an fc host: zoned first", "[migr
   CHECK(s.plan(fml).empty());
 }
 
+// Two scsi servers behind gw1 share the gateway; one leaves it for an fc host.
+TEST_CASE("a server behind a gateway moves to an fc host; its neighbour keeps its disks", "[migration]") {
+  Scenario s(kMigrationWiring);
+  std::string fml = app_farm("scsi");
+  fml.replace(fml.find("<role>app</role>"), 16, "<role>app</role><init-servers>2</init-servers>");
+  s.converge(fml);
+  REQUIRE(s.placements("app") == std::map<std::string, std::string>{{"app-0", "g01"}, {"app-1", "g02"}});
+  std::size_t before = s.sim_log().size();
+  ReconcilePlan p = s.plan(fml, move("app-0", "f01"));
+  INFO(reconcile::render_plan_text(p, false));
+  require_make_before_break(p);
+  for (const auto& a : p.actions) CHECK(a.server != "app-1");
+  s.apply_ok(p);
+  CHECK(s.placements("app") == std::map<std::string, std::string>{{"app-0", "f01"}, {"app-1", "g02"}});
+  int fc = 0, scsi = 0;
+  for (const auto& b : s.record("app").bindings) {
+    INFO(dump(b));
+    CHECK(b.mapped);
+    if (b.server == "app-0") {
+      CHECK(s.host_name(b.host_id) == "f01");
+      fc += b.protocol == "fc";
+    } else {
+      CHECK(s.host_name(b.host_id) == "g02");
+      scsi += b.protocol == "scsi";
+    }
+  }
+  CHECK(fc == 2);
+  CHECK(scsi == 2);
+  check_exposure(s, {"g01", "g02", "f01"}, before, disks_of(s, "app"));
+  CHECK(s.plan(fml).empty());
+}
+
 TEST_CASE("a move is refused, before anything changes, when it cannot be made", "[migration]") {
   SECTION("the host and the array share no protocol") {
     Scenario s(kNoSharedWiring);
@@ -301,7 +347,7 @@ void require_old_host_intact(Scenario& s, const std::string& host, const std::st
 
 TEST_CASE("a failure at any step of a move leaves the old host's access intact", "[migration]") {
   auto [from, to, protocol, old_protocol] = GENERATE(table<std::string, std::string, std::string, std::string>(
-      {{"f01", "i01", "fc", "fc"}, {"i01", "f02", "iscsi", "iscsi"}}));
+      {{"f01", "i01", "fc", "fc"}, {"i01", "f02", "iscsi", "iscsi"}, {"g01", "f02", "scsi", "scsi"}}));
   std::size_t steps = 0;
   {
     Scenario s(kMigrationWiring);
@@ -403,6 +449,15 @@ TEST_CASE("farmctl migrate --plan-only and connection-info --json", "[migration]
   INFO(planned.out);
   REQUIRE(planned.status == 0);
   CHECK_THAT(planned.out, Catch::Contains("moves from host f01 to host i01"));
+  CHECK(s.snapshot() == before);
+
+  CliRun planned_json = farmctl(s, "migrate app.fml app-0 --to i01 --plan-only --json");
+  INFO(planned_json.out);
+  REQUIRE(planned_json.status == 0);
+  auto pj = nlohmann::json::parse(planned_json.out);
+  REQUIRE(pj["moves"].size() == 1);
+  CHECK(pj["moves"][0]["from_host"] == "f01");
+  CHECK(pj["moves"][0]["host"] == "i01");
   CHECK(s.snapshot() == before);
 
   CliRun refused = farmctl(s, "migrate app.fml app-0 --to s01 --plan-only");
