@@ -91,7 +91,7 @@ std::vector<const Action*> actions_of(const ActionGraph& graph, const std::vecto
 // frees; the scheduler only keeps the queues stocked.
 class DeviceQueues {
  public:
-  DeviceQueues(StepHooks& hooks, int threads) : hooks_(hooks) {
+  DeviceQueues(const ActionGraph& graph, StepHooks& hooks, int threads) : graph_(graph), hooks_(hooks) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
   }
   ~DeviceQueues() {
@@ -105,20 +105,24 @@ class DeviceQueues {
 
   void set_limit(const std::string& device, int limit) {
     std::lock_guard lock(mutex_);
-    devices_[device].limit = limit;
+    auto it = devices_.find(device);
+    if (it == devices_.end()) it = devices_.emplace(device, Device(graph_)).first;
+    it->second.limit = limit;
   }
 
   // Queued plus running on the device (the scheduler's view of its load).
   int load(const std::string& device) {
     std::lock_guard lock(mutex_);
-    const Device& d = devices_[device];
-    return static_cast<int>(d.queued.size()) + d.running;
+    auto it = devices_.find(device);
+    return it == devices_.end() ? 0 : static_cast<int>(it->second.queued.size()) + it->second.running;
   }
 
   void enqueue(const std::string& device, const Action* action, std::size_t index, std::int64_t entry) {
     {
       std::lock_guard lock(mutex_);
-      devices_[device].queued.push_back({index, action, entry, device});
+      auto it = devices_.find(device);
+      if (it == devices_.end()) it = devices_.emplace(device, Device(graph_)).first;
+      it->second.queued.push({index, action, entry, device});
     }
     work_cv_.notify_all();
   }
@@ -136,10 +140,8 @@ class DeviceQueues {
   std::vector<Completion> withdraw_queued() {
     std::lock_guard lock(mutex_);
     std::vector<Completion> out;
-    for (auto& [name, d] : devices_) {
-      for (const Task& t : d.queued) out.push_back({t.index, t.entry, {}, 0});
-      d.queued.clear();
-    }
+    for (auto& [name, d] : devices_)
+      for (; !d.queued.empty(); d.queued.pop()) out.push_back({d.queued.top().index, d.queued.top().entry, {}, 0});
     return out;
   }
 
@@ -150,8 +152,15 @@ class DeviceQueues {
     std::int64_t entry;
     std::string device;
   };
+  // Journalled actions wait best first, so the bind a finished allocate made
+  // ready overtakes allocates of later units stocked before it.
+  struct TaskWorse {
+    const ActionGraph* graph;
+    bool operator()(const Task& a, const Task& b) const { return graph->runs_before(b.index, a.index); }
+  };
   struct Device {
-    std::deque<Task> queued;
+    explicit Device(const ActionGraph& graph) : queued(TaskWorse{&graph}) {}
+    std::priority_queue<Task, std::vector<Task>, TaskWorse> queued;
     int running = 0;
     int limit = 1;
   };
@@ -160,8 +169,8 @@ class DeviceQueues {
   bool take(Task& task) {
     for (auto& [name, d] : devices_)
       if (!d.queued.empty() && d.running < d.limit) {
-        task = d.queued.front();
-        d.queued.pop_front();
+        task = d.queued.top();
+        d.queued.pop();
         ++d.running;
         return true;
       }
@@ -180,7 +189,7 @@ class DeviceQueues {
       c.outcome = hooks_.call(*task.action, c.attempts);
       {
         std::lock_guard lock(mutex_);
-        --devices_[task.device].running;
+        --devices_.at(task.device).running;
         done_.push_back(std::move(c));
       }
       done_cv_.notify_one();
@@ -188,6 +197,7 @@ class DeviceQueues {
     }
   }
 
+  const ActionGraph& graph_;
   StepHooks& hooks_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;
@@ -218,7 +228,7 @@ void run_serial(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& opt
 
 void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& options) {
   int parallelism = std::max(1, options.parallelism);
-  DeviceQueues devices(hooks, parallelism);
+  DeviceQueues devices(graph, hooks, parallelism);
   DeviceReadyQueues queue(graph);
   std::map<std::string, int> limits;
   auto limit_of = [&](const std::string& device) {

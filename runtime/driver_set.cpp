@@ -24,6 +24,7 @@ const DeviceConfig& DriverSet::config(const std::string& device) const {
 
 Driver& DriverSet::driver_for(const std::string& device) {
   const DeviceConfig& c = config(device);
+  std::lock_guard lock(mutex_);
   auto it = drivers_.find(c.driver);
   if (it == drivers_.end()) it = drivers_.emplace(c.driver, make_driver(c.driver, context_)).first;
   return *it->second;

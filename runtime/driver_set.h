@@ -3,6 +3,7 @@
 // where each device's configuration is.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "runtime/driver.h"
@@ -13,7 +14,8 @@ namespace farmctl::runtime {
 class DriverSet {
  public:
   DriverSet(const Topology& topology, DriverContext context);
-  // Throws DeviceError for a device the inventory does not know.
+  // Throws DeviceError for a device the inventory does not know. Safe to
+  // call from the executor's worker threads (drivers are made on first use).
   Driver& driver_for(const std::string& device);
   const DeviceConfig& config(const std::string& device) const;
   // Every device's state, one discovery request each. Throws DeviceError
@@ -23,6 +25,7 @@ class DriverSet {
  private:
   DriverContext context_;
   std::map<std::string, DeviceConfig> configs_;
+  std::mutex mutex_;  // guards drivers_
   std::map<std::string, std::unique_ptr<Driver>> drivers_;  // by family
 };
 
