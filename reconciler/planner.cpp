@@ -125,14 +125,12 @@ class Planner {
     if (!farm_) return;
     record_ = inv_.farm_record(*farm_);
     for (const BindingRow& b : record_.bindings) bindings_by_volume_[b.volume_id].push_back(&b);
-    std::map<RowId, const VolumeRow*> heads;
     for (const VolumeRow& v : record_.volumes) {
       if (v.plan_volume) units_[*v.plan_volume].head = v;
       else if (!v.parent_id) orphans_.push_back(v);
     }
     std::unordered_map<RowId, Unit*> unit_by_row;
     for (auto& [id, unit] : units_) {
-      heads[unit.head.id] = &unit.head;
       unit_by_row[unit.head.id] = &unit;
       volume_by_row_[unit.head.id] = id;
     }
@@ -729,43 +727,21 @@ class Planner {
     torn_units_.insert(unit.head.id);
     std::vector<int> ids =
         tear_down_bindings(bindings_of(unit.head.id), volume, unit.head.device_volume, unit.head.device_id, true);
-    std::string array = array_name(unit.head.device_id);
     std::vector<int> last = ids;  // every unmap and unbind of the unit
     if (unit.head.dirty_farm || unit.head.image) {
-      Effect e;
-      e.volume_row = unit.head.id;
-      e.teardown = true;
-      DeviceAction a;
-      a.device = array;
-      a.volume = unit.head.device_volume;
-      int scrub = add(Op::scrub, volume, server, a, e, last, fmt::format("{}:{}", array, a.volume));
-      ids.push_back(scrub);
-      last = {scrub};
+      ids.push_back(add_teardown_step(Op::scrub, volume, server, unit.head, last));
+      last = {ids.back()};
     }
     if (unit.is_meta()) {
-      Effect e;
-      e.volume_row = unit.head.id;
-      for (const VolumeRow& r : all_rows(unit)) e.members.push_back(r.id);
-      e.teardown = true;
-      DeviceAction a;
-      a.device = array;
-      a.volume = unit.head.device_volume;
-      int brk = add(Op::break_meta, volume, server, a, e, last, fmt::format("{}:{}", array, a.volume));
-      ids.push_back(brk);
-      last = {brk};
+      std::vector<RowId> members;
+      for (const VolumeRow& r : all_rows(unit)) members.push_back(r.id);
+      ids.push_back(add_teardown_step(Op::break_meta, volume, server, unit.head, last, std::move(members)));
+      last = {ids.back()};
     }
     std::vector<int> finals;
     for (const VolumeRow& r : all_rows(unit)) {
-      Effect e;
-      e.volume_row = r.id;
-      e.teardown = true;
-      DeviceAction a;
-      a.device = array;
-      a.volume = r.device_volume;
-      if (r.origin == "slice") a.pool = r.pool_id && topo_.pool(*r.pool_id) ? topo_.pool(*r.pool_id)->name : "";
-      int id = add(Op::deallocate, volume, server, a, e, last, fmt::format("{}:{}", array, a.volume));
-      ids.push_back(id);
-      finals.push_back(id);
+      finals.push_back(add_teardown_step(Op::deallocate, volume, server, r, last));
+      ids.push_back(finals.back());
     }
     if (kind == ChangeKind::destroy) change(kind, "volume " + volume, server, reason, ids);
     else replaced_teardown_[volume] = ids;
@@ -775,28 +751,28 @@ class Planner {
   // A volume of the farm that realises nothing: a member left behind when a
   // rolled-back apply broke its meta, or a piece whose meta never formed.
   void tear_down_orphan(const VolumeRow& v) {
-    std::string array = array_name(v.device_id);
     std::vector<int> ids;
-    std::vector<int> last;
-    if (v.dirty_farm || v.image) {
-      Effect e;
-      e.volume_row = v.id;
-      e.teardown = true;
-      DeviceAction a;
-      a.device = array;
-      a.volume = v.device_volume;
-      ids.push_back(add(Op::scrub, "", "", a, e, {}, fmt::format("{}:{}", array, v.device_volume)));
-      last = ids;
-    }
+    if (v.dirty_farm || v.image) ids.push_back(add_teardown_step(Op::scrub, "", "", v, {}));
+    ids.push_back(add_teardown_step(Op::deallocate, "", "", v, ids));
+    change(ChangeKind::destroy, fmt::format("volume {}:{}", array_name(v.device_id), v.device_volume), "",
+           "left over from an interrupted or rolled-back apply", ids);
+  }
+
+  // One step of taking a piece of a disk unit down (scrub, break, deallocate),
+  // recorded as part of a teardown.
+  int add_teardown_step(Op op, const std::string& volume, const std::string& server, const VolumeRow& row,
+                        std::vector<int> deps, std::vector<RowId> members = {}) {
+    std::string array = array_name(row.device_id);
     Effect e;
-    e.volume_row = v.id;
+    e.volume_row = row.id;
+    e.members = std::move(members);
     e.teardown = true;
     DeviceAction a;
     a.device = array;
-    a.volume = v.device_volume;
-    ids.push_back(add(Op::deallocate, "", "", a, e, last, fmt::format("{}:{}", array, v.device_volume)));
-    change(ChangeKind::destroy, fmt::format("volume {}:{}", array, v.device_volume), "",
-           "left over from an interrupted or rolled-back apply", ids);
+    a.volume = row.device_volume;
+    if (op == Op::deallocate && row.origin == "slice" && row.pool_id)
+      if (const runtime::PoolRow* pool = topo_.pool(*row.pool_id)) a.pool = pool->name;
+    return add(op, volume, server, a, e, std::move(deps), fmt::format("{}:{}", array, row.device_volume));
   }
 
   // ---- exports ---------------------------------------------------------------------
