@@ -938,9 +938,11 @@ TEST_CASE("transient device faults are retried and the apply succeeds", "[scenar
   reconcile::ApplyResult r = s.apply(p);
   INFO(fmt::format("{}", fmt::join(r.failures, "\n")));
   REQUIRE(r.ok());
-  int retried = 0;
-  for (const auto& [id, attempts] : s.attempts()) retried += attempts > 1 ? 1 : 0;
-  CHECK(retried == 3);
+  // map#2 and map#3 may hit two actions or one action twice, depending on how
+  // the parallel executor interleaves; the extra attempts are four either way.
+  int extra_attempts = 0;
+  for (const auto& [id, attempts] : s.attempts()) extra_attempts += attempts - 1;
+  CHECK(extra_attempts == 4);
   int transient = 0;
   for (const auto& e : s.sim_log()) transient += e.outcome.status == runtime::ActionOutcome::Status::transient_failure;
   CHECK(transient == 4);
