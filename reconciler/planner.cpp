@@ -700,23 +700,29 @@ class Planner {
       for (const BindingRow* b : group) unmaps.push_back(add_unmap(*b, volume, device_volume, array, unit_going, shared_stays));
       ids.insert(ids.end(), unmaps.begin(), unmaps.end());
       if (shared_stays) continue;
-      const BindingRow& b = *group.front();
-      const runtime::PortRow* port = topo_.port(b.port_id);
-      Effect e;
-      e.binding = b;
-      e.teardown = unit_going;
-      DeviceAction u;
-      u.device = array;
-      u.volume = device_volume;
-      u.initiator = initiator;
-      u.port = port != nullptr ? port->name : "";
-      u.lun = b.lun;
-      int unbind = add(Op::unbind, volume, b.server, u, e, unmaps, fmt::format("{}:{} from {}", array, device_volume, initiator));
-      ids.push_back(unbind);
-      unbinds_of_unit_[b.volume_id].push_back(unbind);
-      if (port != nullptr && port->wwn) unbinds_by_pair_[{initiator, *port->wwn}].push_back(unbind);
+      ids.push_back(add_unbind(*group.front(), volume, device_volume, array, unit_going, unmaps));
     }
     return ids;
+  }
+
+  // Takes the array masking of binding b's initiator away.
+  int add_unbind(const BindingRow& b, const std::string& volume, const std::string& device_volume,
+                 const std::string& array, bool unit_going, std::vector<int> deps) {
+    const runtime::PortRow* port = topo_.port(b.port_id);
+    Effect e;
+    e.binding = b;
+    e.teardown = unit_going;
+    DeviceAction u;
+    u.device = array;
+    u.volume = device_volume;
+    u.initiator = b.initiator;
+    u.port = port != nullptr ? port->name : "";
+    u.lun = b.lun;
+    int unbind = add(Op::unbind, volume, b.server, u, e, std::move(deps),
+                     fmt::format("{}:{} from {}", array, device_volume, b.initiator));
+    unbinds_of_unit_[b.volume_id].push_back(unbind);
+    if (port != nullptr && port->wwn) unbinds_by_pair_[{b.initiator, *port->wwn}].push_back(unbind);
+    return unbind;
   }
 
   // Unmap and unbind every export, scrub, break a meta, deallocate every
@@ -829,6 +835,10 @@ class Planner {
     if (old != nullptr) {
       bool same = old->target == want.target && old->protocol == want.protocol && old->initiator == want.initiator &&
                   old->port_id == want.port_id;
+      if (!same && initiator_renamed(*old, want, h, place)) {
+        swap_initiator(v, want, *old, path, place, subject);
+        return;
+      }
       if (!same) {
         std::vector<int> ids = tear_down_bindings({old}, v.id, place.device_volume, place.array_id, false);
         auto made = make_export(v, want, h, path, place, ids);
@@ -850,6 +860,63 @@ class Planner {
     }
     change(ChangeKind::create, subject, e.server,
            fmt::format("{} over {}, lun {}", h.name, e.protocol, want.lun), ids);
+  }
+
+  // Only the host's initiator name changed (an HBA replaced, an iSCSI
+  // initiator renamed) and the devices show the export as the inventory
+  // records it. Not behind a gateway, where the array masks the gateway's
+  // initiator and its LUN is keyed by it; not a masking other exports share.
+  bool initiator_renamed(const BindingRow& old, const BindingRow& want, const runtime::HostRow& h,
+                         const UnitPlacement& place) const {
+    if (old.initiator == want.initiator || old.host_id != want.host_id || old.target != want.target ||
+        old.protocol != want.protocol || old.port_id != want.port_id || old.lun != want.lun)
+      return false;
+    if (old.protocol == "scsi" || old.gateway_id || !old.bound || !old.mapped) return false;
+    if (disc_.count(place.array)) {
+      if (!device_maskings_.count({place.array, place.device_volume, old.initiator})) return false;
+      auto shown = device_mappings_.find({place.array, place.array, place.device_volume, h.name});
+      if (shown == device_mappings_.end() || shown->second->target != want.target || shown->second->lun != want.lun)
+        return false;
+    }
+    return std::none_of(record_.bindings.begin(), record_.bindings.end(), [&](const BindingRow& b) {
+      return b.volume_id == old.volume_id && b.initiator == old.initiator && b.id != old.id;
+    });
+  }
+
+  // The masking moves from the old initiator name to the new one, the host
+  // keeping its disk where it is (no unmap, no map). The two do not wait for
+  // each other: the old name belongs to no host of the wiring map any more,
+  // and the new one reaches nothing until its bind.
+  void swap_initiator(const plan::Volume& v, BindingRow want, const BindingRow& old, const StoragePath& path,
+                      const UnitPlacement& place, const std::string& subject) {
+    std::vector<int> ids;
+    std::vector<int> bind_deps{place.ready_after};
+    if (path.fabric_id) {
+      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
+      if (zone > 0) {
+        bind_deps.push_back(zone);
+        ids.push_back(zone);
+      }
+    }
+    ids.push_back(add_unbind(old, v.id, place.device_volume, place.array, false, {}));
+    want.id = old.id;
+    want.bound = true;
+    want.mapped = true;
+    Effect be;
+    be.binding = want;
+    DeviceAction b;
+    b.device = place.array;
+    b.volume = place.device_volume;
+    b.initiator = path.initiator;
+    b.port = path.port_name;
+    b.lun = want.lun;
+    int bind = add(Op::bind, v.id, want.server, b, be, bind_deps,
+                   fmt::format("{}:{} to {} via {} lun {}", place.array, place.device_volume, path.initiator,
+                               path.port_name, b.lun));
+    maskings_planned_[{v.id, path.initiator}] = bind;
+    ids.push_back(bind);
+    change(ChangeKind::update, subject, want.server,
+           fmt::format("initiator renamed: masking moves from {} to {}", old.initiator, want.initiator), ids);
   }
 
   // Behind a gateway the array masks the volume to the gateway, at a LUN of

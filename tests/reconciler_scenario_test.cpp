@@ -928,6 +928,62 @@ TEST_CASE("a zone removed on the fabric is made again", "[scenario]") {
   CHECK(s.plan(farm.fml()).empty());
 }
 
+// A host's initiator renamed in the wiring map (an HBA replaced, an iSCSI
+// initiator renamed): the masking moves to the new name, the host keeps its
+// disks where they are — no unmap, no map.
+std::string renamed(std::string wiring, const std::string& from, const std::string& to) {
+  auto at = wiring.find(from);
+  REQUIRE(at != std::string::npos);
+  return wiring.replace(at, from.size(), to);
+}
+
+TEST_CASE("a renamed iscsi initiator moves only the masking", "[scenario]") {
+  Scenario s;
+  DbFarm farm;
+  s.converge(farm.fml());
+  s.reimport(renamed(std::string(kScenarioWiring), "iqn.2026-11.org.example:x03", "iqn.2026-11.org.example:x03-new"));
+  ReconcilePlan p = s.plan(farm.fml());
+  INFO(reconcile::render_plan_text(p, false));
+  CHECK(count_ops(p, Op::bind) == 1);
+  CHECK(count_ops(p, Op::unbind) == 1);
+  CHECK(p.actions.size() == 2);
+  std::size_t logged = s.sim_log().size();
+  s.apply_ok(p);
+  auto log = s.sim_log();
+  for (std::size_t i = logged; i < log.size(); ++i) {
+    CHECK(log[i].action.op != Op::unmap);
+    CHECK(log[i].action.op != Op::map);
+  }
+  CHECK(s.plan(farm.fml()).empty());
+  auto devices = s.discover();
+  std::set<std::string> initiators;
+  for (const auto& m : devices.at("sym1").maskings) initiators.insert(m.initiator);
+  for (const auto& m : devices.at("sym2").maskings) initiators.insert(m.initiator);
+  CHECK(initiators.count("iqn.2026-11.org.example:x03-new") == 1);
+  CHECK(initiators.count("iqn.2026-11.org.example:x03") == 0);
+}
+
+TEST_CASE("a replaced fc HBA is zoned and masked under its new name, the old zone goes", "[scenario]") {
+  Scenario s;
+  DbFarm farm;
+  s.converge(farm.fml());
+  s.reimport(renamed(std::string(kScenarioWiring), "10:00:00:00:c9:2b:aa:01", "10:00:00:00:c9:2b:aa:11"));
+  ReconcilePlan p = s.plan(farm.fml());
+  INFO(reconcile::render_plan_text(p, false));
+  CHECK(count_ops(p, Op::zone) >= 1);
+  CHECK(count_ops(p, Op::unzone) == count_ops(p, Op::zone));
+  CHECK(count_ops(p, Op::bind) == count_ops(p, Op::unbind));
+  CHECK(count_ops(p, Op::bind) >= 2);  // its own disk and the shared one
+  CHECK(count_ops(p, Op::map) + count_ops(p, Op::unmap) == 0);
+  s.apply_ok(p);
+  CHECK(s.plan(farm.fml()).empty());
+  auto devices = s.discover();
+  for (const auto& [name, state] : devices) {
+    for (const auto& m : state.maskings) CHECK(m.initiator != "10:00:00:00:c9:2b:aa:01");
+    for (const auto& z : state.zones) CHECK(z.initiator != "10:00:00:00:c9:2b:aa:01");
+  }
+}
+
 // ---- faults -----------------------------------------------------------------------------------
 
 TEST_CASE("transient device faults are retried and the apply succeeds", "[scenario]") {

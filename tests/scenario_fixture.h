@@ -252,6 +252,16 @@ class Scenario {
     check();
   }
 
+  // `farmctl inventory import` of a changed wiring map (REQUIRE: it imports).
+  void reimport(std::string_view wiring) {
+    runtime::WiringParseResult parsed = runtime::parse_wiring_map_source(std::string(wiring), "wiring.xml");
+    INFO(parsed.rendered_diagnostics());
+    REQUIRE(parsed.map);
+    runtime::ImportReport report = runtime::import_wiring_map(*inventory_, *parsed.map, {db_});
+    INFO(fmt::format("{}", fmt::join(report.refusals, "\n")));
+    REQUIRE(report.ok());
+  }
+
   runtime::Inventory& inventory() { return *inventory_; }
   const std::string& db() const { return db_; }
   const fs::path& dir() const { return dir_.path(); }

@@ -299,6 +299,39 @@ TEST_CASE("tgt: destroy while a host is logged in closes its session and it cann
   CHECK(w.host("b1").discover() == std::map<std::string, std::vector<int>>{{target("b1"), {0, 1, 4}}});
 }
 
+TEST_CASE("tgt: a host's initiator renamed: the new name sees the same disks and data, the old one is cut off",
+          "[tgt]") {
+  World w;
+  auto [alpha, beta] = apply_two_farms(w);
+  std::vector<unsigned char> data(IscsiSession::kBlock, 0x5a);
+  IscsiSession before(w.tgtd.portal(), iqn("b1"), target("b1"), 1);
+  REQUIRE(before.write(7, data));
+
+  std::string map = two_farm_map(w.tgtd);
+  std::string renamed = iqn("b1") + "-new";
+  map.replace(map.find("\"" + iqn("b1") + "\""), iqn("b1").size() + 2, "\"" + renamed + "\"");
+  w.ok("inventory import " + w.file("wiring.xml", map));
+  std::string plan = w.ok("plan " + beta);
+  INFO(plan);
+  CHECK(plan.find("unmap") == std::string::npos);
+  CHECK(plan.find("initiator renamed") != std::string::npos);
+  w.ok("apply --auto-approve " + beta);
+
+  // The old name's session is closed and it cannot log back in.
+  CHECK_FALSE(before.read(7, 1).has_value());
+  CHECK_FALSE(w.host("b1").can_log_in(target("b1")));
+  // The new name sees the same disks at the same LUNs, with the data.
+  IscsiInitiator now(w.tgtd.portal(), renamed);
+  CHECK(now.discover() == std::map<std::string, std::vector<int>>{{target("b1"), {0, 1, 4}}});
+  IscsiSession after(w.tgtd.portal(), renamed, target("b1"), 1);
+  CHECK(after.read(7, 1) == std::optional(data));
+  auto shown = w.show();
+  const runtime::TgtTarget* t = shown.find(target("b1"));
+  REQUIRE(t != nullptr);
+  CHECK(t->acl_names == std::vector<std::string>{renamed});
+  CHECK(w.ok("plan --detailed-exitcode " + beta).find("No changes") != std::string::npos);
+}
+
 TEST_CASE("tgt: a LUN deleted and an ACL added by hand: plan shows the repair, apply restores exactly the farm",
           "[tgt]") {
   World w;
