@@ -42,7 +42,8 @@ ReconcilePlan plan_farm(runtime::Inventory& inventory, Estate& estate, const pla
   const runtime::Topology& topology = estate.topology;
   reconcile::Discovery discovery;
   try {
-    discovery = estate.drivers.discover_all();
+    auto scope = inventory.farm_volume_scope(ir.farm);
+    discovery = estate.drivers.discover_all(&scope);
   } catch (const runtime::DeviceError& e) {
     throw CommandError(e.what());
   }

@@ -41,29 +41,82 @@ struct Unit {
   bool is_meta() const { return !members.empty(); }
 };
 
-// What the farm file said about a volume when it was last applied.
-struct PreviousVolume {
-  std::uint64_t size_mb = 0;
-  std::optional<std::string> image;
-  std::string cls;
-  std::optional<std::string> raid;
-};
-
-std::map<std::string, PreviousVolume> previous_volumes(const std::optional<std::string>& plan_json) {
-  std::map<std::string, PreviousVolume> out;
-  if (!plan_json) return out;
-  auto j = nlohmann::json::parse(*plan_json, nullptr, false);
-  if (j.is_discarded() || !j.contains("volumes")) return out;
-  for (const auto& v : j["volumes"]) {
-    PreviousVolume p;
-    p.size_mb = v.value("size_mb", std::uint64_t{0});
-    if (v.contains("image") && v["image"].is_object()) p.image = v["image"].value("name", "");
-    p.cls = v.value("class", "std");
-    if (v.contains("raid") && v["raid"].is_string()) p.raid = v["raid"].get<std::string>();
-    out[v.value("id", "")] = p;
+// The size each volume of the farm file had when it was last applied (a disk
+// cannot shrink). Read from the stored Plan IR with a SAX pass that keeps
+// only the volumes' ids and sizes: the IR of a large farm is tens of
+// megabytes, and a document tree of it cost a no-op plan most of its time.
+class PreviousSizes : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  static std::unordered_map<std::string, std::uint64_t> read(const std::string& plan_json) {
+    PreviousSizes sax;
+    if (!nlohmann::json::sax_parse(plan_json, &sax)) return {};
+    return std::move(sax.sizes_);
   }
-  return out;
-}
+
+  bool null() override { return value_done(); }
+  bool boolean(bool) override { return value_done(); }
+  bool number_integer(number_integer_t n) override { return number(n < 0 ? 0 : static_cast<std::uint64_t>(n)); }
+  bool number_unsigned(number_unsigned_t n) override { return number(n); }
+  bool number_float(number_float_t, const string_t&) override { return value_done(); }
+  bool string(string_t& text) override {
+    if (in_volume() && key_ == "id") id_ = text;
+    return value_done();
+  }
+  bool binary(binary_t&) override { return value_done(); }
+  bool start_object(std::size_t) override {
+    open(Kind::object);
+    if (in_volume()) id_.clear(), size_ = 0;
+    return true;
+  }
+  bool end_object() override {
+    if (in_volume() && !id_.empty()) sizes_[id_] = size_;
+    close();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open(Kind::array);
+    return true;
+  }
+  bool end_array() override {
+    close();
+    return true;
+  }
+  bool key(string_t& name) override {
+    key_ = name;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  enum class Kind { object, array };
+  struct Level {
+    Kind kind;
+    bool volumes;  // the top-level "volumes" array, or one of its objects
+  };
+
+  // A volume's own fields sit at depth 3: { "volumes": [ { here } ] }.
+  bool in_volume() const { return stack_.size() == 3 && stack_.back().volumes; }
+  void open(Kind kind) {
+    bool volumes = (stack_.size() == 1 && kind == Kind::array && key_ == "volumes") ||
+                   (stack_.size() == 2 && stack_.back().volumes && kind == Kind::object);
+    stack_.push_back({kind, volumes});
+  }
+  void close() {
+    stack_.pop_back();
+    key_.clear();
+  }
+  bool number(std::uint64_t n) {
+    if (in_volume() && key_ == "size_mb") size_ = n;
+    return value_done();
+  }
+  bool value_done() { return true; }
+
+  std::vector<Level> stack_;
+  std::string key_;
+  std::string id_;
+  std::uint64_t size_ = 0;
+  std::unordered_map<std::string, std::uint64_t> sizes_;
+};
 
 std::uint32_t fnv1a(std::string_view s) {
   std::uint32_t h = 2166136261u;
@@ -141,7 +194,8 @@ class Planner {
       std::sort(unit.members.begin(), unit.members.end(),
                 [](const VolumeRow& a, const VolumeRow& b) { return a.member_order < b.member_order; });
     for (const runtime::PlacementRow& p : record_.placements) host_of_[p.server] = p.host_id;
-    previous_ = previous_volumes(farm_->plan_json);
+    // The same farm file as last applied: no volume can have shrunk.
+    if (farm_->plan_json && *farm_->plan_json != out_.plan_json) previous_sizes_ = PreviousSizes::read(*farm_->plan_json);
     for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
   }
 
@@ -372,9 +426,9 @@ class Planner {
     if (unit.head.cls != v.cls) return fmt::format("class {} -> {}", unit.head.cls, v.cls);
     if (v.raid && unit.head.raid != v.raid)
       return fmt::format("raid {} -> {}", unit.head.raid.value_or("none"), *v.raid);
-    auto prev = previous_.find(v.id);
-    if (prev != previous_.end() && v.size_mb < prev->second.size_mb)
-      return fmt::format("size {} MB -> {} MB (a disk cannot shrink)", prev->second.size_mb, v.size_mb);
+    auto prev = previous_sizes_.find(v.id);
+    if (prev != previous_sizes_.end() && v.size_mb < prev->second)
+      return fmt::format("size {} MB -> {} MB (a disk cannot shrink)", prev->second, v.size_mb);
     if (v.image && unit.head.image && *unit.head.image != v.image->name)
       return fmt::format("image {} -> {}", *unit.head.image, v.image->name);
     // A disk without the image asked for: written to already (its data would
@@ -878,8 +932,9 @@ class Planner {
       if (shown == device_mappings_.end() || shown->second->target != want.target || shown->second->lun != want.lun)
         return false;
     }
-    return std::none_of(record_.bindings.begin(), record_.bindings.end(), [&](const BindingRow& b) {
-      return b.volume_id == old.volume_id && b.initiator == old.initiator && b.id != old.id;
+    const auto& of_unit = bindings_of(old.volume_id);
+    return std::none_of(of_unit.begin(), of_unit.end(), [&](const BindingRow* b) {
+      return b->initiator == old.initiator && b->id != old.id;
     });
   }
 
@@ -1053,8 +1108,9 @@ class Planner {
     bool mapped = !disc_.count(map_device) || shown_map != device_mappings_.end();
     // Shown, but not where the inventory says: what is there goes first. (Not
     // a masking other exports share: unbind forgets every export through it.)
-    bool shared = std::any_of(record_.bindings.begin(), record_.bindings.end(), [&](const BindingRow& b) {
-      return b.volume_id == old.volume_id && b.initiator == old.initiator && b.id != old.id;
+    const auto& of_unit = bindings_of(old.volume_id);
+    bool shared = std::any_of(of_unit.begin(), of_unit.end(), [&](const BindingRow* b) {
+      return b->initiator == old.initiator && b->id != old.id;
     });
     const runtime::DeviceMasking* stray_mask =
         shown_mask != device_maskings_.end() && shown_mask->second->lun != want.lun && !shared ? shown_mask->second
@@ -1289,7 +1345,7 @@ class Planner {
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
   std::vector<VolumeRow> orphans_;
   std::map<std::string, RowId> host_of_;
-  std::map<std::string, PreviousVolume> previous_;
+  std::unordered_map<std::string, std::uint64_t> previous_sizes_;  // volume -> MB when last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::multimap<std::string, const plan::Export*> exports_index_;
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace farmctl::runtime {
@@ -140,13 +141,20 @@ class DeviceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Device volume ids a discovery must report. A plan asks only for its farm's
+// volumes, so that it costs what the farm costs, not what the estate holds
+// (an array of a million pre-carved volumes lists them all otherwise).
+using VolumeScope = std::unordered_set<std::string>;
+
 class Driver {
  public:
   virtual ~Driver() = default;
   virtual std::string_view family() const = 0;
-  // The whole state of one device in one request. Throws DeviceError when the
-  // device cannot be reached.
-  virtual DeviceState discover(const DeviceConfig& device) = 0;
+  // The state of one device in one request. Throws DeviceError when the
+  // device cannot be reached. With `only`, the volumes reported may be
+  // limited to those named (a driver may report more); pools, maskings,
+  // mappings and zones are always reported whole.
+  virtual DeviceState discover(const DeviceConfig& device, const VolumeScope* only = nullptr) = 0;
   virtual ActionOutcome run(const DeviceConfig& device, const DeviceAction& action) = 0;
   // Called when the wiring map declares a device with these pools and
   // pre-carved volumes. A real driver may check them against the device; the

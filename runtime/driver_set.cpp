@@ -30,11 +30,17 @@ Driver& DriverSet::driver_for(const std::string& device) {
   return *it->second;
 }
 
-std::map<std::string, DeviceState> DriverSet::discover_all() {
+std::map<std::string, DeviceState> DriverSet::discover_all(const std::map<std::string, VolumeScope>* scope) {
+  static const VolumeScope kNone;
   std::map<std::string, DeviceState> out;
   for (const auto& [name, config] : configs_) {
+    const VolumeScope* only = nullptr;
+    if (scope != nullptr) {
+      auto it = scope->find(name);
+      only = it != scope->end() ? &it->second : &kNone;
+    }
     try {
-      out[name] = driver_for(name).discover(config);
+      out[name] = driver_for(name).discover(config, only);
     } catch (const DeviceError& e) {
       throw DeviceError("cannot discover device '" + name + "': " + e.what());
     }

@@ -19,8 +19,10 @@ class DriverSet {
   Driver& driver_for(const std::string& device);
   const DeviceConfig& config(const std::string& device) const;
   // Every device's state, one discovery request each. Throws DeviceError
-  // naming the device that could not be read.
-  std::map<std::string, DeviceState> discover_all();
+  // naming the device that could not be read. With `scope`, each device
+  // reports at least the volumes scope names for it (none when it names
+  // none), and everything but volumes whole.
+  std::map<std::string, DeviceState> discover_all(const std::map<std::string, VolumeScope>* scope = nullptr);
 
  private:
   DriverContext context_;

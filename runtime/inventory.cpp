@@ -292,6 +292,16 @@ FarmRecord Inventory::farm_record(const FarmRow& farm) {
   return r;
 }
 
+std::map<std::string, VolumeScope> Inventory::farm_volume_scope(std::string_view farm) {
+  auto s = db_.prepare(
+      "SELECT d.name, v.device_volume FROM volumes v JOIN devices d ON d.id = v.device_id "
+      "WHERE v.farm_id = (SELECT id FROM farms WHERE name = ?)");
+  s.bind_all(farm);
+  std::map<std::string, VolumeScope> out;
+  while (s.step()) out[s.text(0)].insert(s.text(1));
+  return out;
+}
+
 std::vector<RowId> Inventory::placed_host_ids() {
   auto s = db_.prepare("SELECT host_id FROM placements ORDER BY host_id");
   return read_all<RowId>(s, [](const Statement& r) { return r.int64(0); });

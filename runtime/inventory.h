@@ -176,6 +176,10 @@ class Inventory {
   std::optional<FarmRow> farm(std::string_view name);
   std::vector<FarmRow> farms();
   FarmRecord farm_record(const FarmRow& farm);
+  // The device volume ids of a farm's disk units and meta members, by device
+  // name: all a plan for the farm needs to see of the devices' volumes
+  // (DriverSet::discover_all). Empty for a farm the inventory does not know.
+  std::map<std::string, VolumeScope> farm_volume_scope(std::string_view farm);
   std::vector<RowId> placed_host_ids();
   // Free disk units of one array and class, smallest first (for the allocator).
   std::vector<VolumeRow> free_volumes(RowId device_id, std::string_view cls);

@@ -264,7 +264,13 @@ CREATE TABLE billable_events (
 CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
 )SQL";
 
-constexpr std::array<std::string_view, 2> kMigrations{kVersion1, kVersion2};
+// Version 3: what a pool holds is summed for every plan (Inventory::topology);
+// without an index that read every volume of the estate once per pool.
+constexpr std::string_view kVersion3 = R"SQL(
+CREATE INDEX volumes_by_pool ON volumes (pool_id, size_mb) WHERE pool_id IS NOT NULL;
+)SQL";
+
+constexpr std::array<std::string_view, 3> kMigrations{kVersion1, kVersion2, kVersion3};
 
 }  // namespace
 

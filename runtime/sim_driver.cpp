@@ -49,12 +49,12 @@ class SimDriver final : public Driver {
 
   std::string_view family() const override { return "sim"; }
 
-  DeviceState discover(const DeviceConfig& device) override {
+  DeviceState discover(const DeviceConfig& device, const VolumeScope* only) override {
     std::this_thread::sleep_for(latency(device, "discover"));
     std::optional<DeviceState> state;
     {
       std::lock_guard lock(mutex_);
-      state = store_.discover(device.name);
+      state = store_.discover(device.name, only);
     }
     if (!state)
       throw DeviceError(fmt::format("sim device {} was never declared; run farmctl inventory import", device.name));

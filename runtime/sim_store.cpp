@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -213,7 +214,7 @@ void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceSta
   tx.commit();
 }
 
-std::optional<DeviceState> SimStore::discover(std::string_view device) {
+std::optional<DeviceState> SimStore::discover(std::string_view device, const VolumeScope* only) {
   Transaction tx(db_);  // one consistent snapshot of the device
   auto& exists = sql("SELECT 1 FROM sim_devices WHERE name = ?");
   exists.bind_all(device);
@@ -229,34 +230,54 @@ std::optional<DeviceState> SimStore::discover(std::string_view device) {
     state.pools.push_back({pools.text(0), static_cast<std::uint64_t>(pools.int64(1)), pools.text(2)});
 
   // Metas first get their members (in order) and their size (the members' sum).
-  auto& volumes = sql(
-      "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? "
-      "ORDER BY id");
-  volumes.bind_all(device);
   std::map<std::string, std::size_t> index;
-  std::vector<std::pair<std::string, std::string>> membership;  // member, meta
+  std::vector<std::size_t> metas;
   std::vector<std::size_t> head_style;  // metas whose head is also their first member
-  while (volumes.step()) {
+  auto read_volume = [&](Statement& row) {
     DeviceVolume v;
-    v.id = volumes.text(0);
-    v.size_mb = static_cast<std::uint64_t>(volumes.int64(1));
-    v.pool = volumes.text(2);
-    v.member_of_meta = !volumes.text_view(4).empty();
-    if (v.member_of_meta) membership.emplace_back(v.id, volumes.text(4));
+    v.id = row.text(0);
+    v.size_mb = static_cast<std::uint64_t>(row.int64(1));
+    v.pool = row.text(2);
+    v.member_of_meta = !row.text_view(4).empty();
     index[v.id] = state.volumes.size();
-    if (volumes.int64(3) != 0 && v.size_mb > 0) head_style.push_back(state.volumes.size());
+    if (row.int64(3) != 0) metas.push_back(state.volumes.size());
+    if (row.int64(3) != 0 && v.size_mb > 0) head_style.push_back(state.volumes.size());
     state.volumes.push_back(std::move(v));
-  }
-  auto& members = sql(
-      "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent IS NOT NULL "
-      "ORDER BY meta_parent, member_order");
-  members.bind_all(device);
-  while (members.step()) {
-    auto it = index.find(members.text(0));
-    if (it == index.end()) continue;  // a member of a meta that is gone (tampered store): shown as a member only
+  };
+  auto add_member = [&](Statement& row) {
+    auto it = index.find(row.text(0));
+    if (it == index.end()) return;  // a member of a meta that is gone (tampered store): shown as a member only
     auto& meta = state.volumes[it->second];
-    meta.members.push_back(members.text(1));
-    meta.size_mb += static_cast<std::uint64_t>(members.int64(2));
+    meta.members.push_back(row.text(1));
+    meta.size_mb += static_cast<std::uint64_t>(row.int64(2));
+  };
+  if (only == nullptr) {
+    auto& volumes = sql(
+        "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? ORDER BY id");
+    volumes.bind_all(device);
+    while (volumes.step()) read_volume(volumes);
+    auto& members = sql(
+        "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent IS NOT NULL "
+        "ORDER BY meta_parent, member_order");
+    members.bind_all(device);
+    while (members.step()) add_member(members);
+  } else {
+    std::vector<std::string_view> ids(only->begin(), only->end());
+    std::sort(ids.begin(), ids.end());
+    auto& volume = sql(
+        "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? AND id = ?");
+    for (std::string_view id : ids) {
+      volume.bind_all(device, id);
+      if (volume.step()) read_volume(volume);
+      volume.reset();
+    }
+    auto& members = sql(
+        "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent = ? ORDER BY member_order");
+    for (std::size_t i : metas) {
+      members.bind_all(device, state.volumes[i].id);
+      while (members.step()) add_member(members);
+      members.reset();
+    }
   }
   for (std::size_t i : head_style) {
     auto& meta = state.volumes[i];

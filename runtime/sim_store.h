@@ -33,7 +33,8 @@ class SimStore {
   void declare(std::string_view device, DeviceKind kind, const DeviceState& declared);
 
   // The whole state of one device; nullopt when it was never declared.
-  std::optional<DeviceState> discover(std::string_view device);
+  // With `only`: of the volumes, just those named (looked up one by one).
+  std::optional<DeviceState> discover(std::string_view device, const VolumeScope* only = nullptr);
 
   // Runs `action` (or, with `injected`, only logs that outcome) and logs it.
   ActionOutcome apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,

@@ -254,7 +254,7 @@ class TgtDriver final : public Driver {
 
   std::string_view family() const override { return "tgt"; }
 
-  DeviceState discover(const DeviceConfig& device) override {
+  DeviceState discover(const DeviceConfig& device, const VolumeScope* /*only: a show is whole*/) override {
     TgtArray& a = array(device);
     std::lock_guard lock(a.mutex);
     try {

@@ -88,7 +88,8 @@ ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
     runtime::DriverSet drivers(topology, runtime::DriverContext{inventory_.path()});
     reconcile::Discovery discovery;
     try {
-      discovery = drivers.discover_all();
+      auto scope = inventory_.farm_volume_scope(farm.plan().farm);
+      discovery = drivers.discover_all(&scope);
     } catch (const runtime::DeviceError& e) {
       return failure("DeviceUnreachable", e.what());
     }

@@ -302,13 +302,18 @@ class Scenario {
     REQUIRE(found.empty());
   }
 
-  // A plan, as `farmctl plan` makes it (discovery first). The planner only
-  // reads: the snapshot is the same after it.
+  // A plan, as `farmctl plan` makes it (a discovery scoped to the farm's
+  // volumes first). The planner only reads: the snapshot is the same after
+  // it. And the scope changes nothing: a whole discovery plans the same.
   reconcile::ReconcilePlan plan(const plan::Plan& ir, reconcile::PlanOptions options = {}) {
     Snapshot before = snapshot();
     runtime::Topology topology = inventory_->topology();
-    reconcile::Discovery discovery = discover();
+    runtime::DriverSet drivers(topology, {db_});
+    auto scope = inventory_->farm_volume_scope(ir.farm);
+    reconcile::Discovery discovery = drivers.discover_all(&scope);
     reconcile::ReconcilePlan out = reconcile::make_plan(ir, *inventory_, topology, discovery, options);
+    reconcile::ReconcilePlan whole = reconcile::make_plan(ir, *inventory_, topology, discover(), options);
+    REQUIRE(reconcile::render_plan_text(out, false) == reconcile::render_plan_text(whole, false));
     REQUIRE(snapshot() == before);
     return out;
   }

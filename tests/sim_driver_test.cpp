@@ -297,6 +297,25 @@ TEST_CASE("sim: meta makes, grows and breaks concatenated volumes", "[sim]") {
   }
 }
 
+TEST_CASE("sim: a scoped discovery reports only the volumes asked for, metas whole", "[sim]") {
+  SimWorld w;
+  REQUIRE(w.run(make_meta("M1", {"0A1", "0A2"})).ok());
+  REQUIRE(w.run(masking(Op::bind, "0A3", 4)).ok());
+  VolumeScope only{"M1", "0A1", "0A2", "nowhere"};
+  auto scoped = w.driver->discover(w.sym1, &only);
+  CHECK(dump(scoped) ==
+        "sym1\n"
+        "pool p0 1000 raid5\n"
+        "volume 0A1 8631 member\n"
+        "volume 0A2 4096 member\n"
+        "volume M1 12727 +0A1 +0A2\n"
+        "masking 0A3 10:00:00:00:c9:2b:aa:01 FA-3A lun4\n");  // maskings, mappings and zones: always whole
+  VolumeScope none;
+  CHECK(w.driver->discover(w.sym1, &none).volumes.empty());
+  auto whole = w.state();
+  CHECK(whole.volumes.size() == 4);
+}
+
 TEST_CASE("sim: grow extends pool slices only", "[sim]") {
   SimWorld w;
   REQUIRE(w.run(slice("S1", 300)).ok());
