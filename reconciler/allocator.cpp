@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
@@ -20,26 +21,29 @@ bool raid_matches(const std::optional<std::string>& wanted, const std::optional<
 // The free pre-carved volumes of one array and class, sorted by size, with
 // what this plan has already taken. Finding the next untaken volume at or
 // after (or before) a position is near O(1) through path-compressed skip
-// links, so handing out thousands of equal-sized volumes stays linear.
+// links, so handing out thousands of equal-sized volumes stays linear; a RAID
+// level none of the untaken volumes has is answered at once, not by a scan.
 class VolumeAllocator::FreeList {
  public:
-  explicit FreeList(std::vector<runtime::VolumeRow> volumes)
+  explicit FreeList(std::vector<runtime::FreeVolume> volumes)
       : volumes_(std::move(volumes)), taken_(volumes_.size(), false) {
     next_.resize(volumes_.size() + 1);
     prev_.resize(volumes_.size() + 1);
     std::iota(next_.begin(), next_.end(), 0);
     std::iota(prev_.begin(), prev_.end(), 0);  // prev_ is shifted by one: index i+1 stands for volume i
+    for (const runtime::FreeVolume& v : volumes_) ++untaken_by_raid_[v.raid.value_or("")];
   }
 
   std::size_t size() const { return volumes_.size(); }
-  const runtime::VolumeRow& at(std::size_t i) const { return volumes_[i]; }
+  const runtime::FreeVolume& at(std::size_t i) const { return volumes_[i]; }
 
   // First untaken index with size >= min_size whose raid matches and that
   // is not in `skip`, or size() when none.
   std::size_t first_fit(std::uint64_t min_size, const std::optional<std::string>& raid,
                         const std::vector<std::size_t>& skip = {}) {
+    if (none_with(raid)) return size();
     auto it = std::lower_bound(volumes_.begin(), volumes_.end(), min_size,
-                               [](const runtime::VolumeRow& v, std::uint64_t s) { return v.size_mb < s; });
+                               [](const runtime::FreeVolume& v, std::uint64_t s) { return v.size_mb < s; });
     for (std::size_t i = find_next(static_cast<std::size_t>(it - volumes_.begin())); i < size();
          i = find_next(i + 1))
       if (raid_matches(raid, volumes_[i].raid) && !contains(skip, i)) return i;
@@ -50,8 +54,9 @@ class VolumeAllocator::FreeList {
   // not in `skip`, or size().
   std::size_t last_below(std::uint64_t max_size, const std::optional<std::string>& raid,
                          const std::vector<std::size_t>& skip = {}) {
+    if (none_with(raid)) return size();
     auto it = std::lower_bound(volumes_.begin(), volumes_.end(), max_size,
-                               [](const runtime::VolumeRow& v, std::uint64_t s) { return v.size_mb < s; });
+                               [](const runtime::FreeVolume& v, std::uint64_t s) { return v.size_mb < s; });
     std::size_t end = static_cast<std::size_t>(it - volumes_.begin());  // first index with size >= max_size
     for (std::size_t p = find_prev(end); p > 0; p = find_prev(p - 1))
       if (raid_matches(raid, volumes_[p - 1].raid) && !contains(skip, p - 1)) return p - 1;
@@ -60,6 +65,7 @@ class VolumeAllocator::FreeList {
 
   void take(std::size_t i) {
     taken_[i] = true;
+    --untaken_by_raid_[volumes_[i].raid.value_or("")];
     next_[i] = i + 1;
     prev_[i + 1] = i;
   }
@@ -81,12 +87,19 @@ class VolumeAllocator::FreeList {
     return root;
   }
 
+  bool none_with(const std::optional<std::string>& raid) const {
+    if (!raid) return false;
+    auto it = untaken_by_raid_.find(*raid);
+    return it == untaken_by_raid_.end() || it->second == 0;
+  }
+
   static bool contains(const std::vector<std::size_t>& v, std::size_t i) {
     return std::find(v.begin(), v.end(), i) != v.end();
   }
 
-  std::vector<runtime::VolumeRow> volumes_;
+  std::vector<runtime::FreeVolume> volumes_;
   std::vector<bool> taken_;
+  std::map<std::string, std::size_t> untaken_by_raid_;  // "" for none
   std::vector<std::size_t> next_;
   std::vector<std::size_t> prev_;
 };
@@ -104,6 +117,13 @@ VolumeAllocator::FreeList& VolumeAllocator::free_list(RowId device_id, const std
   if (it == free_lists_.end())
     it = free_lists_.emplace(key, std::make_unique<FreeList>(inventory_.free_volumes(device_id, cls))).first;
   return *it->second;
+}
+
+// The whole row of a volume chosen (the free list keeps only what it chooses by).
+runtime::VolumeRow VolumeAllocator::row_of(const runtime::FreeVolume& chosen) {
+  auto row = inventory_.volume(chosen.id);
+  if (!row) throw std::runtime_error(fmt::format("the inventory lost volume row {} while planning", chosen.id));
+  return *row;
 }
 
 std::uint64_t VolumeAllocator::pool_free_mb(RowId pool_id) const {
@@ -132,7 +152,7 @@ std::optional<Allocation> VolumeAllocator::best_single(const AllocationRequest& 
   }
   if (best_list == nullptr) return std::nullopt;
   best_list->take(best_index);
-  const runtime::VolumeRow& v = best_list->at(best_index);
+  runtime::VolumeRow v = row_of(best_list->at(best_index));
   return Allocation{Allocation::Kind::single, best_device, {v}, std::nullopt, v.size_mb};
 }
 
@@ -181,7 +201,7 @@ std::optional<Allocation> VolumeAllocator::best_meta(const AllocationRequest& r,
   Allocation a{Allocation::Kind::meta, best->device, {}, std::nullopt, best->total};
   for (std::size_t i : best->picks) {
     list.take(i);
-    a.members.push_back(list.at(i));
+    a.members.push_back(row_of(list.at(i)));
   }
   return a;
 }

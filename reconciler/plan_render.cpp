@@ -1,10 +1,12 @@
 #include "reconciler/plan_render.h"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+
+#include "compiler/json_writer.h"
 
 namespace farmctl::reconcile {
 namespace {
@@ -61,41 +63,79 @@ std::string render_plan_text(const ReconcilePlan& plan, bool color) {
   return out;
 }
 
+// Streamed (a plan of 90,000 actions is tens of megabytes of JSON): the same
+// bytes as an nlohmann::ordered_json document dumped with indent 2.
 std::string render_plan_json(const ReconcilePlan& plan) {
-  using Json = nlohmann::ordered_json;
-  Json j;
-  j["format_version"] = 1;
-  j["farm"] = plan.farm;
-  j["destroy"] = plan.destroy;
-  Json actions = Json::array();
-  for (const Action& a : plan.actions)
-    actions.push_back(Json{{"id", a.id},
-                           {"op", runtime::to_string(a.op)},
-                           {"volume", a.volume},
-                           {"server", a.server},
-                           {"array", a.device},
-                           {"depends_on", a.depends_on},
-                           {"detail", a.detail}});
-  j["actions"] = std::move(actions);
-  Json changes = Json::array();
-  for (const Change& c : plan.changes)
-    changes.push_back(Json{{"kind", to_string(c.kind)},
-                           {"subject", c.subject},
-                           {"server", c.server},
-                           {"reason", c.reason},
-                           {"actions", c.actions}});
-  j["changes"] = std::move(changes);
-  Json placements = Json::array();
-  for (const NewPlacement& p : plan.placements) placements.push_back(Json{{"server", p.server}, {"host", p.host}});
-  j["placements"] = std::move(placements);
-  j["released_servers"] = plan.released_servers;
-  Json moves = Json::array();
-  for (const NewPlacement& m : plan.moves)
-    moves.push_back(Json{{"server", m.server}, {"from_host", m.from_host}, {"host", m.host}});
-  j["moves"] = std::move(moves);
+  std::string out;
+  json::Writer w(out);
+  auto ints = [&](std::string_view key, const std::vector<int>& values) {
+    w.key(key);
+    w.begin_array();
+    for (int v : values) w.value(v);
+    w.end_array();
+  };
+  w.begin_object();
+  w.field("format_version", 1);
+  w.field("farm", plan.farm);
+  w.field("destroy", plan.destroy);
+  w.key("actions");
+  w.begin_array();
+  for (const Action& a : plan.actions) {
+    w.begin_object();
+    w.field("id", a.id);
+    w.field("op", runtime::to_string(a.op));
+    w.field("volume", a.volume);
+    w.field("server", a.server);
+    w.field("array", a.device);
+    ints("depends_on", a.depends_on);
+    w.field("detail", a.detail);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("changes");
+  w.begin_array();
+  for (const Change& c : plan.changes) {
+    w.begin_object();
+    w.field("kind", to_string(c.kind));
+    w.field("subject", c.subject);
+    w.field("server", c.server);
+    w.field("reason", c.reason);
+    ints("actions", c.actions);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("placements");
+  w.begin_array();
+  for (const NewPlacement& p : plan.placements) {
+    w.begin_object();
+    w.field("server", p.server);
+    w.field("host", p.host);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("released_servers");
+  w.begin_array();
+  for (const std::string& server : plan.released_servers) w.value(server);
+  w.end_array();
+  w.key("moves");
+  w.begin_array();
+  for (const NewPlacement& m : plan.moves) {
+    w.begin_object();
+    w.field("server", m.server);
+    w.field("from_host", m.from_host);
+    w.field("host", m.host);
+    w.end_object();
+  }
+  w.end_array();
   auto s = plan.summary();
-  j["summary"] = Json{{"create", s.create}, {"update", s.update}, {"destroy", s.destroy}};
-  return j.dump(2) + "\n";
+  w.key("summary");
+  w.begin_object();
+  w.field("create", s.create);
+  w.field("update", s.update);
+  w.field("destroy", s.destroy);
+  w.end_object();
+  w.end_object();
+  return out + "\n";
 }
 
 }  // namespace farmctl::reconcile

@@ -307,13 +307,14 @@ std::vector<RowId> Inventory::placed_host_ids() {
   return read_all<RowId>(s, [](const Statement& r) { return r.int64(0); });
 }
 
-std::vector<VolumeRow> Inventory::free_volumes(RowId device_id, std::string_view cls) {
-  auto s = db_.prepare(fmt::format(
-      "SELECT {} FROM volumes WHERE state = 'Free' AND device_id = ? AND class = ? AND origin = 'precarved' "
-      "AND bcv = 0 ORDER BY size_mb, device_volume",
-      kVolumeColumns));
+std::vector<FreeVolume> Inventory::free_volumes(RowId device_id, std::string_view cls) {
+  auto s = db_.prepare(
+      "SELECT id, size_mb, raid FROM volumes WHERE state = 'Free' AND device_id = ? AND class = ? "
+      "AND origin = 'precarved' AND bcv = 0 ORDER BY size_mb, device_volume");
   s.bind_all(device_id, cls);
-  return read_all<VolumeRow>(s, read_volume);
+  return read_all<FreeVolume>(s, [](const Statement& r) {
+    return FreeVolume{r.int64(0), static_cast<std::uint64_t>(r.int64(1)), r.optional_text(2)};
+  });
 }
 
 std::vector<VolumeRow> Inventory::all_volumes() {

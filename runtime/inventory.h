@@ -91,6 +91,15 @@ struct Topology {
   const ImageRow* image(std::string_view name) const;
 };
 
+// A free pre-carved volume as the allocator sees it before choosing: a
+// million of these are read for a plan against a large estate, so only the
+// columns it chooses by.
+struct FreeVolume {
+  RowId id = 0;
+  std::uint64_t size_mb = 0;
+  std::optional<std::string> raid;
+};
+
 struct VolumeRow {
   RowId id = 0;
   RowId device_id = 0;
@@ -181,8 +190,9 @@ class Inventory {
   // (DriverSet::discover_all). Empty for a farm the inventory does not know.
   std::map<std::string, VolumeScope> farm_volume_scope(std::string_view farm);
   std::vector<RowId> placed_host_ids();
-  // Free disk units of one array and class, smallest first (for the allocator).
-  std::vector<VolumeRow> free_volumes(RowId device_id, std::string_view cls);
+  // Free pre-carved volumes of one array and class, smallest first, then by
+  // id on the device (for the allocator: only what it chooses by).
+  std::vector<FreeVolume> free_volumes(RowId device_id, std::string_view cls);
   std::vector<VolumeRow> all_volumes();
   std::vector<BindingRow> all_bindings();
   std::vector<ZoneRow> all_zones();

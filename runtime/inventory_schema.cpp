@@ -265,9 +265,14 @@ CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
 )SQL";
 
 // Version 3: what a pool holds is summed for every plan (Inventory::topology);
-// without an index that read every volume of the estate once per pool.
+// without an index that read every volume of the estate once per pool. The
+// allocator reads the free pre-carved volumes by size, then id, from the
+// index alone (it covers the query: no sort, no visit to the table).
 constexpr std::string_view kVersion3 = R"SQL(
 CREATE INDEX volumes_by_pool ON volumes (pool_id, size_mb) WHERE pool_id IS NOT NULL;
+DROP INDEX volumes_free;
+CREATE INDEX volumes_free ON volumes (device_id, class, size_mb, device_volume, raid)
+  WHERE state = 'Free' AND origin = 'precarved' AND bcv = 0;
 )SQL";
 
 constexpr std::array<std::string_view, 3> kMigrations{kVersion1, kVersion2, kVersion3};

@@ -3,6 +3,7 @@
 // share, replace, drift, faults, destroy — and after every step the
 // inventory's invariants hold against the devices (scenario_fixture.h).
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <regex>
@@ -926,6 +927,18 @@ TEST_CASE("a zone removed on the fabric is made again", "[scenario]") {
   CHECK(p.actions.size() == 2);
   s.apply_ok(p);
   CHECK(s.plan(farm.fml()).empty());
+}
+
+TEST_CASE("plan --json is pretty-printed JSON, as a JSON library prints it", "[scenario]") {
+  Scenario s;
+  DbFarm farm;
+  ReconcilePlan p = s.plan(farm.fml());
+  std::string text = reconcile::render_plan_json(p);
+  auto parsed = nlohmann::ordered_json::parse(text);
+  CHECK(parsed.dump(2) + "\n" == text);
+  CHECK(parsed["actions"].size() == p.actions.size());
+  CHECK(parsed["placements"].size() == p.placements.size());
+  CHECK(parsed["summary"]["create"] == p.summary().create);
 }
 
 // A host's initiator renamed in the wiring map (an HBA replaced, an iSCSI
