@@ -50,10 +50,38 @@ void ensure_xerces_initialized() {
   std::call_once(once, [] { xc::XMLPlatformUtils::Initialize(); });
 }
 
+// XMLCh is UTF-16; converted by hand because Xerces' TranscodeToStr makes a
+// new transcoder for every string, a tenth of the time a large wiring map
+// took to import. (The parser has refused text that is not well-formed.)
+void append_utf8(std::string& out, const XMLCh* chars, std::size_t length) {
+  for (std::size_t i = 0; i < length; ++i) {
+    char32_t c = chars[i];
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < length && chars[i + 1] >= 0xDC00 && chars[i + 1] <= 0xDFFF) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (static_cast<char32_t>(chars[i + 1]) - 0xDC00);
+      ++i;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      out += static_cast<char>(0xE0 | (c >> 12));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (c >> 18));
+      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+}
+
 std::string utf8(const XMLCh* text) {
-  if (text == nullptr) return {};
-  xc::TranscodeToStr out(text, "UTF-8");
-  return std::string(reinterpret_cast<const char*>(out.str()), out.length());
+  std::string out;
+  if (text != nullptr) append_utf8(out, text, xc::XMLString::stringLen(text));
+  return out;
 }
 
 // Every external resource (DTD, entity, schema hint) resolves to an error.
@@ -153,7 +181,7 @@ class Handler : public xc::DefaultHandler {
     if (open_.empty()) return;
     std::string& text = doc_.elements[open_.back().index].text;
     if (text.size() > kMaxText) return;  // text content FML never uses at this length
-    text += utf8_n(chars, length);
+    append_utf8(text, chars, length);
   }
 
   // A DOCTYPE is refused as soon as it starts, before its internal subset
@@ -195,11 +223,6 @@ class Handler : public xc::DefaultHandler {
                              "(a farm: farm, server-role, disk, attribute)",
                              kMaxDepth));
     throw xc::SAXException("nested too deep");
-  }
-
-  static std::string utf8_n(const XMLCh* chars, XMLSize_t length) {
-    xc::TranscodeToStr out(chars, length, "UTF-8");
-    return std::string(reinterpret_cast<const char*>(out.str()), out.length());
   }
 
   std::size_t current_offset() const {

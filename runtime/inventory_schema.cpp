@@ -298,6 +298,15 @@ void migrate(Database& db) {
   }
 }
 
+void drop_free_volumes_index(Database& db) { db.exec("DROP INDEX IF EXISTS volumes_free"); }
+
+// As version 3 made it.
+void create_free_volumes_index(Database& db) {
+  db.exec(
+      "CREATE INDEX IF NOT EXISTS volumes_free ON volumes (device_id, class, size_mb, device_volume, raid) "
+      "WHERE state = 'Free' AND origin = 'precarved' AND bcv = 0");
+}
+
 void check_schema(Database& db) {
   auto check = db.prepare("PRAGMA quick_check");
   check.step();

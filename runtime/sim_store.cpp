@@ -189,10 +189,14 @@ void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceSta
     sql("INSERT OR IGNORE INTO sim_pools(device, name, size_mb, raid) VALUES (?, ?, ?, ?)")
         .bind_all(device, p.name, p.size_mb, p.raid)
         .run();
-  for (const auto& v : declared.volumes)
-    sql("INSERT OR IGNORE INTO sim_volumes(device, id, size_mb, pool, is_meta) VALUES (?, ?, ?, ?, ?)")
-        .bind_all(device, v.id, v.members.empty() ? v.size_mb : 0, v.pool, v.members.empty() ? 0 : 1)
-        .run();
+  // In the order of the (device, id) key, so that each row goes in at its end.
+  std::vector<const DeviceVolume*> in_order;
+  in_order.reserve(declared.volumes.size());
+  for (const auto& v : declared.volumes) in_order.push_back(&v);
+  std::sort(in_order.begin(), in_order.end(), [](const DeviceVolume* a, const DeviceVolume* b) { return a->id < b->id; });
+  auto& insert = sql("INSERT OR IGNORE INTO sim_volumes(device, id, size_mb, pool, is_meta) VALUES (?, ?, ?, ?, ?)");
+  for (const DeviceVolume* v : in_order)
+    insert.bind_all(device, v->id, v->members.empty() ? v->size_mb : 0, v->pool, v->members.empty() ? 0 : 1).run();
   for (const auto& v : declared.volumes)
     for (std::size_t i = 0; i < v.members.size(); ++i)
       sql("UPDATE sim_volumes SET meta_parent = ?, member_order = ? "

@@ -3,11 +3,16 @@
 // difference in one transaction.
 #include "runtime/wiring_import.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "runtime/inventory_schema.h"
 
 namespace farmctl::runtime {
 namespace {
@@ -62,6 +67,8 @@ class Importer {
     std::map<std::string, RowId> existing;
     auto all = db_.prepare("SELECT id, name FROM devices");
     while (all.step()) existing[all.text(1)] = all.int64(0);
+    bool bulk = bulk_load();
+    if (bulk) drop_free_volumes_index(db_);
     std::set<std::string> declared;
     for (const WiredDevice& d : map_.devices) {
       declared.insert(d.name);
@@ -72,6 +79,18 @@ class Importer {
     }
     for (const auto& [name, id] : existing)
       if (!declared.count(name)) remove_device(name, id);
+    if (bulk) create_free_volumes_index(db_);
+  }
+
+  // Mostly new volumes, and many: a first import of a large estate.
+  bool bulk_load() {
+    constexpr std::size_t kBulk = 100000;
+    std::size_t wired = 0;
+    for (const WiredDevice& d : map_.devices) wired += d.volumes.size();
+    if (wired < kBulk) return false;
+    auto count = db_.prepare("SELECT count(*) FROM volumes");
+    count.step();
+    return static_cast<std::size_t>(count.int64(0)) < wired / 2;
   }
 
   RowId upsert_device(const WiredDevice& d, const std::map<std::string, RowId>& existing) {
@@ -229,13 +248,23 @@ class Importer {
                                all.optional_text(4), all.int64(5) != 0, all.int64(6) != 0};
     auto insert = db_.prepare(
         "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 'precarved', ?, 'Free', datetime('now'))");
-    std::set<std::string_view> declared;
-    for (const WiredVolume& v : d.volumes) {
+        "VALUES (?, ?, ?, ?, ?, 'precarved', ?, 'Free', ?)");
+    auto clock = db_.prepare("SELECT datetime('now')");
+    clock.step();
+    std::string now = clock.text(0);
+    // In the order of the (device, id) index, so that each row goes in at its end.
+    std::vector<const WiredVolume*> in_order;
+    in_order.reserve(d.volumes.size());
+    for (const WiredVolume& v : d.volumes) in_order.push_back(&v);
+    std::sort(in_order.begin(), in_order.end(), [](const WiredVolume* a, const WiredVolume* b) { return a->id < b->id; });
+    std::unordered_set<std::string_view> declared;
+    declared.reserve(d.volumes.size());
+    for (const WiredVolume* wired : in_order) {
+      const WiredVolume& v = *wired;
       declared.insert(v.id);
       auto it = existing.find(v.id);
       if (it == existing.end()) {
-        insert.bind_all(device_id, v.id, v.size_mb, v.cls, v.raid, static_cast<int>(v.bcv));
+        insert.bind_all(device_id, v.id, v.size_mb, v.cls, v.raid, static_cast<int>(v.bcv), now);
         insert.run();
         ++report_.added;
         continue;
