@@ -396,6 +396,59 @@ TEST_CASE("tgt: examples/tgt-wiring.xml and examples/tgt-farm.fml work against a
   CHECK(w.ok("plan " + farm).find("No changes.") != std::string::npos);
 }
 
+TEST_CASE("tgt: a server moved to another IQN keeps its data there; the old IQN's session is closed and refused",
+          "[tgt][migration]") {
+  World w;
+  // beta's one server on b1, and an idle b2 of the same class.
+  std::string map = two_farm_map(w.tgtd);
+  map.replace(map.find("</wiring-map>"), 13, host_xml("b2", "cpu-b") + "</wiring-map>");
+  w.ok("inventory import " + w.file("wiring.xml", map));
+  std::string beta = w.file("beta.fml", kBeta);
+  w.ok("apply --auto-approve " + beta);
+  REQUIRE(w.host("b1").discover() == std::map<std::string, std::vector<int>>{{target("b1"), {0, 1, 4}}});
+  CHECK(w.host("b2").discover().empty());
+
+  // b1 writes to both disks and stays logged in to the first.
+  auto boot = pattern(16, 0x3c);
+  auto data = pattern(8, 0xd1);
+  IscsiSession old_session(w.tgtd.portal(), iqn("b1"), target("b1"), 1);
+  REQUIRE(old_session.write(64, boot));
+  {
+    IscsiSession second(w.tgtd.portal(), iqn("b1"), target("b1"), 4);
+    REQUIRE(second.write(0, data));
+  }
+
+  std::string moved = w.ok("migrate " + beta + " db-0 --to b2 --auto-approve");
+  CHECK(moved.find("moves from host b1 to host b2") != std::string::npos);
+
+  // The new IQN sees the same two disks, with the sizes and the data b1 wrote.
+  CHECK(w.host("b2").discover() == std::map<std::string, std::vector<int>>{{target("b2"), {0, 1, 4}}});
+  CHECK(w.host("b2").capacity(target("b2"), 1) == 24 * kMiB);
+  CHECK(w.host("b2").capacity(target("b2"), 4) == 4 * kMiB);
+  {
+    IscsiSession b2(w.tgtd.portal(), iqn("b2"), target("b2"), 1);
+    CHECK(b2.read(64, 16) == boot);
+  }
+  {
+    IscsiSession b2(w.tgtd.portal(), iqn("b2"), target("b2"), 4);
+    CHECK(b2.read(0, 8) == data);
+  }
+
+  // The old IQN: its open session is gone, its login refused, discovery empty.
+  CHECK_FALSE(old_session.read(64, 1).has_value());
+  for (const runtime::TgtTarget& t : w.show().targets)
+    for (const runtime::TgtSession& session : t.sessions) CHECK(session.initiator != iqn("b1"));
+  std::string why;
+  CHECK_FALSE(w.host("b1").can_log_in(target("b1"), &why));
+  CHECK(why.find("Login Failed") != std::string::npos);
+  CHECK_FALSE(w.host("b1").can_log_in(target("b2")));
+  CHECK(w.host("b1").discover().empty());
+
+  require_acls_exact(w);
+  CHECK(w.ok("connection-info " + beta + " db-0").find("on host b2") != std::string::npos);
+  CHECK(w.ok("plan " + beta).find("No changes.") != std::string::npos);
+}
+
 TEST_CASE("tgt: with no tgtd on the socket, plan says so and how to start it", "[tgt]") {
   World w;
   std::string map = two_farm_map(w.tgtd);
