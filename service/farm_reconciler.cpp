@@ -73,7 +73,7 @@ void InventoryReconciler::recover_journal() {
   for (const std::string& line : report.lines) log_.warn("journal.recovered", {{"message", line}});
 }
 
-ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
+ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm, const ServerMoves& moves) {
   const std::string& name = farm.plan().farm;
   discovery_.reset();
   try {
@@ -94,7 +94,9 @@ ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
     }
     reconcile::ReconcilePlan plan;
     try {
-      plan = reconcile::make_plan(farm.plan(), inventory_, topology, discovery, {});
+      reconcile::PlanOptions options;
+      options.move_to = moves;
+      plan = reconcile::make_plan(farm.plan(), inventory_, topology, discovery, options);
     } catch (const reconcile::PlanRefused& refused) {
       return failure("PlanRefused", joined(refused.reasons()));
     }
@@ -120,14 +122,16 @@ ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
   }
 }
 
-std::vector<std::string> InventoryReconciler::refusals(const FarmSource& farm) {
+std::vector<std::string> InventoryReconciler::refusals(const FarmSource& farm, const ServerMoves& moves) {
   try {
     runtime::Topology topology = inventory_.topology();
     if (!discovery_) {
       runtime::DriverSet drivers(topology, runtime::DriverContext{inventory_.path()});
       discovery_ = drivers.discover_all();
     }
-    reconcile::make_plan(farm.plan(), inventory_, topology, *discovery_, {});
+    reconcile::PlanOptions options;
+    options.move_to = moves;
+    reconcile::make_plan(farm.plan(), inventory_, topology, *discovery_, options);
     return {};
   } catch (const reconcile::PlanRefused& refused) {
     return refused.reasons();
