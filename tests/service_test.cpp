@@ -271,7 +271,8 @@ std::string host_of(Api& api, const std::string& farm_name, const std::string& s
   return "";
 }
 
-TEST_CASE("service: a migrate-server order moves a server to an idle host; bad ones are refused", "[service][migration]") {
+TEST_CASE("service: a migrate-server order moves a server to an idle host, and bad ones are refused",
+          "[service][migration]") {
   ServiceWorld w;
   std::string acme = w.create_account("acme", "customer-admin");
   std::string ops = w.create_account("acme-ops", "server-admin");

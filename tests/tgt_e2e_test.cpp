@@ -396,7 +396,7 @@ TEST_CASE("tgt: examples/tgt-wiring.xml and examples/tgt-farm.fml work against a
   CHECK(w.ok("plan " + farm).find("No changes.") != std::string::npos);
 }
 
-TEST_CASE("tgt: a server moved to another IQN keeps its data there; the old IQN's session is closed and refused",
+TEST_CASE("tgt: a server moved to another IQN keeps its data there, and the old IQN's session is closed and refused",
           "[tgt][migration]") {
   World w;
   // beta's one server on b1, and an idle b2 of the same class.
