@@ -35,6 +35,7 @@ std::map<std::string, DeviceState> DriverSet::discover_all() {
   for (const auto& [name, config] : configs_) {
     try {
       out[name] = driver_for(name).discover(config);
+      complete_discovery(config, out[name]);
     } catch (const DeviceError& e) {
       throw DeviceError("cannot discover device '" + name + "': " + e.what());
     }

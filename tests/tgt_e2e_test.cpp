@@ -11,11 +11,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/tgt_show_parser.h"
 #include "tests/iscsi_initiator.h"
@@ -447,6 +450,44 @@ TEST_CASE("tgt: a server moved to another IQN keeps its data there, and the old 
   require_acls_exact(w);
   CHECK(w.ok("connection-info " + beta + " db-0").find("on host b2") != std::string::npos);
   CHECK(w.ok("plan " + beta).find("No changes.") != std::string::npos);
+}
+
+// Upper case, as a storage node identifier holds a part.
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+TEST_CASE("tgt: what a LUN reports is its storage node identifier, the same on every host that sees the disk",
+          "[tgt]") {
+  World w;
+  auto [alpha, beta] = apply_two_farms(w);
+  auto info = nlohmann::json::parse(w.ok("connection-info --json " + alpha + " app-0"));
+  REQUIRE(info["disks"].size() == 2);
+  auto inventory = nlohmann::json::parse(w.ok("inventory show --json"));
+  for (const auto& disk : info["disks"]) {
+    INFO(disk.dump());
+    int lun = disk["target"].get<int>() + 1;
+    std::string device_volume = disk["device_volume"].get<std::string>();
+    auto seen = w.host("a1").identity(target("a1"), lun);
+    REQUIRE(seen.has_value());
+    CHECK(seen->vendor == "IET");
+    CHECK(seen->product == "VIRTUAL-DISK");
+    CHECK(seen->serial == device_volume);
+    // The wiring map gives tgt1 no serial: the array's name stands in.
+    CHECK(disk["storage_node"] == fmt::format("{}__{}__TGT1__{}", seen->vendor, seen->product, upper(seen->serial)));
+    int listed = 0;
+    for (const auto& node : inventory["storage_nodes"])
+      listed += node["storage_node"] == disk["storage_node"] && node["device_volume"] == device_volume;
+    CHECK(listed == 1);
+  }
+  // The shared disk (FML target 1) is one disk: a2 reads the same serial as a1.
+  auto a1 = w.host("a1").identity(target("a1"), 2);
+  auto a2 = w.host("a2").identity(target("a2"), 2);
+  REQUIRE(a1.has_value());
+  REQUIRE(a2.has_value());
+  CHECK(a1->serial == a2->serial);
+  CHECK(w.host("a1").identity(target("a1"), 1)->serial != a1->serial);
 }
 
 TEST_CASE("tgt: with no tgtd on the socket, plan says so and how to start it", "[tgt]") {
