@@ -55,15 +55,16 @@ TEST_CASE("ids: facts become VENDOR__MODEL__SERIAL__DEVICEID", "[ids]") {
 }
 
 TEST_CASE("ids: a translation file that cannot be read is refused, naming the line", "[ids]") {
-  const std::string full = "model = M\nserial = S\ndevice = {volume}\n";
+  // The three keys a bad first line is followed by.
+  auto then_rest = [](std::string head) { return head.append("model = M\nserial = S\ndevice = {volume}\n"); };
   const std::pair<std::string, std::string> bad[] = {
       {"model = M\nserial = S\ndevice = D\n", "t.ids: key 'vendor' is missing"},
-      {"vendor A\n" + full, "t.ids:1: expected KEY = VALUE, got 'vendor A'"},
+      {then_rest("vendor A\n"), "t.ids:1: expected KEY = VALUE, got 'vendor A'"},
       {"colour = red\n", "t.ids:1: unknown key 'colour' (vendor, model, serial, device)"},
-      {"# header\nvendor = {vendr}\n" + full, "t.ids:2: unknown field {vendr} (array, model, serial, volume)"},
-      {"vendor = {model|}\n" + full, "t.ids:1: unknown field {} (array, model, serial, volume)"},
-      {"vendor = A\nvendor = B\n" + full, "t.ids:2: key 'vendor' given twice"},
-      {"vendor = X-{model\n" + full, "t.ids:1: 'vendor' has a brace left open"},
+      {then_rest("# header\nvendor = {vendr}\n"), "t.ids:2: unknown field {vendr} (array, model, serial, volume)"},
+      {then_rest("vendor = {model|}\n"), "t.ids:1: unknown field {} (array, model, serial, volume)"},
+      {then_rest("vendor = A\nvendor = B\n"), "t.ids:2: key 'vendor' given twice"},
+      {then_rest("vendor = X-{model\n"), "t.ids:1: 'vendor' has a brace left open"},
   };
   for (const auto& [text, message] : bad) {
     INFO(text);
@@ -81,10 +82,10 @@ TEST_CASE("ids: an array's storage node identifier follows its driver family", "
   array.config.name = "sym1";
   array.config.driver = "sim";
   array.model = "Symmetrix";
-  array.serial = "1";
-  CHECK(runtime::storage_node_id(array, "0A1") == "FARMCTL__SYMMETRIX__1__0A1");
+  array.serial = "000184500123";
+  CHECK(runtime::storage_node_id(array, "0A1") == "FARMCTL__SYMMETRIX__000184500123__0A1");
   array.config.driver = "tgt";
-  CHECK(runtime::storage_node_id(array, "0A1") == "IET__VIRTUAL-DISK__1__0A1");
+  CHECK(runtime::storage_node_id(array, "0A1") == "IET__VIRTUAL-DISK__000184500123__0A1");
 }
 
 }  // namespace
