@@ -279,7 +279,7 @@ TEST_CASE("a server moves from an iscsi host to an fc host: zoned first", "[migr
 }
 
 // Two scsi servers behind gw1 share the gateway; one leaves it for an fc host.
-TEST_CASE("a server behind a gateway moves to an fc host; its neighbour keeps its disks", "[migration]") {
+TEST_CASE("a server behind a gateway moves to an fc host, and its neighbour keeps its disks", "[migration]") {
   Scenario s(kMigrationWiring);
   std::string fml = app_farm("scsi");
   fml.replace(fml.find("<role>app</role>"), 16, "<role>app</role><init-servers>2</init-servers>");

@@ -578,7 +578,7 @@ TEST_CASE("service: killed with kill -9 in the middle of an order, restarted, th
   CHECK(w.count("SELECT COUNT(*) FROM volumes WHERE origin = 'slice'") == 1);
 }
 
-TEST_CASE("service: SIGTERM lets running actions finish, starts no new ones; a restart resumes", "[service]") {
+TEST_CASE("service: SIGTERM lets running actions finish, starts no new ones, and a restart resumes", "[service]") {
   ServiceWorld w;
   std::string prov = w.create_account("prov", "provider-admin");
   std::string fml = "<?xml version=\"1.0\"?>\n<farm fmlversion=\"1.2\" name=\"bulk\">\n  <farm-global-disks>\n";

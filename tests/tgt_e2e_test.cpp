@@ -338,7 +338,7 @@ TEST_CASE("tgt: a LUN deleted and an ACL added by hand: plan shows the repair, a
   CHECK(w.ok("plan " + beta).find("No changes.") != std::string::npos);
 }
 
-TEST_CASE("tgt: a target made by hand that presents a farm's disk is taken down; with no ACL nobody gets in",
+TEST_CASE("tgt: a target made by hand that presents a farm's disk is taken down, and with no ACL nobody gets in",
           "[tgt]") {
   World w;
   auto [alpha, beta] = apply_two_farms(w);
