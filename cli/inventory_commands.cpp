@@ -11,6 +11,7 @@
 #include "reconciler/invariants.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
+#include "runtime/storage_node_id.h"
 #include "runtime/wiring_import.h"
 
 namespace farmctl::cli {
@@ -81,8 +82,26 @@ int run_inventory_show(const InventoryOptions& options) {
   j["volumes_by_state"] = jstates;
   j["hosts"] = Json{{"total", topo.hosts.size()}, {"used", placed.size()}, {"idle", topo.hosts.size() - placed.size()}};
   Json farms = Json::array();
-  for (const auto& f : inventory->farms()) farms.push_back(Json{{"name", f.name}, {"revision", f.revision}});
+  std::map<runtime::RowId, std::string> farm_names;
+  for (const auto& f : inventory->farms()) {
+    farms.push_back(Json{{"name", f.name}, {"revision", f.revision}});
+    farm_names[f.id] = f.name;
+  }
   j["farms"] = farms;
+  // Every farm disk under its vendor-neutral name (runtime/storage_node_id.h).
+  Json nodes = Json::array();
+  for (const auto& v : volumes) {
+    if (!v.farm_id || !v.plan_volume) continue;
+    const runtime::DeviceRow* array = topo.device(v.device_id);
+    nodes.push_back(Json{{"storage_node", runtime::storage_node_id(*array, v.device_volume)},
+                         {"farm", farm_names[*v.farm_id]},
+                         {"volume", *v.plan_volume},
+                         {"array", array->config.name},
+                         {"device_volume", v.device_volume},
+                         {"size_mb", v.size_mb},
+                         {"state", runtime::to_string(v.state)}});
+  }
+  j["storage_nodes"] = nodes;
   if (options.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -104,6 +123,11 @@ int run_inventory_show(const InventoryOptions& options) {
   if (j["farms"].empty()) fmt::print(" none");
   for (const auto& f : j["farms"]) fmt::print(" {} (revision {})", f["name"].get<std::string>(), f["revision"].get<int>());
   fmt::print("\n");
+  if (!nodes.empty()) fmt::print("\nstorage nodes of farms:\n");
+  for (const auto& n : nodes)
+    fmt::print("  {}  {} {} ({}:{}, {} MB, {})\n", n["storage_node"].get<std::string>(), n["farm"].get<std::string>(),
+               n["volume"].get<std::string>(), n["array"].get<std::string>(), n["device_volume"].get<std::string>(),
+               n["size_mb"].get<std::uint64_t>(), n["state"].get<std::string>());
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/storage_node_id.h"
+
 namespace farmctl::reconcile {
 
 std::optional<ConnectionInfo> connection_info(runtime::Inventory& inventory, const std::string& farm,
@@ -48,6 +50,7 @@ std::optional<ConnectionInfo> connection_info(runtime::Inventory& inventory, con
         d.storage_system = array->config.name;
         d.model = array->model;
         d.serial = array->serial;
+        if (volume != record.volumes.end()) d.storage_node = runtime::storage_node_id(*array, volume->device_volume);
         if (auto portal = array->config.attributes.find("portal"); portal != array->config.attributes.end())
           d.portal = portal->second;
       }
@@ -71,9 +74,9 @@ std::string render_connection_info_text(const ConnectionInfo& info) {
     else if (d.protocol == "iscsi")
       where = fmt::format("target {}{}", d.target_iqn, d.portal.empty() ? "" : " portal " + d.portal);
     else where = fmt::format("gateway {} (array port {} wwn {})", d.gateway, d.port, d.port_wwn);
-    out += fmt::format("  target {}: {} over {}: {} ({}{}{}) {}, lun {}, initiator {}{}\n", d.target, d.volume,
-                       d.protocol, d.storage_system, d.model.empty() ? "model ?" : d.model,
-                       d.serial.empty() ? "" : " serial ", d.serial, where, d.lun, d.initiator,
+    out += fmt::format("  target {}: {} over {}: {} ({}{}{}) {}, lun {}, initiator {}, node {}{}\n", d.target,
+                       d.volume, d.protocol, d.storage_system, d.model.empty() ? "model ?" : d.model,
+                       d.serial.empty() ? "" : " serial ", d.serial, where, d.lun, d.initiator, d.storage_node,
                        d.mapped ? "" : " (not mapped yet)");
   }
   return out;
@@ -92,6 +95,7 @@ std::string render_connection_info_json(const ConnectionInfo& info) {
     disk["protocol"] = d.protocol;
     disk["storage_system"] = {{"name", d.storage_system}, {"model", d.model}, {"serial", d.serial}};
     disk["device_volume"] = d.device_volume;
+    disk["storage_node"] = d.storage_node;
     disk["port"] = d.port;
     if (!d.port_wwn.empty()) disk["port_wwn"] = d.port_wwn;
     if (!d.target_iqn.empty()) disk["target_iqn"] = d.target_iqn;

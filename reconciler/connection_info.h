@@ -2,7 +2,7 @@
 // What a host needs to attach a farm server's disks (farmctl connection-info):
 // per disk the protocol, the storage system, the target port (fc: its WWN;
 // iscsi: portal and target IQN; scsi: the gateway), the LUN and the farm
-// file's target — read from the inventory alone (placements, bindings, ports,
+// file's target, and the disk's storage node identifier — read from the inventory alone (placements, bindings, ports,
 // devices), as the storage delivery service would tell a new host.
 #include <optional>
 #include <string>
@@ -20,6 +20,7 @@ struct DiskConnection {
   std::string model;
   std::string serial;
   std::string device_volume;  // the array's volume id
+  std::string storage_node;   // VENDOR__MODEL__SERIAL__DEVICEID (runtime/storage_node_id.h)
   std::string initiator;      // the host's WWN or IQN (scsi: gateway:NAME)
   std::string port;           // the array port's name
   std::string port_wwn;       // fc, scsi

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reconciler/allocator.h"
+#include "reconciler/move_check.h"
 #include "reconciler/placement.h"
 #include "reconciler/reachability.h"
 
@@ -272,44 +273,18 @@ class Planner {
   void move_servers() {
     std::vector<RowId> placed = inv_.placed_host_ids();
     for (const auto& [server, to] : opt_.move_to) {
-      auto s = std::find_if(ir_.servers.begin(), ir_.servers.end(), [&](const plan::Server& x) { return x.name == server; });
-      if (s == ir_.servers.end()) {
-        refusals_.push_back(fmt::format("cannot move server {}: farm {} has no such server", server, ir_.farm));
+      std::string refusal = move_host_refusal(ir_, topo_, host_of_, placed, server, to);
+      if (!refusal.empty()) {
+        refusals_.push_back(std::move(refusal));
         continue;
       }
-      auto from = host_of_.find(server);
-      if (from == host_of_.end()) {
-        refusals_.push_back(fmt::format("cannot move server {}: it is not placed on a host yet (apply farm {} first)",
-                                        server, ir_.farm));
-        continue;
-      }
-      const runtime::HostRow* target = nullptr;
-      for (const runtime::HostRow& h : topo_.hosts)
-        if (h.name == to) target = &h;
-      const runtime::HostRow& old = host(from->second);
-      if (target == nullptr) {
-        refusals_.push_back(fmt::format("cannot move server {}: the wiring map has no host named '{}'", server, to));
-        continue;
-      }
-      if (target->id == old.id) {
-        refusals_.push_back(fmt::format("cannot move server {}: it is on host {} already", server, to));
-        continue;
-      }
-      if (target->hw != s->hw) {
-        refusals_.push_back(fmt::format("cannot move server {} to host {}: the host is of hardware class '{}', the "
-                                        "server needs '{}'",
-                                        server, to, target->hw, s->hw));
-        continue;
-      }
-      if (std::find(placed.begin(), placed.end(), target->id) != placed.end()) {
-        refusals_.push_back(fmt::format("cannot move server {} to host {}: the host is not idle", server, to));
-        continue;
-      }
+      const runtime::HostRow& target = *topo_.host_named(to);
+      const runtime::HostRow& old = host(host_of_.at(server));
       moved_from_[server] = old.id;
-      from->second = target->id;
-      out_.moves.push_back({server, target->id, target->name, old.id, old.name});
+      host_of_[server] = target.id;
+      out_.moves.push_back({server, target.id, target.name, old.id, old.name});
       change(ChangeKind::update, "server " + server, server,
-             fmt::format("moves from host {} to host {} (make before break)", old.name, target->name), {});
+             fmt::format("moves from host {} to host {} (make before break)", old.name, target.name), {});
     }
   }
 
@@ -857,10 +832,8 @@ class Planner {
       auto path = protocol.empty() ? std::nullopt : reach_.path(hr, place.array_id, protocol);
       if (!path) {
         if (moved_from_.count(e->server))
-          refusals_.push_back(fmt::format(
-              "cannot move server {} to host {}: volume {} is on array {}, which offers {}; the host speaks {}; they "
-              "share no protocol",
-              e->server, hr.name, v.id, place.array, array_protocols(place.array_id), reach_.protocols_of(hr)));
+          refusals_.push_back(no_shared_protocol(e->server, hr.name, v.id, place.array,
+                                                 array_protocols(place.array_id), reach_.protocols_of(hr)));
         else
           refusals_.push_back(fmt::format("volume {} on array {} cannot be reached by host {} (server {}) over {}",
                                           v.id, place.array, hr.name, e->server, e->protocol));

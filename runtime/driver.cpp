@@ -1,6 +1,7 @@
 #include "runtime/driver.h"
 
 #include <array>
+#include <set>
 
 #include "runtime/sim_driver.h"
 #include "runtime/tgt_driver.h"
@@ -64,6 +65,15 @@ std::string_view to_string(DeviceKind kind) {
     case DeviceKind::fabric: return "fabric";
   }
   return "?";
+}
+
+void complete_discovery(const DeviceConfig& device, DeviceState& state) {
+  if (state.target_ports.empty() && device.kind == DeviceKind::array)
+    for (const DevicePort& p : device.ports) state.target_ports.push_back({p.id, p.wwn, p.iqn});
+  std::set<std::string> initiators(state.initiator_ports.begin(), state.initiator_ports.end());
+  for (const DeviceMasking& m : state.maskings) initiators.insert(m.initiator);
+  for (const DeviceZone& z : state.zones) initiators.insert(z.initiator);
+  state.initiator_ports.assign(initiators.begin(), initiators.end());
 }
 
 std::unique_ptr<Driver> make_driver(std::string_view family, const DriverContext& context) {

@@ -70,6 +70,27 @@ struct ActionOutcome {
 };
 
 // ---- discovery: what a device really holds, in the inventory's terms --------
+//
+// In the terms of the original storage delivery service's adapters: a
+// DeviceState is one storage system (`system`) with its pools, its storage
+// nodes (`volumes`), its target ports and the initiator ports it knows, and
+// its assignments (`maskings`: LUN masking); bind/unbind assign and unassign
+// storage. A storage node's vendor-neutral name, VENDOR__MODEL__SERIAL__DEVICEID,
+// comes from the family's translation file (storage_node_id.h).
+
+// The storage system as it names itself (empty for gateways and fabrics).
+struct StorageSystem {
+  std::string vendor;
+  std::string model;
+  std::string serial;
+};
+
+// A port through which the device presents storage.
+struct DeviceTargetPort {
+  std::string id;
+  std::string wwn;  // fibre channel
+  std::string iqn;  // iSCSI: the port's name (tgt: the prefix of its targets' names)
+};
 
 struct DeviceVolume {
   std::string id;
@@ -77,6 +98,7 @@ struct DeviceVolume {
   std::string pool;                  // empty: pre-carved
   std::vector<std::string> members;  // non-empty: a meta-volume
   bool member_of_meta = false;
+  std::string serial = {};  // the unit serial number hosts read (tgt: the LUNs' SCSI SN); empty: none reported
 };
 
 struct DeviceMasking {  // array side
@@ -107,6 +129,9 @@ struct DevicePool {
 
 struct DeviceState {
   std::string device;
+  StorageSystem system;
+  std::vector<DeviceTargetPort> target_ports;
+  std::vector<std::string> initiator_ports;  // initiators it masks to, admits or zones (sorted, once each)
   std::vector<DevicePool> pools;
   std::vector<DeviceVolume> volumes;
   std::vector<DeviceMasking> maskings;
@@ -173,6 +198,11 @@ struct DriverContext {
   // for actions that name only the initiator (tgt: bind, unbind).
   std::map<std::string, std::string> initiator_hosts = {};
 };
+
+// What every family reports alike, added to a driver's discovery (DriverSet
+// does): an array's target ports as the wiring map declares them, when the
+// driver names none, and the initiator ports its maskings and zones name.
+void complete_discovery(const DeviceConfig& device, DeviceState& state);
 
 // Creates the driver for a family; throws DeviceError for an unknown family.
 std::unique_ptr<Driver> make_driver(std::string_view family, const DriverContext& context);

@@ -41,6 +41,7 @@ std::map<std::string, DeviceState> DriverSet::discover_all(const std::map<std::s
     }
     try {
       out[name] = driver_for(name).discover(config, only);
+      complete_discovery(config, out[name]);
     } catch (const DeviceError& e) {
       throw DeviceError("cannot discover device '" + name + "': " + e.what());
     }

@@ -58,6 +58,7 @@ class SimDriver final : public Driver {
     }
     if (!state)
       throw DeviceError(fmt::format("sim device {} was never declared; run farmctl inventory import", device.name));
+    if (device.kind == DeviceKind::array) state->system = {"FARMCTL", "SIM", device.name};  // translations/sim.ids
     return *std::move(state);
   }
 

@@ -19,7 +19,7 @@ namespace farmctl::runtime {
 namespace {
 
 enum Mode : std::uint32_t { kSystem = 0, kTarget = 1, kDevice = 2, kConnection = 6 };
-enum Op : std::uint32_t { kNew = 0, kDelete = 1, kShow = 2, kBind = 3, kUnbind = 4 };
+enum Op : std::uint32_t { kNew = 0, kDelete = 1, kShow = 2, kBind = 3, kUnbind = 4, kUpdate = 5 };
 
 constexpr int kTimeoutSeconds = 10;
 
@@ -254,6 +254,17 @@ void TgtAdminClient::delete_logical_unit(int tid, int lun) {
   h.tid = tid;
   h.lun = static_cast<std::uint64_t>(lun);
   request(h, {}, fmt::format("tgtadm --lld iscsi --mode logicalunit --op delete --tid {} --lun {}", tid, lun));
+}
+
+void TgtAdminClient::update_logical_unit(int tid, int lun, std::string_view params) {
+  Header h;
+  h.mode = kDevice;
+  h.op = kUpdate;
+  h.tid = tid;
+  h.lun = static_cast<std::uint64_t>(lun);
+  request(h, params,
+          fmt::format("tgtadm --lld iscsi --mode logicalunit --op update --tid {} --lun {} --params {}", tid, lun,
+                      params));
 }
 
 void TgtAdminClient::close_connection(int tid, std::uint64_t sid, std::uint32_t cid) {

@@ -92,6 +92,8 @@ class TgtAdminClient {
   // A disk LU backed by a file (bstype rdwr); tgt reads the file's size now.
   void new_logical_unit(int tid, int lun, std::string_view backing_path);
   void delete_logical_unit(int tid, int lun);
+  // `--op update --params KEY=VALUE,...` of an LU (scsi_sn, scsi_id, vendor_id, ...).
+  void update_logical_unit(int tid, int lun, std::string_view params);
   // Closes one connection of session `sid` (the "I_T nexus" number of show).
   void close_connection(int tid, std::uint64_t sid, std::uint32_t cid);
   // `--mode system --op delete`: tgtd exits once it has no target left.

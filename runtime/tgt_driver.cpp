@@ -141,7 +141,7 @@ int ensure_target(TgtArray& a, const std::string& target_name) {
   TgtTarget t;
   t.tid = show.next_free_tid();
   t.name = target_name;
-  t.luns.push_back({0, "controller", ""});
+  t.luns.push_back({0, "controller", "", ""});
   a.client.new_target(t.tid, target_name);
   show.targets.push_back(std::move(t));
   return show.targets.back().tid;
@@ -418,14 +418,30 @@ class TgtDriver final : public Driver {
     int lun = TgtNaming::tgt_lun(x.lun);
     const TgtTarget& t = by_tid(a, tid);
     for (int present : luns_presenting(t, v)) {
-      if (present == lun) return fmt::format("{} presents {} at LUN {} already", target, x.volume, lun);
+      if (present == lun) {
+        std::string serial = tgt_unit_serial(v.id);
+        if (t.lun(lun)->serial != serial) {  // made by an earlier map that failed half-way
+          a.client.update_logical_unit(tid, lun, fmt::format("scsi_sn={0},scsi_id={0}", serial));
+          return fmt::format("{} presents {} at LUN {} already; its serial is now {}", target, x.volume, lun, serial);
+        }
+        return fmt::format("{} presents {} at LUN {} already", target, x.volume, lun);
+      }
       throw DeviceError(fmt::format("{} presents {} at LUN {} already, not at LUN {}", target, x.volume, present, lun));
     }
     if (const TgtLogicalUnit* taken = t.lun(lun))
       throw DeviceError(fmt::format("LUN {} of {} presents {} already", lun, target, taken->backing_path));
-    a.client.new_logical_unit(tid, lun, v.path);
-    by_tid(a, tid).luns.push_back({lun, "disk", v.path});
+    present_volume(a, tid, lun, v);
     return {};
+  }
+
+  // A new disk LU of `v`. One disk, one identity on every target that
+  // presents it: the LU's serial (VPD 0x80) and device id are made from the
+  // volume id (tgt_unit_serial; translations/tgt.ids). Called with a.mutex held.
+  void present_volume(TgtArray& a, int tid, int lun, const TgtVolumeFile& v) {
+    a.client.new_logical_unit(tid, lun, v.path);
+    std::string serial = tgt_unit_serial(v.id);
+    a.client.update_logical_unit(tid, lun, fmt::format("scsi_sn={0},scsi_id={0}", serial));
+    by_tid(a, tid).luns.push_back({lun, "disk", v.path, serial});
   }
 
   std::string unmap(TgtArray& a, const DeviceAction& x) {
@@ -513,8 +529,7 @@ class TgtDriver final : public Driver {
       for (int lun : luns_presenting(t, v)) luns.emplace_back(t.tid, lun);
     for (const auto& [tid, lun] : luns) {
       delete_lun(a, tid, lun);
-      a.client.new_logical_unit(tid, lun, v.path);
-      by_tid(a, tid).luns.push_back({lun, "disk", v.path});
+      present_volume(a, tid, lun, v);
     }
     return luns.empty() ? message : std::string();
   }

@@ -19,6 +19,16 @@ std::string tgt_host_label(std::string_view host) {
   return out;
 }
 
+std::string tgt_unit_serial(std::string_view volume) {
+  std::string out;
+  for (char c : volume.substr(0, 36)) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                c == '-';
+    out.push_back(keep ? c : '-');
+  }
+  return out;
+}
+
 TgtNaming::TgtNaming(std::string prefix, const std::map<std::string, std::string>& initiator_hosts)
     : prefix_(std::move(prefix)), initiator_hosts_(initiator_hosts) {
   for (const auto& [initiator, host] : initiator_hosts_) hosts_by_label_.emplace(tgt_host_label(host), host);
@@ -62,10 +72,13 @@ DeviceState tgt_device_state(const std::string& device, const std::string& port_
                              const TgtNaming& naming) {
   DeviceState state;
   state.device = device;
+  state.system = {std::string(kTgtScsiVendor), std::string(kTgtScsiProduct), ""};
   for (const std::string& pool : pools) state.pools.push_back({pool, 0, ""});
   for (const TgtVolumeFile& v : volumes)
-    state.volumes.push_back({v.id, v.size_bytes / (1024 * 1024), v.pool, {}, false});
+    state.volumes.push_back({v.id, v.size_bytes / (1024 * 1024), v.pool, {}, false, ""});
 
+  std::unordered_map<std::string, std::size_t> volume_index;
+  for (std::size_t i = 0; i < state.volumes.size(); ++i) volume_index.emplace(state.volumes[i].id, i);
   std::unordered_map<std::string, const TgtVolumeFile*> by_path;
   for (const TgtVolumeFile& v : volumes) by_path.emplace(v.path, &v);
   auto volume_of = [&](const TgtLogicalUnit& lu) -> const TgtVolumeFile* {
@@ -80,6 +93,7 @@ DeviceState tgt_device_state(const std::string& device, const std::string& port_
       const TgtVolumeFile* v = volume_of(lu);
       if (v == nullptr) continue;
       int fml_target = TgtNaming::fml_target(lu.lun);
+      if (std::string& serial = state.volumes[volume_index.at(v->id)].serial; serial.empty()) serial = lu.serial;
       state.mappings.push_back({host, device, v->id, fml_target, fml_target});
       for (const std::string& name : t.acl_names) state.maskings.push_back({v->id, name, port_id, fml_target});
       for (const std::string& rule : t.acl_addresses)

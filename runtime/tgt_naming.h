@@ -48,12 +48,22 @@ class TgtNaming {
 // The part of a target name after "<prefix>:" for a host.
 std::string tgt_host_label(std::string_view host);
 
+// The unit serial number (tgt's scsi_sn, also its scsi_id) of every LUN that
+// presents `volume`: the volume id, other than [A-Za-z0-9._-] -> '-', at most
+// 36 characters (tgt's limit). So a disk reads the same on every host, and its
+// storage node identifier (translations/tgt.ids) is what hosts see.
+std::string tgt_unit_serial(std::string_view volume);
+// What tgt's LUNs report in SCSI INQUIRY (tgt's defaults, which farmctl keeps).
+inline constexpr std::string_view kTgtScsiVendor = "IET";
+inline constexpr std::string_view kTgtScsiProduct = "VIRTUAL-DISK";
+
 // An address rule in a masking's initiator field: "address:ALL". farmctl
 // never binds one; discovery reports one so the planner takes it away.
 inline constexpr std::string_view kTgtAddressRule = "address:";
 
-// What tgtd shows plus the backing files, as DeviceState: pools and volumes
-// from the files; for each disk LU of a target whose backing file is one of
+// What tgtd shows plus the backing files, as DeviceState: the storage system
+// as its LUNs name it (vendor, product); pools and volumes from the files,
+// each with the SCSI serial of a LUN presenting it; for each disk LU of a target whose backing file is one of
 // the volumes, a mapping (host = the target's host, or the whole target name
 // for a target outside the prefix; target = lun = LUN - 1) and a masking per
 // ACL entry (initiator names, and address rules as "address:RULE").

@@ -119,6 +119,8 @@ class ShowReader {
     TgtLogicalUnit& lu = t.luns.back();
     if (starts_with(line, "Type: ")) {
       lu.type = std::string(trim(line.substr(6)));
+    } else if (starts_with(line, "SCSI SN: ")) {
+      lu.serial = std::string(trim(line.substr(9)));
     } else if (starts_with(line, "Backing store path: ")) {
       std::string_view path = trim(line.substr(20));
       lu.backing_path = path == "None" ? std::string() : std::string(path);

@@ -13,6 +13,8 @@
 //       LUN information:
 //           LUN: 1
 //               Type: disk
+//               SCSI ID: IET     00010001
+//               SCSI SN: beaf11
 //               Backing store path: /var/lib/farmctl/tgt/pools/p0/f1a2b3c4-7
 //       Account information:
 //       ACL information:
@@ -37,6 +39,7 @@ struct TgtLogicalUnit {
   int lun = 0;
   std::string type;          // "controller" (LUN 0), "disk", ...
   std::string backing_path;  // empty when tgt says "None"
+  std::string serial = {};   // "SCSI SN": the unit serial number hosts read (VPD page 0x80)
 };
 
 struct TgtTarget {

@@ -410,7 +410,7 @@ DeviceState declared_state(const WiredDevice& d) {
   DeviceState s;
   s.device = d.name;
   for (const WiredPool& p : d.pools) s.pools.push_back({p.name, p.size_mb, p.raid.value_or("")});
-  for (const WiredVolume& v : d.volumes) s.volumes.push_back({v.id, v.size_mb, "", {}, false});
+  for (const WiredVolume& v : d.volumes) s.volumes.push_back({v.id, v.size_mb, "", {}, false, ""});
   return s;
 }
 

@@ -1,6 +1,7 @@
 // The farm routes: list, show (with status and what the farm asks for), its
 // source and revisions, and uploading a new revision.
 #include <charconv>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -32,6 +33,17 @@ Json farm_summary(Context& ctx, const StoredFarm& farm) {
   return j;
 }
 
+// Server -> the host it is placed on (what a migrate-server order moves).
+std::map<std::string, std::string> placed_hosts(Context& ctx, const std::string& farm) {
+  auto s = ctx.db.prepare(
+      "SELECT p.server, h.name FROM placements p JOIN farms f ON f.id = p.farm_id JOIN hosts h ON h.id = p.host_id "
+      "WHERE f.name = ?1");
+  s.bind(1, farm);
+  std::map<std::string, std::string> out;
+  while (s.step()) out[s.text(0)] = s.text(1);
+  return out;
+}
+
 }  // namespace
 
 ApiResponse list_farms(Context& ctx) {
@@ -54,9 +66,15 @@ ApiResponse show_farm(Context& ctx, const std::string& name) {
       for (const plan::Volume& v : source->plan().volumes)
         volumes.push_back({{"id", v.id}, {"size_mb", v.size_mb}, {"shared", v.shared}, {"server", v.server}});
       j["volumes"] = volumes;
+      std::map<std::string, std::string> hosts = placed_hosts(ctx, farm.name);
       Json servers = Json::array();
-      for (const plan::Server& s : source->plan().servers)
-        servers.push_back({{"name", s.name}, {"tier", s.tier}, {"role", s.role}});
+      for (const plan::Server& s : source->plan().servers) {
+        auto host = hosts.find(s.name);
+        servers.push_back({{"name", s.name},
+                           {"tier", s.tier},
+                           {"role", s.role},
+                           {"host", host != hosts.end() ? Json(host->second) : Json(nullptr)}});
+      }
       j["servers"] = servers;
       Json exports = Json::array();
       for (const plan::Export& e : source->plan().exports)

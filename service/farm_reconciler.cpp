@@ -60,6 +60,21 @@ class LoggedApply : public reconcile::ApplyEvents {
   Metrics& metrics_;
 };
 
+// The moves still to make: a server already on the host it is asked to move
+// to (an order retried after its move was made) needs none.
+reconcile::PlanOptions with_moves(runtime::Inventory& inventory, const runtime::Topology& topology,
+                                  const std::string& farm, const ServerMoves& moves) {
+  reconcile::PlanOptions options;
+  if (moves.empty()) return options;
+  std::map<std::string, std::string> placed;
+  if (auto row = inventory.farm(farm))
+    for (const runtime::PlacementRow& p : inventory.farm_record(*row).placements)
+      if (const runtime::HostRow* h = topology.host(p.host_id)) placed[p.server] = h->name;
+  for (const auto& [server, host] : moves)
+    if (placed.count(server) == 0 || placed[server] != host) options.move_to[server] = host;
+  return options;
+}
+
 ReconcileOutcome failure(std::string reason, std::string message) {
   return {ReconcileOutcome::Result::failure, std::move(reason), std::move(message), 0};
 }
@@ -73,7 +88,7 @@ void InventoryReconciler::recover_journal() {
   for (const std::string& line : report.lines) log_.warn("journal.recovered", {{"message", line}});
 }
 
-ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
+ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm, const ServerMoves& moves) {
   const std::string& name = farm.plan().farm;
   discovery_.reset();
   try {
@@ -95,7 +110,8 @@ ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
     }
     reconcile::ReconcilePlan plan;
     try {
-      plan = reconcile::make_plan(farm.plan(), inventory_, topology, discovery, {});
+      plan = reconcile::make_plan(farm.plan(), inventory_, topology, discovery,
+                                  with_moves(inventory_, topology, name, moves));
     } catch (const reconcile::PlanRefused& refused) {
       return failure("PlanRefused", joined(refused.reasons()));
     }
@@ -121,14 +137,15 @@ ReconcileOutcome InventoryReconciler::reconcile(const FarmSource& farm) {
   }
 }
 
-std::vector<std::string> InventoryReconciler::refusals(const FarmSource& farm) {
+std::vector<std::string> InventoryReconciler::refusals(const FarmSource& farm, const ServerMoves& moves) {
   try {
     runtime::Topology topology = inventory_.topology();
     if (!discovery_) {
       runtime::DriverSet drivers(topology, runtime::DriverContext{inventory_.path()});
       discovery_ = drivers.discover_all();
     }
-    reconcile::make_plan(farm.plan(), inventory_, topology, *discovery_, {});
+    reconcile::make_plan(farm.plan(), inventory_, topology, *discovery_,
+                         with_moves(inventory_, topology, farm.plan().farm, moves));
     return {};
   } catch (const reconcile::PlanRefused& refused) {
     return refused.reasons();

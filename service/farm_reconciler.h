@@ -5,6 +5,7 @@
 // reconcile loop can be driven by a fake in tests that need no devices.
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@
 
 namespace farmctl::service {
 
+// Servers to move in a reconcile (migrate-server work orders): server -> host.
+using ServerMoves = std::map<std::string, std::string>;
+
 struct ReconcileOutcome {
   enum class Result { success, failure, interrupted };
   Result result = Result::success;
@@ -28,11 +32,12 @@ struct ReconcileOutcome {
 class FarmReconciler {
  public:
   virtual ~FarmReconciler() = default;
-  // Makes the devices match `farm`; never throws (a failure is an outcome).
-  virtual ReconcileOutcome reconcile(const FarmSource& farm) = 0;
-  // The planner's refusals for `farm` against the inventory as it is now,
-  // without changing anything; empty when it can be applied.
-  virtual std::vector<std::string> refusals(const FarmSource& farm) = 0;
+  // Makes the devices match `farm`, moving the servers of `moves` to their
+  // new hosts (make before break); never throws (a failure is an outcome).
+  virtual ReconcileOutcome reconcile(const FarmSource& farm, const ServerMoves& moves) = 0;
+  // The planner's refusals for `farm` (and `moves`) against the inventory as
+  // it is now, without changing anything; empty when it can be applied.
+  virtual std::vector<std::string> refusals(const FarmSource& farm, const ServerMoves& moves) = 0;
   // Discovery may be reused between dry runs until this is called.
   virtual void forget_discovery() {}
 };
@@ -48,8 +53,8 @@ class InventoryReconciler : public FarmReconciler {
   InventoryReconciler(runtime::Inventory& inventory, JsonLog& log, Metrics& metrics, const std::atomic<bool>& stop,
                       ReconcilerOptions options)
       : inventory_(inventory), log_(log), metrics_(metrics), stop_(stop), options_(options) {}
-  ReconcileOutcome reconcile(const FarmSource& farm) override;
-  std::vector<std::string> refusals(const FarmSource& farm) override;
+  ReconcileOutcome reconcile(const FarmSource& farm, const ServerMoves& moves) override;
+  std::vector<std::string> refusals(const FarmSource& farm, const ServerMoves& moves) override;
   void forget_discovery() override { discovery_.reset(); }
 
  private:

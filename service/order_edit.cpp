@@ -1,5 +1,6 @@
 #include "service/order_edit.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -185,6 +186,14 @@ OrderEdit plan_order_edit(const OrderType& type, const nlohmann::json& params, s
     edit = grow(params, *current);
   } else if (type.name == "scale-tier") {
     edit = scale(params, *current);
+  } else if (type.name == "migrate-server") {
+    std::string server = text_of(params, "server");
+    const auto& servers = current->plan().servers;
+    if (std::none_of(servers.begin(), servers.end(), [&](const plan::Server& s) { return s.name == server; }))
+      reject("server", fmt::format("farm {} has no server '{}'", farm, server));
+    edit.result = current;
+    edit.quantity = 1;
+    edit.unit = "move";
   } else if (type.name == "take-snapshot") {
     find_disk(*current, text_of(params, "disk"));
     edit.result = current;

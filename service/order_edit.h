@@ -10,6 +10,8 @@
 //   connect-storage   adds <shared-disk> to the server's role, at a free target
 //   grow-disk         sets the disk's drivesize (a server's disk: its role's <disk>)
 //   scale-tier        sets the tier's <init-servers>
+//   migrate-server    changes nothing in the source: the move is made by the
+//                     reconcile while the order is open (work_order_automation.h)
 //   take-snapshot     changes nothing (not supported yet; the automation fails it)
 #include <cstdint>
 #include <memory>
@@ -27,7 +29,7 @@ struct OrderEdit {
   std::shared_ptr<const FarmSource> result;  // the farm after the edit, compiled
   bool changes = false;                      // false: the farm already is what the order asks
   std::int64_t quantity = 0;                 // for the billable event
-  std::string unit;                          // "MB", "servers", "connection", "snapshot"
+  std::string unit;                          // "MB", "servers", "connection", "snapshot", "move"
   std::int64_t added_mb = 0;                 // storage the farm asks for after, minus before
 };
 

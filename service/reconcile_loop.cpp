@@ -132,7 +132,7 @@ void ReconcileLoop::reconcile_farm(const std::string& name, bool full) {
       status.message = fmt::format("applying revision {}", head->revision);
       statuses.save(status);
     }
-    outcome = reconciler_.reconcile(*source);
+    outcome = reconciler_.reconcile(*source, open_moves(db_, name));
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json fields{{"farm", name}, {"revision", head->revision}, {"actions", outcome.actions_run},

@@ -34,6 +34,22 @@ std::uint64_t storage_used_by(runtime::Database& db, FarmSourceCache& cache, std
   return total;
 }
 
+ServerMoves move_of(const WorkOrder& order) {
+  if (order.type != "migrate-server") return {};
+  return {{order.parameters.value("server", ""), order.parameters.value("host", "")}};
+}
+
+ServerMoves open_moves(runtime::Database& db, std::string_view farm) {
+  OrderFilter filter;
+  filter.state = "open";
+  filter.farm = std::string(farm);
+  filter.limit = 1'000'000;
+  ServerMoves moves;
+  for (const WorkOrder& order : WorkOrderStore(db).list(filter))  // oldest first: the newest order for a server wins
+    for (auto& [server, host] : move_of(order)) moves[server] = host;
+  return moves;
+}
+
 void WorkOrderAutomation::fail(const WorkOrder& order, const std::string& reason) {
   if (WorkOrderStore(db_).fail(order.id, reason))
     log_.warn("work_order.failed",
@@ -101,6 +117,15 @@ bool WorkOrderAutomation::open_farm_orders(const std::string& farm, const std::v
       fail(order, rejected.what());
       continue;
     }
+    if (type->name == "migrate-server") {
+      // The move is checked on its own, against the devices as they are now:
+      // it edits nothing, so the batch's dry run would not try it.
+      std::vector<std::string> refusals = reconciler_.refusals(*working, move_of(order));
+      if (!refusals.empty()) {
+        fail(order, refusal_text(refusals));
+        continue;
+      }
+    }
     if (edit.added_mb > 0) {
       auto account = accounts.by_id(order.account_id);
       if (account && account->quota_mb) {
@@ -115,7 +140,7 @@ bool WorkOrderAutomation::open_farm_orders(const std::string& farm, const std::v
       }
     }
     if (check_each && edit.changes) {
-      std::vector<std::string> refusals = reconciler_.refusals(*edit.result);
+      std::vector<std::string> refusals = reconciler_.refusals(*edit.result, {});
       if (!refusals.empty()) {
         fail(order, refusal_text(refusals));
         continue;
@@ -127,7 +152,7 @@ bool WorkOrderAutomation::open_farm_orders(const std::string& farm, const std::v
   if (staged.empty()) return true;
   bool any_change = false;
   for (const Staged& s : staged) any_change = any_change || s.edit.changes;
-  if (!check_each && any_change && !reconciler_.refusals(*working).empty()) return false;
+  if (!check_each && any_change && !reconciler_.refusals(*working, {}).empty()) return false;
 
   runtime::Transaction tx(db_);
   // The farm may have moved on since it was read (a farm put, another

@@ -10,6 +10,10 @@
 //    revision and marks each order `open` with its revision. An order that
 //    cannot be carried out is marked `failed` with the reason instead, and
 //    changes nothing.
+//    A migrate-server order edits nothing: its move is checked on its own
+//    (a dry run with the move), and the order is opened at the farm's current
+//    revision; the reconcile loop passes the moves of open orders to the
+//    reconcile (open_moves), which makes them.
 // 2. farm_reconciled: after the loop reconciled a farm, closes the open
 //    orders its applied revision carries out (each with its billable event,
 //    all in one transaction), or counts a failed attempt against them and
@@ -66,6 +70,11 @@ class WorkOrderAutomation {
   JsonLog& log_;
   int max_attempts_;
 };
+
+// The move a migrate-server order asks for (empty for other types), and the
+// moves of a farm's open orders: what its next reconcile carries out.
+ServerMoves move_of(const WorkOrder& order);
+ServerMoves open_moves(runtime::Database& db, std::string_view farm);
 
 // Storage the farms of an account ask for, in MB (for its quota).
 std::uint64_t storage_used_by(runtime::Database& db, FarmSourceCache& cache, std::int64_t account_id);

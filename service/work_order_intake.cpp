@@ -1,13 +1,36 @@
 #include "service/work_order_intake.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "reconciler/move_check.h"
+#include "runtime/inventory.h"
 #include "service/farm_store.h"
 #include "service/order_edit.h"
 #include "service/work_order_automation.h"
 #include "service/work_order_request.h"
 
 namespace farmctl::service {
+
+namespace {
+
+// What `farmctl migrate` checks before anything changes, from the inventory
+// alone: the server is placed, the host is known, idle, of its class, and
+// shares a protocol with every disk's array. 409: the farm or the hardware is
+// not in a state for it; 400: the host asked for cannot take the server.
+void check_move(runtime::Database& db, const FarmSource& farm, const nlohmann::json& params) {
+  std::string server = params.value("server", "");
+  std::string host = params.value("host", "");
+  runtime::Inventory inventory(db.path());
+  std::vector<std::string> refusals = reconcile::move_refusals(farm.plan(), inventory, server, host);
+  if (refusals.empty()) return;
+  std::string message = fmt::format("{}", fmt::join(refusals, "; "));
+  if (message.find("is not placed on a host yet") != std::string::npos) throw OrderRejected(409, message, "server");
+  if (message.find("the host is not idle") != std::string::npos) throw OrderRejected(409, message, "host");
+  throw OrderRejected(400, message, "host");
+}
+
+}  // namespace
 
 std::string default_storage_farm(const Account& account) { return account.name + "-storage"; }
 
@@ -54,6 +77,7 @@ WorkOrder take_order(runtime::Database& db, FarmSourceCache& cache, const Accoun
   }
 
   OrderEdit edit = plan_order_edit(type, request.parameters, farm, current);
+  if (type.name == "migrate-server") check_move(db, *current, request.parameters);
   if (edit.added_mb > 0) {
     auto account = AccountStore(db).by_id(billed);
     if (account && account->quota_mb) {

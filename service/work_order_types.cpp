@@ -36,6 +36,14 @@ std::vector<OrderType> make_types() {
                    {farm_param(), disk_param("global/NAME (or NAME) for a global disk, SERVER/tN for a server's disk"),
                     {"size", ParamType::size, true, "the new size, larger than now"}},
                    Level::server_admin});
+  types.push_back({"migrate-server",
+                   "Move a server to another host",
+                   "Move one server's storage to an idle host of its hardware class, over a protocol the host and "
+                   "the storage share; the new host gets access before the old one loses it.",
+                   {farm_param(),
+                    {"server", ParamType::string, true, "the server (TIER-N)"},
+                    {"host", ParamType::string, true, "the idle host to move it to"}},
+                   Level::customer_admin});
   types.push_back({"scale-tier",
                    "Scale a tier",
                    "Set how many servers a tier runs; each new server gets its own disks.",

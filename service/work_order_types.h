@@ -7,6 +7,7 @@
 //   allocate-storage farm?, name, size, class?, raid?                 customer-admin, provider-admin
 //   connect-storage  farm, disk, server, target?, protocol?           server-admin and up
 //   grow-disk        farm, disk, size                                 server-admin and up
+//   migrate-server   farm, server, host                               customer-admin, provider-admin
 //   scale-tier       farm, tier, servers                              customer-admin, provider-admin
 //   take-snapshot    farm, disk, name?                                server-admin and up
 //

@@ -198,7 +198,7 @@ TEST_CASE("a permanent failure at any step is rolled back, leaves the invariants
   }
 }
 
-TEST_CASE("a failed map undoes its bind; a failed bind undoes the unit's exports", "[executor]") {
+TEST_CASE("a failed map undoes its bind, and a failed bind undoes the unit's exports", "[executor]") {
   Estate estate;
   // The first map of the run fails: its export's bind is compensated.
   // The first map on sym1 is a direct fibre-channel export: its masking is its own.
@@ -282,7 +282,7 @@ TEST_CASE("the parallel executor leaves the same end state as the serial referen
   CHECK(serial.end_state() == parallel.end_state());
 }
 
-TEST_CASE("steps on different devices overlap; one device never runs more than its limit", "[executor]") {
+TEST_CASE("steps on different devices overlap, and one device never runs more than its limit", "[executor]") {
   Estate estate;
   // 20 ms per action; the gateway may run 2 at once (the wiring map's
   // concurrency attribute is the sim's limit; see docs/drivers.md).

@@ -70,6 +70,28 @@ std::optional<std::uint64_t> IscsiInitiator::capacity(const std::string& target,
   return bytes;
 }
 
+namespace {
+
+// The value after `key` on its line of iscsi-inq's output, blanks trimmed.
+std::string inq_field(const std::string& output, const std::string& key) {
+  auto at = output.find(key);
+  if (at == std::string::npos) return {};
+  std::string value = output.substr(at + key.size(), output.find('\n', at) - at - key.size());
+  auto first = value.find_first_not_of(" [");
+  auto last = value.find_last_not_of(" ]");
+  return first == std::string::npos ? std::string() : value.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+std::optional<ScsiIdentity> IscsiInitiator::identity(const std::string& target, int lun) const {
+  ToolRun standard = run_tool(fmt::format("iscsi-inq -i '{}' '{}'", name_, url(target, lun)));
+  ToolRun serial = run_tool(fmt::format("iscsi-inq -e 1 -c 128 -i '{}' '{}'", name_, url(target, lun)));
+  if (standard.status != 0 || serial.status != 0) return std::nullopt;
+  return ScsiIdentity{inq_field(standard.output, "Vendor:"), inq_field(standard.output, "Product:"),
+                      inq_field(serial.output, "Unit Serial Number:")};
+}
+
 bool IscsiInitiator::can_log_in(const std::string& target, std::string* output) const {
   ToolRun run = run_tool(fmt::format("iscsi-inq -i '{}' '{}'", name_, url(target, 0)));
   if (output != nullptr) *output = run.output;

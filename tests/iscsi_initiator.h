@@ -15,6 +15,14 @@ struct iscsi_context;  // libiscsi's, kept out of this header
 
 namespace farmctl::testing {
 
+// What a LUN says it is: SCSI INQUIRY vendor and product, and its unit
+// serial number (VPD page 0x80), blanks trimmed.
+struct ScsiIdentity {
+  std::string vendor;
+  std::string product;
+  std::string serial;
+};
+
 struct ToolRun {
   int status = -1;  // the exit status, -1 if it did not exit normally
   std::string output;  // stdout and stderr together
@@ -34,6 +42,8 @@ class IscsiInitiator {
   // Logs in and reads the capacity in bytes; nullopt when the login (or the
   // command) fails. `output` gets what the tool said.
   std::optional<std::uint64_t> capacity(const std::string& target, int lun, std::string* output = nullptr) const;
+  // iscsi-inq, standard page and VPD page 0x80; nullopt when the login fails.
+  std::optional<ScsiIdentity> identity(const std::string& target, int lun) const;
   // Logs in (iscsi-inq); false, with tgt's reason in `output`, when refused.
   bool can_log_in(const std::string& target, std::string* output = nullptr) const;
 

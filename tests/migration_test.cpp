@@ -7,6 +7,8 @@
 // farm's during the move), and every disk stays reachable from one of them.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 
@@ -277,7 +279,7 @@ TEST_CASE("a server moves from an iscsi host to an fc host: zoned first", "[migr
 }
 
 // Two scsi servers behind gw1 share the gateway; one leaves it for an fc host.
-TEST_CASE("a server behind a gateway moves to an fc host; its neighbour keeps its disks", "[migration]") {
+TEST_CASE("a server behind a gateway moves to an fc host, and its neighbour keeps its disks", "[migration]") {
   Scenario s(kMigrationWiring);
   std::string fml = app_farm("scsi");
   fml.replace(fml.find("<role>app</role>"), 16, "<role>app</role><init-servers>2</init-servers>");
@@ -404,6 +406,10 @@ TEST_CASE("connection-info tells a host where its disks are", "[migration]") {
   CHECK(fc->disks[0].lun == 0);
   CHECK(fc->disks[1].lun == 1);
   CHECK(fc->disks[1].target == 1);
+  // translations/sim.ids: FARMCTL, the wiring map's model and serial, the volume id
+  std::string volume_id = fc->disks[0].device_volume;
+  std::transform(volume_id.begin(), volume_id.end(), volume_id.begin(), [](unsigned char c) { return std::toupper(c); });
+  CHECK(fc->disks[0].storage_node == "FARMCTL__SYMMETRIX__1__" + volume_id);
   s.apply_ok(s.plan(fml, move("app-0", "i02")));
   auto iscsi = reconcile::connection_info(s.inventory(), "app", "app-0", why);
   REQUIRE(iscsi);
@@ -415,6 +421,27 @@ TEST_CASE("connection-info tells a host where its disks are", "[migration]") {
   CHECK(iscsi->disks[0].initiator == "iqn.2026-11.org.example:i02");
   CHECK_FALSE(reconcile::connection_info(s.inventory(), "app", "app-7", why));
   CHECK(why == "farm app has no server app-7 placed on a host");
+}
+
+TEST_CASE("discovery speaks the storage adapters' terms: storage system, target and initiator ports, assignments",
+          "[migration][ids]") {
+  Scenario s(kMigrationWiring);
+  s.converge(app_farm("fc"));
+  auto devices = s.discover();
+  const runtime::DeviceState& sym1 = devices.at("sym1");
+  CHECK(sym1.system.vendor == "FARMCTL");
+  CHECK(sym1.system.model == "SIM");
+  CHECK(sym1.system.serial == "sym1");
+  REQUIRE(sym1.target_ports.size() == 2);
+  CHECK(sym1.target_ports[0].id == "FA-3A");
+  CHECK(sym1.target_ports[0].wwn == "50:06:04:8a:cc:c8:3b:00");
+  CHECK(sym1.target_ports[1].iqn == "iqn.2001-07.com.example:sym1.4b");
+  CHECK(sym1.initiator_ports == std::vector<std::string>{"10:00:00:00:c9:2b:aa:01"});
+  CHECK(sym1.maskings.size() == 2);  // the assignments
+  const runtime::DeviceState& fabric = devices.at("fabric-a");
+  CHECK(fabric.system.vendor.empty());
+  CHECK(fabric.target_ports.empty());
+  CHECK(fabric.initiator_ports == std::vector<std::string>{"10:00:00:00:c9:2b:aa:01"});  // zoned
 }
 
 // ---- through the binary ------------------------------------------------------

@@ -680,7 +680,7 @@ TEST_CASE("fc exports are zoned, and a zone goes with the last export through it
   CHECK(s.inventory().all_zones().empty());
 }
 
-TEST_CASE("hosts behind one gateway share a global disk; one leaves, the other keeps it", "[scenario]") {
+TEST_CASE("hosts behind one gateway share a global disk: when one leaves, the other keeps it", "[scenario]") {
   Scenario s;
   s.converge(web(2));
   auto shared = s.unit("web", "global/shared");
@@ -1045,7 +1045,7 @@ std::set<std::string> not_in_effect(const ReconcilePlan& p, const std::vector<ru
   return out;
 }
 
-TEST_CASE("a permanent fault leaves a consistent inventory; the next plan is the rest of the work", "[scenario]") {
+TEST_CASE("a permanent fault leaves a consistent inventory, and the next plan is the rest of the work", "[scenario]") {
   const char* fault = GENERATE("bind#2=permanent", "map#3=permanent", "copy#2=permanent", "allocate#3=permanent");
   INFO(fault);
   Scenario s;
@@ -1072,7 +1072,7 @@ TEST_CASE("a permanent fault leaves a consistent inventory; the next plan is the
   CHECK(s.plan(web(2)).empty());
 }
 
-TEST_CASE("a permanent fault while building a meta-volume; the next apply converges", "[scenario]") {
+TEST_CASE("a permanent fault while building a meta-volume: the next apply converges", "[scenario]") {
   const char* fault = GENERATE("meta#1=permanent", "copy#1=permanent", "bind#1=permanent", "map#1=permanent");
   INFO(fault);
   Scenario s(R"(<?xml version="1.0"?>

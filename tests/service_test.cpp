@@ -92,8 +92,8 @@ TEST_CASE("service: the whole work-order life cycle over HTTP", "[service]") {
         CHECK(param["required"].is_boolean());
       }
     }
-    CHECK(names == std::set<std::string>{"allocate-storage", "connect-storage", "grow-disk", "scale-tier",
-                                         "take-snapshot"});
+    CHECK(names == std::set<std::string>{"allocate-storage", "connect-storage", "grow-disk", "migrate-server",
+                                         "scale-tier", "take-snapshot"});
     CHECK(w.api(viewer).get("/v1/work-order-types").json["types"].empty());
   }
 
@@ -261,6 +261,85 @@ TEST_CASE("service: bad requests get a clear 4xx and store nothing", "[service]"
   CHECK(bad_farm.json["error"]["message"].get<std::string>().find("does not compile") != std::string::npos);
   CHECK(a.put_raw("/v1/farms/acme-web", web_farm("other", 1)).status == 400);
   CHECK(w.count("SELECT revision FROM stored_farms WHERE name = 'acme-web'") == 1);
+}
+
+// The host a farm's server is placed on, as GET /v1/farms/NAME shows it.
+std::string host_of(Api& api, const std::string& farm_name, const std::string& server) {
+  Json f = farm(api, farm_name);
+  for (const Json& s : f["servers"])
+    if (s["name"] == server && s["host"].is_string()) return s["host"].get<std::string>();
+  return "";
+}
+
+TEST_CASE("service: a migrate-server order moves a server to an idle host, and bad ones are refused",
+          "[service][migration]") {
+  ServiceWorld w;
+  std::string acme = w.create_account("acme", "customer-admin");
+  std::string ops = w.create_account("acme-ops", "server-admin");
+  std::string prov = w.create_account("prov", "provider-admin");
+  w.put_farm("acme-web.fml", web_farm("acme-web", 1), "acme");
+  w.put_farm("other.fml", web_farm("other", 1));
+  w.start_serve();
+  Api a = w.api(acme), p = w.api(prov);
+  REQUIRE(ServiceWorld::wait_until([&] { return ready_at_head(a, "acme-web") && ready_at_head(p, "other"); }));
+  std::string from = host_of(a, "acme-web", "web-0");
+  std::string busy = host_of(p, "other", "web-0");
+  REQUIRE_FALSE(from.empty());
+  REQUIRE_FALSE(busy.empty());
+  std::string to;
+  for (std::string h : {"x01", "x02", "x03", "x04"})
+    if (h != from && h != busy && to.empty()) to = h;
+  auto stored = [&] { return w.count("SELECT COUNT(*) FROM work_orders"); };
+  auto bindings_on = [&](const std::string& host) {
+    return w.count("SELECT COUNT(*) FROM bindings b JOIN hosts h ON h.id = b.host_id WHERE h.name = '" + host + "'");
+  };
+  REQUIRE(bindings_on(from) == 1);
+
+  auto refused = [&](Api& api, const Json& parameters, int status, const std::string& parameter,
+                     const std::string& words) {
+    HttpResult r = api.post("/v1/work-orders", order("migrate-server", parameters));
+    INFO(parameters.dump() << " -> " << r.status << " " << r.body);
+    CHECK(r.status == status);
+    REQUIRE(r.json.is_object());
+    if (!parameter.empty()) CHECK(r.json["error"]["parameter"] == parameter);
+    CHECK(r.json["error"]["message"].get<std::string>().find(words) != std::string::npos);
+  };
+  refused(a, {{"farm", "acme-web"}, {"server", "web-9"}, {"host", to}}, 400, "server",
+          "farm acme-web has no server 'web-9'");
+  refused(a, {{"farm", "acme-web"}, {"server", "web-0"}, {"host", "zz9"}}, 400, "host",
+          "cannot move server web-0: the wiring map has no host named 'zz9'");
+  refused(a, {{"farm", "acme-web"}, {"server", "web-0"}, {"host", from}}, 400, "host",
+          fmt::format("cannot move server web-0: it is on host {} already", from));
+  refused(a, {{"farm", "acme-web"}, {"server", "web-0"}, {"host", busy}}, 409, "host",
+          fmt::format("cannot move server web-0 to host {}: the host is not idle", busy));
+  refused(a, {{"farm", "acme-web"}, {"server", "web-0"}}, 400, "host", "required");
+  refused(a, {{"farm", "other"}, {"server", "web-0"}, {"host", to}}, 403, "farm", "belongs to another account");
+  Api o = w.api(ops);
+  refused(o, {{"farm", "acme-web"}, {"server", "web-0"}, {"host", to}}, 403, "",
+          "migrate-server");
+  CHECK(stored() == 0);
+  CHECK(host_of(a, "acme-web", "web-0") == from);
+
+  std::int64_t id = submit(a, order("migrate-server", {{"farm", "acme-web"}, {"server", "web-0"}, {"host", to}}));
+  Json done = settle(a, id);
+  INFO(done.dump(2) << w.log_text());
+  REQUIRE(done["state"] == "closed");
+  CHECK(done["quantity"] == 1);
+  CHECK(done["unit"] == "move");
+  CHECK(host_of(a, "acme-web", "web-0") == to);
+  CHECK(bindings_on(to) == 1);
+  CHECK(bindings_on(from) == 0);
+  CHECK(host_of(p, "other", "web-0") == busy);
+  Json events = a.get("/v1/accounts/me/billable-events").json["billable_events"];
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["type"] == "migrate-server");
+  // The farm stays where it was moved: the next passes change nothing.
+  REQUIRE(ServiceWorld::wait_until([&] { return ready_at_head(a, "acme-web"); }));
+  CHECK(host_of(a, "acme-web", "web-0") == to);
+  CHECK(WEXITSTATUS(w.serve().stop()) == 0);
+  CliResult check = w.cli({"inventory", "check"});
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 0);
 }
 
 TEST_CASE("service: tenants see and touch only their own farms, orders and bills", "[service]") {
@@ -499,7 +578,7 @@ TEST_CASE("service: killed with kill -9 in the middle of an order, restarted, th
   CHECK(w.count("SELECT COUNT(*) FROM volumes WHERE origin = 'slice'") == 1);
 }
 
-TEST_CASE("service: SIGTERM lets running actions finish, starts no new ones; a restart resumes", "[service]") {
+TEST_CASE("service: SIGTERM lets running actions finish, starts no new ones, and a restart resumes", "[service]") {
   ServiceWorld w;
   std::string prov = w.create_account("prov", "provider-admin");
   std::string fml = "<?xml version=\"1.0\"?>\n<farm fmlversion=\"1.2\" name=\"bulk\">\n  <farm-global-disks>\n";

@@ -169,7 +169,7 @@ std::string dump(const DeviceState& s) {
 
 }  // namespace
 
-TEST_CASE("sim: declare creates devices once; discover reports them", "[sim]") {
+TEST_CASE("sim: declare creates devices once, and discover reports them", "[sim]") {
   SimWorld w;
   CHECK(dump(w.state()) ==
         "sym1\n"

@@ -11,11 +11,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/tgt_show_parser.h"
 #include "tests/iscsi_initiator.h"
@@ -368,7 +371,7 @@ TEST_CASE("tgt: a LUN deleted and an ACL added by hand: plan shows the repair, a
   CHECK(w.ok("plan " + beta).find("No changes.") != std::string::npos);
 }
 
-TEST_CASE("tgt: a target made by hand that presents a farm's disk is taken down; with no ACL nobody gets in",
+TEST_CASE("tgt: a target made by hand that presents a farm's disk is taken down, and with no ACL nobody gets in",
           "[tgt]") {
   World w;
   auto [alpha, beta] = apply_two_farms(w);
@@ -427,6 +430,97 @@ TEST_CASE("tgt: examples/tgt-wiring.xml and examples/tgt-farm.fml work against a
   CHECK(w.host("db1").discover() == std::map<std::string, std::vector<int>>{{target("db1"), {0, 1}}});
   CHECK(w.host("db1").capacity(target("db1"), 1) == 128 * kMiB);
   CHECK(w.ok("plan " + farm).find("No changes.") != std::string::npos);
+}
+
+TEST_CASE("tgt: a server moved to another IQN keeps its data there, and the old IQN's session is closed and refused",
+          "[tgt][migration]") {
+  World w;
+  // beta's one server on b1, and an idle b2 of the same class.
+  std::string map = two_farm_map(w.tgtd);
+  map.replace(map.find("</wiring-map>"), 13, host_xml("b2", "cpu-b") + "</wiring-map>");
+  w.ok("inventory import " + w.file("wiring.xml", map));
+  std::string beta = w.file("beta.fml", kBeta);
+  w.ok("apply --auto-approve " + beta);
+  REQUIRE(w.host("b1").discover() == std::map<std::string, std::vector<int>>{{target("b1"), {0, 1, 4}}});
+  CHECK(w.host("b2").discover().empty());
+
+  // b1 writes to both disks and stays logged in to the first.
+  auto boot = pattern(16, 0x3c);
+  auto data = pattern(8, 0xd1);
+  IscsiSession old_session(w.tgtd.portal(), iqn("b1"), target("b1"), 1);
+  REQUIRE(old_session.write(64, boot));
+  {
+    IscsiSession second(w.tgtd.portal(), iqn("b1"), target("b1"), 4);
+    REQUIRE(second.write(0, data));
+  }
+
+  std::string moved = w.ok("migrate " + beta + " db-0 --to b2 --auto-approve");
+  CHECK(moved.find("moves from host b1 to host b2") != std::string::npos);
+
+  // The new IQN sees the same two disks, with the sizes and the data b1 wrote.
+  CHECK(w.host("b2").discover() == std::map<std::string, std::vector<int>>{{target("b2"), {0, 1, 4}}});
+  CHECK(w.host("b2").capacity(target("b2"), 1) == 24 * kMiB);
+  CHECK(w.host("b2").capacity(target("b2"), 4) == 4 * kMiB);
+  {
+    IscsiSession b2(w.tgtd.portal(), iqn("b2"), target("b2"), 1);
+    CHECK(b2.read(64, 16) == boot);
+  }
+  {
+    IscsiSession b2(w.tgtd.portal(), iqn("b2"), target("b2"), 4);
+    CHECK(b2.read(0, 8) == data);
+  }
+
+  // The old IQN: its open session is gone, its login refused, discovery empty.
+  CHECK_FALSE(old_session.read(64, 1).has_value());
+  for (const runtime::TgtTarget& t : w.show().targets)
+    for (const runtime::TgtSession& session : t.sessions) CHECK(session.initiator != iqn("b1"));
+  std::string why;
+  CHECK_FALSE(w.host("b1").can_log_in(target("b1"), &why));
+  CHECK(why.find("Login Failed") != std::string::npos);
+  CHECK_FALSE(w.host("b1").can_log_in(target("b2")));
+  CHECK(w.host("b1").discover().empty());
+
+  require_acls_exact(w);
+  CHECK(w.ok("connection-info " + beta + " db-0").find("on host b2") != std::string::npos);
+  CHECK(w.ok("plan " + beta).find("No changes.") != std::string::npos);
+}
+
+// Upper case, as a storage node identifier holds a part.
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+TEST_CASE("tgt: what a LUN reports is its storage node identifier, the same on every host that sees the disk",
+          "[tgt]") {
+  World w;
+  auto [alpha, beta] = apply_two_farms(w);
+  auto info = nlohmann::json::parse(w.ok("connection-info --json " + alpha + " app-0"));
+  REQUIRE(info["disks"].size() == 2);
+  auto inventory = nlohmann::json::parse(w.ok("inventory show --json"));
+  for (const auto& disk : info["disks"]) {
+    INFO(disk.dump());
+    int lun = disk["target"].get<int>() + 1;
+    std::string device_volume = disk["device_volume"].get<std::string>();
+    auto seen = w.host("a1").identity(target("a1"), lun);
+    REQUIRE(seen.has_value());
+    CHECK(seen->vendor == "IET");
+    CHECK(seen->product == "VIRTUAL-DISK");
+    CHECK(seen->serial == device_volume);
+    // The wiring map gives tgt1 no serial: the array's name stands in.
+    CHECK(disk["storage_node"] == fmt::format("{}__{}__TGT1__{}", seen->vendor, seen->product, upper(seen->serial)));
+    int listed = 0;
+    for (const auto& node : inventory["storage_nodes"])
+      listed += node["storage_node"] == disk["storage_node"] && node["device_volume"] == device_volume;
+    CHECK(listed == 1);
+  }
+  // The shared disk (FML target 1) is one disk: a2 reads the same serial as a1.
+  auto a1 = w.host("a1").identity(target("a1"), 2);
+  auto a2 = w.host("a2").identity(target("a2"), 2);
+  REQUIRE(a1.has_value());
+  REQUIRE(a2.has_value());
+  CHECK(a1->serial == a2->serial);
+  CHECK(w.host("a1").identity(target("a1"), 1)->serial != a1->serial);
 }
 
 TEST_CASE("tgt: with no tgtd on the socket, plan says so and how to start it", "[tgt]") {
