@@ -53,10 +53,9 @@ class Recorder {
 
   // The steady state of a unit from its exports: all mapped, some bound, none.
   VolumeState export_state(RowId volume_id) {
-    auto bindings = inv_.bindings_of_volume(volume_id);
-    if (bindings.empty()) return VolumeState::Configured;
-    bool all_mapped = std::all_of(bindings.begin(), bindings.end(), [](const auto& b) { return b.mapped; });
-    return all_mapped ? VolumeState::Mapped : VolumeState::Bound;
+    auto exports = inv_.export_summary(volume_id);
+    if (!exports.any) return VolumeState::Configured;
+    return exports.any_unmapped ? VolumeState::Bound : VolumeState::Mapped;
   }
 
   void allocate() {
@@ -139,17 +138,15 @@ class Recorder {
     if (!e_.binding) return;  // a stray device mapping: nothing recorded
     auto v = unit();
     if (!v) return;
-    for (runtime::BindingRow b : inv_.bindings_of_volume(v->id)) {
-      if (b.host_id != e_.binding->host_id) continue;
+    if (auto b = inv_.binding_of(v->id, e_.binding->host_id)) {
       if (e_.drop_binding) {
-        inv_.delete_binding(b.id);
+        inv_.delete_binding(b->id);
       } else {
-        b.mapped = false;
-        inv_.upsert_binding(b);
+        b->mapped = false;
+        inv_.upsert_binding(*b);
       }
     }
-    auto bindings = inv_.bindings_of_volume(v->id);
-    bool none_mapped = std::none_of(bindings.begin(), bindings.end(), [](const auto& x) { return x.mapped; });
+    bool none_mapped = !inv_.export_summary(v->id).any_mapped;
     v->state = e_.teardown && none_mapped ? VolumeState::Unmapped : export_state(v->id);
     inv_.update_volume(*v);
   }
@@ -160,9 +157,8 @@ class Recorder {
     if (!e_.binding) return;  // a masking nobody recorded (drift): nothing to forget
     auto v = unit();
     if (!v) return;
-    for (const runtime::BindingRow& b : inv_.bindings_of_volume(v->id))
-      if (b.initiator == d_.initiator) inv_.delete_binding(b.id);
-    bool none_left = inv_.bindings_of_volume(v->id).empty();
+    inv_.delete_bindings_through(v->id, d_.initiator);
+    bool none_left = !inv_.export_summary(v->id).any;
     v->state = e_.teardown && none_left ? VolumeState::Unbound : export_state(v->id);
     inv_.update_volume(*v);
   }

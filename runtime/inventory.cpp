@@ -372,6 +372,31 @@ std::vector<BindingRow> Inventory::bindings_of_volume(RowId volume_id) {
   return read_all<BindingRow>(s, read_binding);
 }
 
+Inventory::ExportSummary Inventory::export_summary(RowId volume_id) {
+  Statement& s = cached(
+      "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1), "
+      "EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 1), "
+      "EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0)");
+  s.bind(1, volume_id);
+  s.step();
+  ExportSummary out{s.int64(0) != 0, s.int64(1) != 0, s.int64(2) != 0};
+  s.reset();
+  return out;
+}
+
+std::optional<BindingRow> Inventory::binding_of(RowId volume_id, RowId host_id) {
+  Statement& s = cached(fmt::format("SELECT {} FROM bindings WHERE volume_id = ? AND host_id = ?", kBindingColumns));
+  s.bind_all(volume_id, host_id);
+  if (!s.step()) return std::nullopt;
+  BindingRow b = read_binding(s);
+  s.reset();
+  return b;
+}
+
+void Inventory::delete_bindings_through(RowId volume_id, std::string_view initiator) {
+  cached("DELETE FROM bindings WHERE volume_id = ? AND initiator = ?").bind_all(volume_id, initiator).run();
+}
+
 std::vector<VolumeRow> Inventory::members_of(RowId head_id) {
   Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE parent_id = ? ORDER BY member_order", kVolumeColumns));
   s.bind(1, head_id);

@@ -201,6 +201,16 @@ class Inventory {
   std::optional<VolumeRow> volume_by_device_id(RowId device_id, std::string_view device_volume);
   std::optional<RowId> device_id(std::string_view name);
   std::vector<BindingRow> bindings_of_volume(RowId volume_id);
+  // What the recorder asks after each export action, answered from an index
+  // without reading the rows: a global disk shared by 10,000 servers has
+  // 10,000 bindings, and reading them all per action made an apply quadratic.
+  struct ExportSummary {
+    bool any = false;          // the unit has a binding
+    bool any_mapped = false;
+    bool any_unmapped = false;
+  };
+  ExportSummary export_summary(RowId volume_id);
+  std::optional<BindingRow> binding_of(RowId volume_id, RowId host_id);
   std::vector<VolumeRow> members_of(RowId head_id);
   // Array LUNs already given to an initiator through a port (any farm).
   std::vector<int> luns_in_use(RowId port_id, std::string_view initiator);
@@ -246,6 +256,8 @@ class Inventory {
 
   RowId upsert_binding(const BindingRow& b);  // by (volume, host)
   void delete_binding(RowId binding_id);
+  // Every export of the unit through one array masking (hosts behind a gateway share it).
+  void delete_bindings_through(RowId volume_id, std::string_view initiator);
 
   RowId insert_zone(const ZoneRow& z);
   void delete_zone(RowId zone_id);

@@ -266,10 +266,13 @@ CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
 
 // Version 3: what a pool holds is summed for every plan (Inventory::topology);
 // without an index that read every volume of the estate once per pool. The
+// recorder asks whether a unit's exports are all mapped after each export
+// action (Inventory::export_summary), by index. The
 // allocator reads the free pre-carved volumes by size, then id, from the
 // index alone (it covers the query: no sort, no visit to the table).
 constexpr std::string_view kVersion3 = R"SQL(
 CREATE INDEX volumes_by_pool ON volumes (pool_id, size_mb) WHERE pool_id IS NOT NULL;
+CREATE INDEX bindings_by_volume_mapped ON bindings (volume_id, mapped);
 DROP INDEX volumes_free;
 CREATE INDEX volumes_free ON volumes (device_id, class, size_mb, device_volume, raid)
   WHERE state = 'Free' AND origin = 'precarved' AND bcv = 0;
