@@ -19,7 +19,7 @@ namespace farmctl::runtime {
 namespace {
 
 enum Mode : std::uint32_t { kSystem = 0, kTarget = 1, kDevice = 2, kConnection = 6 };
-enum Op : std::uint32_t { kNew = 0, kDelete = 1, kShow = 2, kBind = 3, kUnbind = 4 };
+enum Op : std::uint32_t { kNew = 0, kDelete = 1, kShow = 2, kBind = 3, kUnbind = 4, kUpdate = 5 };
 
 constexpr int kTimeoutSeconds = 10;
 
@@ -207,6 +207,15 @@ void TgtAdminClient::delete_target(int tid, bool force) {
   h.tid = tid;
   h.force = force ? 1 : 0;
   request(h, {}, fmt::format("tgtadm --lld iscsi --mode target --op delete{} --tid {}", force ? " --force" : "", tid));
+}
+
+void TgtAdminClient::set_target_state(int tid, std::string_view state) {
+  Header h;
+  h.mode = kTarget;
+  h.op = kUpdate;
+  h.tid = tid;
+  request(h, fmt::format("state={}", state),
+          fmt::format("tgtadm --lld iscsi --mode target --op update --tid {} --name state --value {}", tid, state));
 }
 
 void TgtAdminClient::bind_initiator_name(int tid, std::string_view iqn) {
