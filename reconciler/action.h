@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/backup_store.h"
 #include "runtime/driver.h"
 #include "runtime/inventory.h"
 
@@ -35,6 +36,8 @@ struct Effect {
   // unmap of an export whose array masking other exports still use (hosts
   // behind one gateway share it): the binding row goes with the unmap.
   bool drop_binding = false;
+  // snap: the copy to record (its volume_id is the slice's, known once carved).
+  std::optional<runtime::BackupRow> backup;
 };
 
 struct Action {

@@ -125,7 +125,14 @@ class Planner {
     if (!farm_) return;
     record_ = inv_.farm_record(*farm_);
     for (const BindingRow& b : record_.bindings) bindings_by_volume_[b.volume_id].push_back(&b);
+    // Backup copies are the backup engine's (backup_plan.h); only a destroy
+    // takes them, with the farm.
+    copies_ = runtime::BackupStore(inv_).volume_ids(farm_->id);
     for (const VolumeRow& v : record_.volumes) {
+      if (copies_.count(v.id)) {
+        if (opt_.destroy) orphans_.push_back(v);
+        continue;
+      }
       if (v.plan_volume) units_[*v.plan_volume].head = v;
       else if (!v.parent_id) orphans_.push_back(v);
     }
@@ -755,7 +762,9 @@ class Planner {
     if (v.dirty_farm || v.image) ids.push_back(add_teardown_step(Op::scrub, "", "", v, {}));
     ids.push_back(add_teardown_step(Op::deallocate, "", "", v, ids));
     change(ChangeKind::destroy, fmt::format("volume {}:{}", array_name(v.device_id), v.device_volume), "",
-           "left over from an interrupted or rolled-back apply", ids);
+           copies_.count(v.id) ? "a backup copy: it goes with its farm"
+                               : "left over from an interrupted or rolled-back apply",
+           ids);
   }
 
   // One step of taking a piece of a disk unit down (scrub, break, deallocate),
@@ -1221,6 +1230,7 @@ class Planner {
   std::unordered_map<RowId, std::string> volume_by_row_;  // unit head row -> plan volume
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
   std::vector<VolumeRow> orphans_;
+  std::set<RowId> copies_;  // volume rows that are backup copies
   std::map<std::string, RowId> host_of_;
   std::map<std::string, PreviousVolume> previous_;
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;

@@ -264,7 +264,27 @@ CREATE TABLE billable_events (
 CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
 )SQL";
 
-constexpr std::array<std::string_view, 2> kMigrations{kVersion1, kVersion2};
+// Version 3: backup copies (docs/backups.md). A copy is a volume row of the
+// farm (so pool usage, scrubbing and the allocator see it as storage like
+// any other) plus this row, which says what it is a copy of, under which
+// policy and when it was taken. The planner leaves volumes with a row here
+// to the backup engine; deleting the volume row (a freed slice) deletes it.
+constexpr std::string_view kVersion3 = R"SQL(
+CREATE TABLE backups (
+  id         INTEGER PRIMARY KEY,
+  farm_id    INTEGER NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+  volume_id  INTEGER NOT NULL UNIQUE REFERENCES volumes(id) ON DELETE CASCADE,
+  source     TEXT NOT NULL,      -- the Plan IR id of the disk copied ('web-0/t0')
+  level      INTEGER NOT NULL CHECK (level BETWEEN 0 AND 9),
+  schedule   TEXT NOT NULL,      -- the policy's schedule, canonical ('nightly', 'every 15m')
+  taken_at   TEXT NOT NULL,      -- UTC, 'YYYY-MM-DDTHH:MM:SSZ': sorts as it reads
+  size_mb    INTEGER NOT NULL CHECK (size_mb > 0),
+  manual     INTEGER NOT NULL DEFAULT 0   -- farmctl backup now, not the schedule
+);
+CREATE INDEX backups_by_source ON backups (farm_id, source, level, taken_at);
+)SQL";
+
+constexpr std::array<std::string_view, 3> kMigrations{kVersion1, kVersion2, kVersion3};
 
 }  // namespace
 

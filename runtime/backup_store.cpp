@@ -1,0 +1,78 @@
+// BackupStore: see backup_store.h.
+#include "runtime/backup_store.h"
+
+namespace farmctl::runtime {
+namespace {
+
+constexpr const char* kColumns = "id, farm_id, volume_id, source, level, schedule, taken_at, size_mb, manual";
+
+BackupRow read_row(const Statement& s) {
+  return BackupRow{s.int64(0), s.int64(1), s.int64(2), s.text(3), s.int32(4), s.text(5), s.text(6),
+                   static_cast<std::uint64_t>(s.int64(7)), s.int64(8) != 0};
+}
+
+std::vector<BackupRow> read_rows(Statement& s) {
+  std::vector<BackupRow> out;
+  while (s.step()) out.push_back(read_row(s));
+  return out;
+}
+
+}  // namespace
+
+std::vector<BackupRow> BackupStore::of_farm(RowId farm_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kColumns +
+                       " FROM backups WHERE farm_id = ? ORDER BY source, taken_at, id");
+  s.bind(1, farm_id);
+  return read_rows(s);
+}
+
+std::optional<BackupRow> BackupStore::by_id(RowId id) {
+  auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM backups WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+std::optional<BackupRow> BackupStore::of_volume(RowId volume_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM backups WHERE volume_id = ?");
+  s.bind(1, volume_id);
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+std::set<RowId> BackupStore::volume_ids(RowId farm_id) {
+  auto s = db_.prepare("SELECT volume_id FROM backups WHERE farm_id = ?");
+  s.bind(1, farm_id);
+  std::set<RowId> out;
+  while (s.step()) out.insert(s.int64(0));
+  return out;
+}
+
+std::vector<BackupRow> BackupStore::all() {
+  auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM backups ORDER BY id");
+  return read_rows(s);
+}
+
+std::uint64_t BackupStore::total_mb(RowId farm_id) {
+  auto s = db_.prepare("SELECT IFNULL(SUM(size_mb), 0) FROM backups WHERE farm_id = ?");
+  s.bind(1, farm_id);
+  s.step();
+  return static_cast<std::uint64_t>(s.int64(0));
+}
+
+RowId BackupStore::insert(const BackupRow& r) {
+  auto s = db_.prepare(
+      "INSERT INTO backups (farm_id, volume_id, source, level, schedule, taken_at, size_mb, manual) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind_all(r.farm_id, r.volume_id, r.source, r.level, r.schedule, r.taken_at, r.size_mb, r.manual ? 1 : 0);
+  s.run();
+  return db_.last_insert_rowid();
+}
+
+void BackupStore::forget_volume(RowId volume_id) {
+  auto s = db_.prepare("DELETE FROM backups WHERE volume_id = ?");
+  s.bind(1, volume_id);
+  s.run();
+}
+
+}  // namespace farmctl::runtime
