@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "runtime/sqlite.h"
+#include "service/farm_backups.h"
 #include "service/farm_reconciler.h"
 #include "service/farm_source_cache.h"
 #include "service/json_log.h"
@@ -47,7 +48,9 @@ class WorkOrderAutomation {
   // Step 1 for up to `limit` orders; returns the farms that got a revision.
   std::set<std::string> open_new_orders(int limit);
   // Step 2. `applied_revision` is the revision the reconcile applied (0 for none).
+  // Snapshots and restores (is_backup_order) are carried out here, by `backups`.
   void farm_reconciled(std::string_view farm, int applied_revision, const ReconcileOutcome& outcome);
+  void set_backups(FarmBackups* backups) { backups_ = backups; }
 
  private:
   struct Staged {
@@ -65,7 +68,11 @@ class WorkOrderAutomation {
   FarmReconciler& reconciler_;
   JsonLog& log_;
   int max_attempts_;
+  FarmBackups* backups_ = nullptr;
 };
+
+// take-snapshot, restore-disk: orders the backup engine carries out, not a farm edit.
+bool is_backup_order(std::string_view type);
 
 // Storage the farms of an account ask for, in MB (for its quota).
 std::uint64_t storage_used_by(runtime::Database& db, FarmSourceCache& cache, std::int64_t account_id);
