@@ -178,10 +178,11 @@ DeviceAction BackupPlanner::presentation(const runtime::BindingRow& b, const Vol
   return m;
 }
 
-std::vector<int> BackupPlanner::add_maps(const VolumeRow& unit, const std::string& disk, const std::vector<int>& deps) {
+std::vector<int> BackupPlanner::add_maps(const VolumeRow& unit, const std::string& disk, const std::vector<int>& deps,
+                                        bool also_mapped) {
   std::vector<int> ids;
   for (const runtime::BindingRow& b : record_.bindings) {
-    if (b.volume_id != unit.id || !b.bound || b.mapped) continue;
+    if (b.volume_id != unit.id || !b.bound || (b.mapped && !also_mapped)) continue;
     runtime::BindingRow want = b;
     want.mapped = true;
     Effect e;
@@ -227,19 +228,10 @@ void BackupPlanner::add_restore(const runtime::BackupRow& copy) {
                     fmt::format("{}:{} from copy {} ({})", array, unit->device_volume, copy.id, copy.taken_at));
   std::vector<int> ids = unmaps;
   ids.push_back(restore);
-  // Only the exports that were mapped come back; one left unmapped stays so.
-  std::vector<int> maps;
-  for (int u : unmaps) {
-    const Action& unmap = out_.actions[static_cast<std::size_t>(u - 1)];
-    Action map = unmap;
-    map.id = static_cast<int>(out_.actions.size()) + 1;
-    map.op = map.device_action.op = Op::map;
-    map.depends_on = {restore};
-    map.effect.binding->mapped = true;
-    map.detail = fmt::format("{} to host {} target {}", copy.source, unmap.device_action.host, unmap.device_action.target);
-    out_.actions.push_back(map);
-    ids.push_back(map.id);
-  }
+  // Every export comes back mapped -- also one an interrupted restore left
+  // unmapped (its masking says the host is meant to see the disk).
+  std::vector<int> maps = add_maps(*unit, copy.source, {restore}, true);
+  ids.insert(ids.end(), maps.begin(), maps.end());
   out_.changes.push_back({ChangeKind::replace, "disk " + copy.source, "",
                           fmt::format("restored from copy {} taken {}", copy.id, copy.taken_at), ids});
 }
@@ -247,7 +239,7 @@ void BackupPlanner::add_restore(const runtime::BackupRow& copy) {
 void BackupPlanner::add_give_back(const std::string& disk) {
   const VolumeRow* unit = unit_of(disk);
   if (unit == nullptr) return;
-  std::vector<int> ids = add_maps(*unit, disk, {});
+  std::vector<int> ids = add_maps(*unit, disk, {}, false);
   if (ids.empty()) return;
   out_.changes.push_back({ChangeKind::update, "disk " + disk, "", "mapping given back", ids});
 }

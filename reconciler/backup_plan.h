@@ -42,7 +42,10 @@ class BackupPlanner {
   std::uint64_t capacity(const runtime::VolumeRow& head) const;
   std::string array_name(runtime::RowId id) const;
   runtime::DeviceAction presentation(const runtime::BindingRow& b, const runtime::VolumeRow& unit) const;
-  std::vector<int> add_maps(const runtime::VolumeRow& unit, const std::string& disk, const std::vector<int>& deps);
+  // A map for each bound export of `unit` that is not mapped (also_mapped:
+  // for every bound export, as after a restore's unmaps).
+  std::vector<int> add_maps(const runtime::VolumeRow& unit, const std::string& disk, const std::vector<int>& deps,
+                            bool also_mapped);
 
   runtime::Inventory& inv_;
   const runtime::Topology& topo_;

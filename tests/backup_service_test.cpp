@@ -171,3 +171,39 @@ TEST_CASE("backup commands refuse bad input with a clear message and change noth
 }
 
 }  // namespace farmctl::testing
+
+namespace farmctl::testing {
+
+TEST_CASE("a copy or a restore cut short by a crash is finished by the next farmctl run", "[backup]") {
+  ServiceWorld w;
+  std::string file = w.write("bk.fml", backed_up_farm("bk", "nightly"));
+  REQUIRE(w.cli({"apply", "--auto-approve", file}).exit_code == 0);
+
+  // Killed right after the array made the copy, before the journal knew.
+  CliResult copy = w.cli({"backup", "now", "bk", "db-0/t0"}, {{"FARMCTL_SIM_FAULTS", "snap#1=crash-after"}});
+  INFO(copy.out << copy.err);
+  REQUIRE(copy.exit_code == 137);
+  CHECK(w.count("SELECT COUNT(*) FROM backups") == 0);
+  CliResult plan = w.cli({"plan", file});  // any command under the lock finishes the journal first
+  INFO(plan.out << plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK(plan.out.find("No changes.") != std::string::npos);
+  CHECK(w.count("SELECT COUNT(*) FROM backups") == 1);
+
+  // Killed after the disk's mapping was withdrawn, before the restore ran.
+  CliResult cut = w.cli({"restore", "bk", "db-0/t0", "--from", "1", "--auto-approve"},
+                        {{"FARMCTL_SIM_FAULTS", "restore#1=crash"}});
+  INFO(cut.out << cut.err);
+  REQUIRE(cut.exit_code == 137);
+  CHECK(w.count("SELECT COUNT(*) FROM bindings WHERE mapped = 1") == 0);
+  CliResult again = w.cli({"restore", "bk", "db-0/t0", "--from", "1", "--auto-approve"});
+  INFO(again.out << again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(w.count("SELECT COUNT(*) FROM bindings WHERE mapped = 1") == 1);
+  CliResult check = w.cli({"inventory", "check"});
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 0);
+  CHECK(w.count("SELECT COUNT(*) FROM backups") == 1);
+}
+
+}  // namespace farmctl::testing
