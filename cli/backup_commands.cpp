@@ -64,6 +64,22 @@ int with_engine(const BackupOptions& options, const std::string& what,
   return report.ok() ? 0 : 1;
 }
 
+int restore_to_new(const BackupOptions& options) {
+  std::vector<runtime::RestoredRow> made;
+  int code = with_engine(options, "restore --to-new " + options.farm + " " + options.volume,
+                         [&](reconcile::BackupEngine& engine, const runtime::FarmRow& farm) {
+                           auto report = engine.restore_to_new(farm, options.from);
+                           made = report.restored;
+                           return report;
+                         });
+  auto inventory = open_inventory(options.db);
+  for (const auto& r : made)
+    for (const auto& b : inventory->bindings_of_volume(r.volume_id))
+      fmt::print("copy {} of {} restored into new volume {}: server {} sees it at target {}\n", options.from,
+                 r.source, r.id, b.server, b.target);
+  return code;
+}
+
 }  // namespace
 
 int run_backup_list(const BackupOptions& options) {
@@ -93,8 +109,23 @@ int run_backup_list(const BackupOptions& options) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
+  auto restored = runtime::BackupStore(*inventory).restored_of_farm(farm.id);
+  if (!options.volume.empty())
+    std::erase_if(restored, [&](const auto& r) { return r.source != options.volume; });
+  auto print_restored = [&] {
+    if (restored.empty()) return;
+    fmt::print("\n{:>8}  {:<24} {:<20} {:<20}  {}\n", "RESTORED", "FROM DISK", "COPY TAKEN (UTC)", "RESTORED (UTC)",
+               "EXPORTED");
+    for (const auto& r : restored) {
+      std::string exports;
+      for (const auto& b : inventory->bindings_of_volume(r.volume_id))
+        exports += fmt::format("{}{} t{}", exports.empty() ? "" : ", ", b.server, b.target);
+      fmt::print("{:>8}  {:<24} {:<20} {:<20}  {}\n", r.id, r.source, r.copy_taken_at, r.restored_at, exports);
+    }
+  };
   if (copies.empty()) {
     fmt::print("farm {} has no backup copies{}\n", farm.name, options.volume.empty() ? "" : " of " + options.volume);
+    print_restored();
     return 0;
   }
   fmt::print("{:>5}  {:<24} {:>5}  {:<14} {:<20} {:>9}  {}\n", "COPY", "VOLUME", "LEVEL", "SCHEDULE", "TAKEN (UTC)",
@@ -102,6 +133,7 @@ int run_backup_list(const BackupOptions& options) {
   for (const auto& c : copies)
     fmt::print("{:>5}  {:<24} {:>5}  {:<14} {:<20} {:>9}  {}\n", c.id, c.source, c.level,
                c.manual ? c.schedule + " (now)" : c.schedule, c.taken_at, c.size_mb, where(c));
+  print_restored();
   return 0;
 }
 
@@ -122,7 +154,7 @@ int run_restore(const BackupOptions& options) {
                                      options.from, farm.name));
     if (copy->source != options.volume)
       throw CommandError(fmt::format("copy {} is of disk {}, not {}", copy->id, copy->source, options.volume));
-    if (!options.auto_approve) {
+    if (!options.auto_approve && !options.to_new) {
       if (!stdin_is_terminal())
         throw CommandError("not restoring: stdin is not a terminal, so pass --auto-approve to restore without asking");
       if (!confirm(fmt::format("Disk {} of farm {} will become copy {} taken {}; what it holds now is lost. Restore?",
@@ -132,11 +164,21 @@ int run_restore(const BackupOptions& options) {
       }
     }
   }
+  if (options.to_new) return restore_to_new(options);
   int code = with_engine(options, "restore " + options.farm + " " + options.volume,
                          [&](reconcile::BackupEngine& engine, const runtime::FarmRow& farm) {
                            return engine.restore(farm, options.from);
                          });
   if (code == 0) fmt::print("disk {} of farm {} restored from copy {}\n", options.volume, options.farm, options.from);
+  return code;
+}
+
+int run_backup_release(const BackupOptions& options) {
+  int code = with_engine(options, "backup release " + options.farm,
+                         [&](reconcile::BackupEngine& engine, const runtime::FarmRow& farm) {
+                           return engine.release(farm, options.restored);
+                         });
+  if (code == 0) fmt::print("restored volume {} of farm {} released\n", options.restored, options.farm);
   return code;
 }
 

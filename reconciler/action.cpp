@@ -146,6 +146,12 @@ Json to_json(const Effect& e) {
                        {"source", e.backup->source},   {"level", e.backup->level},
                        {"schedule", e.backup->schedule}, {"taken_at", e.backup->taken_at},
                        {"size_mb", e.backup->size_mb}, {"manual", e.backup->manual}};
+  if (e.restored)
+    j["restored"] = Json{{"farm_id", e.restored->farm_id},
+                         {"volume_id", e.restored->volume_id},
+                         {"source", e.restored->source},
+                         {"copy_taken_at", e.restored->copy_taken_at},
+                         {"restored_at", e.restored->restored_at}};
   return j;
 }
 
@@ -175,6 +181,11 @@ Effect effect_from(const Json& j) {
     r.size_mb = b.at("size_mb");
     r.manual = b.at("manual");
     e.backup = r;
+  }
+  if (j.contains("restored")) {
+    const Json& b = j["restored"];
+    e.restored = runtime::RestoredRow{0, b.at("farm_id"), b.at("volume_id"), b.at("source"), b.at("copy_taken_at"),
+                                      b.at("restored_at")};
   }
   return e;
 }

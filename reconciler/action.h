@@ -38,6 +38,8 @@ struct Effect {
   bool drop_binding = false;
   // snap: the copy to record (its volume_id is the slice's, known once carved).
   std::optional<runtime::BackupRow> backup;
+  // restore into a new volume: the row to record (volume_id filled in then).
+  std::optional<runtime::RestoredRow> restored;
 };
 
 struct Action {

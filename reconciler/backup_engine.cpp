@@ -136,13 +136,56 @@ BackupReport BackupEngine::take_now(const runtime::FarmRow& given, const std::st
   return report;
 }
 
+runtime::BackupRow BackupEngine::copy_of(const runtime::FarmRow& farm, runtime::RowId copy_id) {
+  auto copy = runtime::BackupStore(inv_).by_id(copy_id);
+  if (!copy || copy->farm_id != farm.id)
+    throw BackupRefused(fmt::format("farm {} has no copy {} (farmctl backup list {} shows its copies)", farm.name,
+                                    copy_id, farm.name));
+  return *copy;
+}
+
+BackupReport BackupEngine::restore_to_new(const runtime::FarmRow& given, runtime::RowId copy_id) {
+  auto farm = inv_.farm(given.name);
+  if (!farm) throw BackupRefused(fmt::format("no farm {}", given.name));
+  runtime::BackupRow copy = copy_of(*farm, copy_id);
+  runtime::Topology topology = inv_.topology();
+  BackupPlanner planner(inv_, topology, *farm);
+  planner.add_restore_to_new(copy, clock_.now());
+  ReconcilePlan plan;
+  try {
+    plan = planner.take();
+  } catch (const PlanRefused& e) {
+    throw BackupRefused(e.what());
+  }
+  BackupReport report;
+  auto before = runtime::BackupStore(inv_).restored_of_farm(farm->id);
+  apply(plan, report);
+  for (const auto& r : runtime::BackupStore(inv_).restored_of_farm(farm->id))
+    if (std::none_of(before.begin(), before.end(), [&](const auto& b) { return b.id == r.id; }))
+      report.restored.push_back(r);
+  return report;
+}
+
+BackupReport BackupEngine::release(const runtime::FarmRow& given, runtime::RowId restored_id) {
+  auto farm = inv_.farm(given.name);
+  if (!farm) throw BackupRefused(fmt::format("no farm {}", given.name));
+  auto all = runtime::BackupStore(inv_).restored_of_farm(farm->id);
+  auto it = std::find_if(all.begin(), all.end(), [&](const auto& r) { return r.id == restored_id; });
+  if (it == all.end())
+    throw BackupRefused(fmt::format("farm {} has no restored volume {} (farmctl backup list {} shows them)",
+                                    farm->name, restored_id, farm->name));
+  runtime::Topology topology = inv_.topology();
+  BackupPlanner planner(inv_, topology, *farm);
+  planner.add_release(*it);
+  BackupReport report;
+  apply(planner.take(), report);
+  return report;
+}
+
 BackupReport BackupEngine::restore(const runtime::FarmRow& given, runtime::RowId copy_id) {
   auto farm = inv_.farm(given.name);
   if (!farm) throw BackupRefused(fmt::format("no farm {}", given.name));
-  auto copy = runtime::BackupStore(inv_).by_id(copy_id);
-  if (!copy || copy->farm_id != farm->id)
-    throw BackupRefused(fmt::format("farm {} has no copy {} (farmctl backup list {} shows its copies)", farm->name,
-                                    copy_id, farm->name));
+  std::optional<runtime::BackupRow> copy = copy_of(*farm, copy_id);
   runtime::Topology topology = inv_.topology();
   BackupReport report;
   ReconcilePlan plan;

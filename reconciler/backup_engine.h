@@ -20,6 +20,7 @@ namespace farmctl::reconcile {
 struct BackupReport {
   std::vector<runtime::BackupRow> taken;
   std::vector<runtime::BackupRow> freed;
+  std::vector<runtime::RestoredRow> restored;  // restore_to_new: the new volume
   std::vector<std::string> failures;  // one sentence each; nothing else in the run is held up by one
   bool ok() const { return failures.empty(); }
 };
@@ -48,9 +49,16 @@ class BackupEngine {
   // for the time it takes and get it back (also when the restore fails).
   // Throws BackupRefused.
   BackupReport restore(const runtime::FarmRow& farm, runtime::RowId copy_id);
+  // Non-destructive: the copy into a new volume exported to the disk's
+  // servers at a target free on all of them; it stays until released.
+  // Throws BackupRefused.
+  BackupReport restore_to_new(const runtime::FarmRow& farm, runtime::RowId copy_id);
+  // Takes a restored volume away (unmap, unbind, scrub, free). Throws BackupRefused.
+  BackupReport release(const runtime::FarmRow& farm, runtime::RowId restored_id);
 
  private:
   bool apply(const ReconcilePlan& plan, BackupReport& report);
+  runtime::BackupRow copy_of(const runtime::FarmRow& farm, runtime::RowId copy_id);
   std::vector<runtime::BackupRow> newly_taken(const runtime::FarmRow& farm, const std::vector<runtime::BackupRow>& before);
 
   runtime::Inventory& inv_;

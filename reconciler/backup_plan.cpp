@@ -2,8 +2,11 @@
 #include "reconciler/backup_plan.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace farmctl::reconcile {
 namespace {
@@ -141,23 +144,25 @@ void BackupPlanner::add_copy(const std::string& source, const fml::BackupPolicy&
                           deps});
 }
 
+// Scrub or deallocate a volume no host sees any more.
+int BackupPlanner::teardown_step(Op op, const std::string& disk, const VolumeRow& v, std::vector<int> deps) {
+  std::string array = array_name(v.device_id);
+  Effect e;
+  e.volume_row = v.id;
+  e.teardown = true;
+  DeviceAction a;
+  a.device = array;
+  a.volume = v.device_volume;
+  if (op == Op::deallocate && v.origin == "slice" && v.pool_id)
+    if (const runtime::PoolRow* pool = topo_.pool(*v.pool_id)) a.pool = pool->name;
+  return add(op, disk, a, e, std::move(deps), fmt::format("{}:{}", array, v.device_volume));
+}
+
 void BackupPlanner::add_free(const runtime::BackupRow& copy, const std::string& reason) {
   auto v = inv_.volume(copy.volume_id);
   if (!v) return;
-  std::string array = array_name(v->device_id);
-  auto step = [&](Op op, std::vector<int> deps) {
-    Effect e;
-    e.volume_row = v->id;
-    e.teardown = true;
-    DeviceAction a;
-    a.device = array;
-    a.volume = v->device_volume;
-    if (op == Op::deallocate && v->origin == "slice" && v->pool_id)
-      if (const runtime::PoolRow* pool = topo_.pool(*v->pool_id)) a.pool = pool->name;
-    return add(op, copy.source, a, e, std::move(deps), fmt::format("{}:{}", array, v->device_volume));
-  };
-  std::vector<int> ids{step(Op::scrub, {})};
-  ids.push_back(step(Op::deallocate, {ids.front()}));
+  std::vector<int> ids{teardown_step(Op::scrub, copy.source, *v, {})};
+  ids.push_back(teardown_step(Op::deallocate, copy.source, *v, {ids.front()}));
   out_.changes.push_back({ChangeKind::destroy, fmt::format("copy {} of {} ({})", copy.id, copy.source, copy.taken_at),
                           "", reason, ids});
 }
@@ -242,6 +247,194 @@ void BackupPlanner::add_give_back(const std::string& disk) {
   std::vector<int> ids = add_maps(*unit, disk, {}, false);
   if (ids.empty()) return;
   out_.changes.push_back({ChangeKind::update, "disk " + disk, "", "mapping given back", ids});
+}
+
+// Targets each server of the farm uses: its exports in the applied farm
+// file and every export the inventory records (restored volumes' included).
+std::map<std::string, std::set<int>> BackupPlanner::targets_in_use() const {
+  std::map<std::string, std::set<int>> used;
+  for (const runtime::BindingRow& b : record_.bindings) used[b.server].insert(b.target);
+  auto plan = nlohmann::json::parse(farm_.plan_json.value_or(std::string()), nullptr, false);
+  if (!plan.is_discarded() && plan.contains("exports"))
+    for (const auto& e : plan["exports"]) used[e.value("server", std::string())].insert(e.value("target", -1));
+  return used;
+}
+
+void BackupPlanner::add_restore_to_new(const runtime::BackupRow& copy, TimePoint at) {
+  const VolumeRow* unit = unit_of(copy.source);
+  auto backup = inv_.volume(copy.volume_id);
+  if (unit == nullptr || !backup) {
+    refusals_.push_back(fmt::format("copy {} is of disk {}, which farm {} no longer has: there is no server to "
+                                    "export a new volume to", copy.id, copy.source, farm_.name));
+    return;
+  }
+  if (unit->device_id != backup->device_id) {
+    refusals_.push_back(fmt::format("copy {} is on {}, disk {} now on {}: its servers' paths do not reach the copy's "
+                                    "array", copy.id, array_name(backup->device_id), copy.source,
+                                    array_name(unit->device_id)));
+    return;
+  }
+  std::vector<const runtime::BindingRow*> exports;
+  for (const runtime::BindingRow& b : record_.bindings)
+    if (b.volume_id == unit->id && b.bound) exports.push_back(&b);
+  if (exports.empty()) {
+    refusals_.push_back(fmt::format("disk {} is exported to no server: nobody would see a new volume", copy.source));
+    return;
+  }
+  // One target free on every server that sees the disk.
+  auto used = targets_in_use();
+  int target = 1;
+  auto taken = [&](int t) {
+    return std::any_of(exports.begin(), exports.end(), [&](const auto* b) { return used[b->server].count(t) > 0; });
+  };
+  while (target <= 255 && taken(target)) ++target;
+  if (target > 255) {
+    refusals_.push_back(fmt::format("the servers of disk {} have no free target left", copy.source));
+    return;
+  }
+  std::string array = array_name(backup->device_id);
+  AllocationRequest request{"restore of copy " + std::to_string(copy.id), copy.size_mb, unit->cls, std::nullopt,
+                            {backup->device_id}};
+  std::string why;
+  auto allocation = alloc_.allocate(request, why);
+  if (allocation && allocation->kind == Allocation::Kind::meta) {
+    why = "only a meta-volume of several pre-carved volumes would hold it";
+    allocation.reset();
+  }
+  if (!allocation) {
+    refusals_.push_back(fmt::format("no storage on {} for a new volume of {} MB: {}", array, copy.size_mb, why));
+    return;
+  }
+  VolumeRow fresh;
+  fresh.device_id = backup->device_id;
+  std::vector<int> ids;
+  Effect alloc_effect;
+  alloc_effect.state_after = VolumeState::Allocated;
+  DeviceAction a;
+  a.device = array;
+  if (allocation->kind == Allocation::Kind::slice) {
+    const runtime::PoolRow* pool = topo_.pool(*allocation->pool_id);
+    fresh.device_volume = fmt::format("r{:08x}-{}-g{}", fnv1a(farm_.name + "\n" + copy.source),
+                                      at.time_since_epoch().count(), out_.generation);
+    fresh.size_mb = copy.size_mb;
+    fresh.cls = unit->cls;
+    fresh.raid = pool->raid;
+    fresh.origin = "slice";
+    fresh.pool_id = pool->id;
+    fresh.state = VolumeState::Allocated;
+    alloc_effect.slice = fresh;
+    a.pool = pool->name;
+    a.size_mb = copy.size_mb;
+  } else {
+    fresh = allocation->members.front();
+    alloc_effect.volume_row = fresh.id;
+  }
+  a.volume = fresh.device_volume;
+  ids.push_back(add(Op::allocate, copy.source, a, alloc_effect, {},
+                    fmt::format("{}:{} for copy {} of {}", array, fresh.device_volume, copy.id, copy.source)));
+  Effect restore_effect;
+  restore_effect.volume_row = fresh.id;  // 0 for a slice: found by its id on the array
+  restore_effect.restored = runtime::RestoredRow{0, farm_.id, 0, copy.source, copy.taken_at, format_utc(at)};
+  DeviceAction r;
+  r.device = array;
+  r.volume = fresh.device_volume;
+  r.source = backup->device_volume;
+  int restore = add(Op::restore, copy.source, r, restore_effect, {ids.back()},
+                    fmt::format("{}:{} from copy {} ({})", array, fresh.device_volume, copy.id, copy.taken_at));
+  ids.push_back(restore);
+  std::map<std::string, int> binds;  // by initiator: hosts behind one gateway share its masking
+  std::map<std::pair<RowId, std::string>, std::set<int>> luns;  // (port, initiator) -> taken
+  for (const runtime::BindingRow* b : exports) {
+    runtime::BindingRow want = *b;
+    want.id = 0;
+    want.volume_id = 0;
+    want.target = target;
+    want.bound = true;
+    want.mapped = false;
+    if (b->gateway_id) {  // the array's LUN towards the gateway: one free for its port and initiator
+      auto key = std::pair(b->port_id, b->initiator);
+      if (!luns.count(key)) {
+        auto in_use = inv_.luns_in_use(b->port_id, b->initiator);
+        luns[key].insert(in_use.begin(), in_use.end());
+      }
+      int lun = 0;
+      if (auto shared = binds.find(b->initiator); shared != binds.end())
+        lun = out_.actions[static_cast<std::size_t>(shared->second - 1)].device_action.lun;
+      else
+        while (luns[key].count(lun)) ++lun;
+      luns[key].insert(lun);
+      want.lun = lun;
+    } else {
+      want.lun = target;  // a direct fc or iscsi host sees the array's LUN, which is the target
+    }
+    int bind = 0;
+    if (auto shared = binds.find(b->initiator); shared != binds.end()) {
+      bind = shared->second;
+    } else {
+      Effect e;
+      e.binding = want;
+      DeviceAction m;
+      m.device = array;
+      m.volume = fresh.device_volume;
+      m.initiator = b->initiator;
+      const runtime::PortRow* port = topo_.port(b->port_id);
+      m.port = port != nullptr ? port->name : "";
+      m.lun = want.lun;
+      bind = add(Op::bind, copy.source, m, e, {restore},
+                 fmt::format("{}:{} to {} lun {}", array, fresh.device_volume, b->initiator, want.lun));
+      out_.actions.back().server = b->server;
+      binds[b->initiator] = bind;
+      ids.push_back(bind);
+    }
+    want.mapped = true;
+    Effect e;
+    e.binding = want;
+    ids.push_back(add(Op::map, copy.source, presentation(want, fresh), e, {bind},
+                      fmt::format("new volume {}:{} to server {} target {}", array, fresh.device_volume, b->server,
+                                  target)));
+    out_.actions.back().server = b->server;
+  }
+  out_.changes.push_back({ChangeKind::create, fmt::format("new volume from copy {} of {}", copy.id, copy.source), "",
+                          fmt::format("{}:{} at target {}", array, fresh.device_volume, target), ids});
+}
+
+void BackupPlanner::add_release(const runtime::RestoredRow& restored) {
+  auto v = inv_.volume(restored.volume_id);
+  if (!v) return;
+  std::string array = array_name(v->device_id);
+  std::vector<int> unmaps, ids;
+  std::map<std::string, const runtime::BindingRow*> by_initiator;
+  for (const runtime::BindingRow& b : record_.bindings) {
+    if (b.volume_id != v->id) continue;
+    by_initiator.emplace(b.initiator, &b);
+    if (!b.mapped) continue;
+    Effect e;
+    e.binding = b;
+    e.teardown = true;
+    unmaps.push_back(add(Op::unmap, restored.source, presentation(b, *v), e, {},
+                         fmt::format("{}:{} from server {}", array, v->device_volume, b.server)));
+  }
+  ids = unmaps;
+  std::vector<int> unbinds;
+  for (const auto& [initiator, b] : by_initiator) {
+    Effect e;
+    e.binding = *b;
+    e.teardown = true;
+    DeviceAction u;
+    u.device = array;
+    u.volume = v->device_volume;
+    u.initiator = initiator;
+    const runtime::PortRow* port = topo_.port(b->port_id);
+    u.port = port != nullptr ? port->name : "";
+    u.lun = b->lun;
+    unbinds.push_back(add(Op::unbind, restored.source, u, e, unmaps,
+                          fmt::format("{}:{} from {}", array, v->device_volume, initiator)));
+  }
+  ids.insert(ids.end(), unbinds.begin(), unbinds.end());
+  ids.push_back(teardown_step(Op::scrub, restored.source, *v, unbinds.empty() ? unmaps : unbinds));
+  ids.push_back(teardown_step(Op::deallocate, restored.source, *v, {ids.back()}));
+  out_.changes.push_back({ChangeKind::destroy, fmt::format("restored volume {} (of {})", restored.id, restored.source),
+                          "", "released", ids});
 }
 
 ReconcilePlan BackupPlanner::take() {

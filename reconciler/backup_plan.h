@@ -5,6 +5,8 @@
 // restore, map them back). They are ReconcilePlans like the planner's, so
 // apply_plan journals, retries and recovers them the same way; they leave
 // the farm's Plan IR as it is. Reads only; a refusal throws PlanRefused.
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,11 @@ class BackupPlanner {
   // Make the copy's disk what the copy holds, its mappings withdrawn first
   // and given back after.
   void add_restore(const runtime::BackupRow& copy);
+  // The copy into a new volume on its array, exported to every server that
+  // sees the copy's disk, at the lowest target free on all of them.
+  void add_restore_to_new(const runtime::BackupRow& copy, TimePoint at);
+  // Take a restored volume away: unmap, unbind, scrub, free.
+  void add_release(const runtime::RestoredRow& restored);
   // Only the map actions that give a disk's withdrawn mappings back (after a
   // failed restore).
   void add_give_back(const std::string& disk);
@@ -38,9 +45,11 @@ class BackupPlanner {
  private:
   int add(Op op, const std::string& volume, runtime::DeviceAction a, Effect e, std::vector<int> deps,
           std::string detail);
+  int teardown_step(Op op, const std::string& disk, const runtime::VolumeRow& v, std::vector<int> deps);
   const runtime::VolumeRow* unit_of(const std::string& plan_volume) const;
   std::uint64_t capacity(const runtime::VolumeRow& head) const;
   std::string array_name(runtime::RowId id) const;
+  std::map<std::string, std::set<int>> targets_in_use() const;
   runtime::DeviceAction presentation(const runtime::BindingRow& b, const runtime::VolumeRow& unit) const;
   // A map for each bound export of `unit` that is not mapped (also_mapped:
   // for every bound export, as after a restore's unmaps).

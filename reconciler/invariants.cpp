@@ -118,6 +118,17 @@ class Checker {
       if (v->plan_volume || v->parent_id) fail("copy {} of {} is volume {}, which is also a disk of the farm file", c.id, c.source, unit_name(*v));
       if (with_bindings.count(v->id)) fail("copy {} of {} (volume {}) is exported to a host", c.id, c.source, unit_name(*v));
     }
+    for (const auto& [farm_id, name] : farm_names_)
+      for (const runtime::RestoredRow& r : runtime::BackupStore(inv_).restored_of_farm(farm_id)) {
+        const runtime::VolumeRow* v = by_id_.count(r.volume_id) ? by_id_[r.volume_id] : nullptr;
+        if (v == nullptr) fail("restored volume {} of farm {} has no volume", r.id, name);
+        else if (v->farm_id != farm_id)
+          fail("restored volume {} of farm {} is volume {}, which belongs to farm {}", r.id, name, unit_name(*v),
+               farm(v->farm_id));
+        else if (v->plan_volume)
+          fail("restored volume {} of farm {} is volume {}, which is also a disk of the farm file", r.id, name,
+               unit_name(*v));
+      }
   }
 
   std::string farm(std::optional<RowId> id) const {

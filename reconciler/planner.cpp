@@ -102,6 +102,7 @@ class Planner {
     out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
     load_farm();
     index_discovery();
+    if (!opt_.destroy) keep_clear_of_restored_volumes();
     move_servers();
     place_servers();
     for (const plan::Volume& v : ir_.volumes) settle_volume(v);
@@ -127,10 +128,19 @@ class Planner {
     for (const BindingRow& b : record_.bindings) bindings_by_volume_[b.volume_id].push_back(&b);
     // Backup copies are the backup engine's (backup_plan.h); only a destroy
     // takes them, with the farm.
-    copies_ = runtime::BackupStore(inv_).volume_ids(farm_->id);
+    runtime::BackupStore backups(inv_);
+    copies_ = backups.volume_ids(farm_->id);
+    std::set<RowId> restored = backups.restored_volume_ids(farm_->id);
     for (const VolumeRow& v : record_.volumes) {
       if (copies_.count(v.id)) {
         if (opt_.destroy) orphans_.push_back(v);
+        continue;
+      }
+      // A copy restored into a new volume stays, exported, until released --
+      // or until the farm is destroyed, when it goes like any disk.
+      if (restored.count(v.id)) {
+        if (opt_.destroy) units_[fmt::format("restored/{}", v.id)].head = v;
+        for (const BindingRow* b : bindings_of(v.id)) restored_exports_.push_back(b);
         continue;
       }
       if (v.plan_volume) units_[*v.plan_volume].head = v;
@@ -288,6 +298,26 @@ class Planner {
     std::string out;
     for (const std::string& p : d->protocols) out += (out.empty() ? "" : " ") + p;
     return out;
+  }
+
+  // A restored volume's export holds its server's target until it is
+  // released: the farm file may not put a disk there, nor take the server away.
+  void keep_clear_of_restored_volumes() {
+    std::set<std::string> servers;
+    for (const plan::Server& s : ir_.servers) servers.insert(s.name);
+    for (const BindingRow* b : restored_exports_) {
+      if (!servers.count(b->server)) {
+        refusals_.push_back(fmt::format("server {} leaves the farm, but a restored volume is exported to it at target "
+                                        "{}: release it first (farmctl backup release {} ...)",
+                                        b->server, b->target, ir_.farm));
+        continue;
+      }
+      for (const plan::Export& e : ir_.exports)
+        if (e.server == b->server && e.target == b->target)
+          refusals_.push_back(fmt::format("volume {} wants target {} of server {}, where a restored volume is "
+                                          "exported: release it first (farmctl backup release {} ...)",
+                                          e.volume, e.target, e.server, ir_.farm));
+    }
   }
 
   void release_servers() {
@@ -1231,6 +1261,7 @@ class Planner {
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
   std::vector<VolumeRow> orphans_;
   std::set<RowId> copies_;  // volume rows that are backup copies
+  std::vector<const BindingRow*> restored_exports_;  // exports of restored volumes (restore --to-new)
   std::map<std::string, RowId> host_of_;
   std::map<std::string, PreviousVolume> previous_;
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;

@@ -233,7 +233,15 @@ class Recorder {
     if (auto device_id = inv_.device_id(d_.device))
       if (auto copy = inv_.volume_by_device_id(*device_id, d_.source)) v.image = copy->image;
     v.dirty_farm = farm_;
+    if (e_.restored) v.state = VolumeState::Configured;  // a new volume, ready to be exported
     inv_.update_volume(v);
+    runtime::BackupStore backups(inv_);
+    if (e_.restored && !backups.restored_of_volume(v.id)) {
+      runtime::RestoredRow row = *e_.restored;
+      row.farm_id = farm_id_;
+      row.volume_id = v.id;
+      backups.insert_restored(row);
+    }
   }
 
   void deallocate() {

@@ -70,9 +70,52 @@ RowId BackupStore::insert(const BackupRow& r) {
 }
 
 void BackupStore::forget_volume(RowId volume_id) {
-  auto s = db_.prepare("DELETE FROM backups WHERE volume_id = ?");
+  for (const char* sql : {"DELETE FROM backups WHERE volume_id = ?", "DELETE FROM restored_volumes WHERE volume_id = ?"}) {
+    auto s = db_.prepare(sql);
+    s.bind(1, volume_id);
+    s.run();
+  }
+}
+
+namespace {
+
+constexpr const char* kRestoredColumns = "id, farm_id, volume_id, source, copy_taken_at, restored_at";
+
+RestoredRow read_restored(const Statement& s) {
+  return RestoredRow{s.int64(0), s.int64(1), s.int64(2), s.text(3), s.text(4), s.text(5)};
+}
+
+}  // namespace
+
+std::vector<RestoredRow> BackupStore::restored_of_farm(RowId farm_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kRestoredColumns + " FROM restored_volumes WHERE farm_id = ? ORDER BY id");
+  s.bind(1, farm_id);
+  std::vector<RestoredRow> out;
+  while (s.step()) out.push_back(read_restored(s));
+  return out;
+}
+
+std::optional<RestoredRow> BackupStore::restored_of_volume(RowId volume_id) {
+  auto s = db_.prepare(std::string("SELECT ") + kRestoredColumns + " FROM restored_volumes WHERE volume_id = ?");
   s.bind(1, volume_id);
+  if (!s.step()) return std::nullopt;
+  return read_restored(s);
+}
+
+std::set<RowId> BackupStore::restored_volume_ids(RowId farm_id) {
+  auto s = db_.prepare("SELECT volume_id FROM restored_volumes WHERE farm_id = ?");
+  s.bind(1, farm_id);
+  std::set<RowId> out;
+  while (s.step()) out.insert(s.int64(0));
+  return out;
+}
+
+RowId BackupStore::insert_restored(const RestoredRow& r) {
+  auto s = db_.prepare(
+      "INSERT INTO restored_volumes (farm_id, volume_id, source, copy_taken_at, restored_at) VALUES (?, ?, ?, ?, ?)");
+  s.bind_all(r.farm_id, r.volume_id, r.source, r.copy_taken_at, r.restored_at);
   s.run();
+  return db_.last_insert_rowid();
 }
 
 }  // namespace farmctl::runtime

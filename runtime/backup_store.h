@@ -27,6 +27,16 @@ struct BackupRow {
   bool manual = false;
 };
 
+// A copy restored into a new volume of the farm (farmctl restore --to-new).
+struct RestoredRow {
+  RowId id = 0;
+  RowId farm_id = 0;
+  RowId volume_id = 0;
+  std::string source;
+  std::string copy_taken_at;
+  std::string restored_at;
+};
+
 class BackupStore {
  public:
   explicit BackupStore(Inventory& inventory) : db_(inventory.database()) {}
@@ -44,7 +54,13 @@ class BackupStore {
   std::uint64_t total_mb(RowId farm_id);
 
   RowId insert(const BackupRow& row);
+  // The volume is gone: it is neither a copy nor a restored volume any more.
   void forget_volume(RowId volume_id);
+
+  std::vector<RestoredRow> restored_of_farm(RowId farm_id);
+  std::optional<RestoredRow> restored_of_volume(RowId volume_id);
+  std::set<RowId> restored_volume_ids(RowId farm_id);
+  RowId insert_restored(const RestoredRow& row);
 
  private:
   Database& db_;

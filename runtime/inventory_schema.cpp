@@ -282,6 +282,20 @@ CREATE TABLE backups (
   manual     INTEGER NOT NULL DEFAULT 0   -- farmctl backup now, not the schedule
 );
 CREATE INDEX backups_by_source ON backups (farm_id, source, level, taken_at);
+
+-- A copy restored into a new volume (farmctl restore --to-new): a volume of
+-- the farm, exported to the source disk's servers at a target the farm file
+-- leaves free, until it is released. The planner leaves it alone, refuses a
+-- farm file that would put a disk on its target, and tears it down with the
+-- farm.
+CREATE TABLE restored_volumes (
+  id          INTEGER PRIMARY KEY,
+  farm_id     INTEGER NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+  volume_id   INTEGER NOT NULL UNIQUE REFERENCES volumes(id) ON DELETE CASCADE,
+  source      TEXT NOT NULL,      -- the disk the copy was of
+  copy_taken_at TEXT NOT NULL,    -- when that copy was taken
+  restored_at TEXT NOT NULL
+);
 )SQL";
 
 constexpr std::array<std::string_view, 3> kMigrations{kVersion1, kVersion2, kVersion3};

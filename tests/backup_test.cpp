@@ -19,18 +19,19 @@ using reconcile::parse_utc;
 using reconcile::TimePoint;
 using runtime::Op;
 
-std::string farm_fml(std::string_view policies, std::string_view name = "bk") {
+std::string farm_fml(std::string_view policies, std::string_view extra_disks = "") {
   return fmt::format(R"(<?xml version="1.0"?>
-<farm fmlversion="1.2" name="{}">
+<farm fmlversion="1.2" name="bk">
   <tier id="t1" name="db"><role>db</role><init-servers>1</init-servers></tier>
   <server-role id="db" name="db">
     <hw>cpu-sun4u-x4</hw>
     <disk target="0" drivesize="2GB">{}</disk>
     <disk target="1" drivesize="1GB"/>
+    {}
   </server-role>
 </farm>
 )",
-                     name, policies);
+                     policies, extra_disks);
 }
 
 std::string policy(std::string_view value) {
@@ -58,6 +59,12 @@ class Backups {
   }
   reconcile::BackupReport restore(runtime::RowId copy) {
     return with_engine([&](BackupEngine& e, const runtime::FarmRow& f) { return e.restore(f, copy); });
+  }
+  reconcile::BackupReport restore_to_new(runtime::RowId copy) {
+    return with_engine([&](BackupEngine& e, const runtime::FarmRow& f) { return e.restore_to_new(f, copy); });
+  }
+  reconcile::BackupReport release(runtime::RowId restored) {
+    return with_engine([&](BackupEngine& e, const runtime::FarmRow& f) { return e.release(f, restored); });
   }
   reconcile::BackupReport retention() {
     return with_engine([&](BackupEngine& e, const runtime::FarmRow& f) { return e.enforce_retention(f); });
@@ -190,6 +197,55 @@ TEST_CASE("a failed restore gives the mapping back and leaves the disk as it was
   auto bindings = s.inventory().bindings_of_volume(disk.id);
   REQUIRE(bindings.size() == 1);
   CHECK(bindings[0].mapped);
+}
+
+TEST_CASE("a restore into a new volume leaves the disk alone and exports the copy at a free target", "[backup]") {
+  Scenario s;
+  std::string fml = farm_fml(policy("nightly"));
+  s.converge(fml);
+  runtime::VolumeRow disk = s.unit("bk", "db-0/t0");
+  Backups b(s, at("2026-11-23T12:00:00Z"));
+  write(s, disk, "monday");
+  REQUIRE(b.run().taken.size() == 1);
+  write(s, disk, "tuesday");
+  auto copy = b.copies().front();
+
+  auto report = b.restore_to_new(copy.id);
+  REQUIRE(report.ok());
+  REQUIRE(report.restored.size() == 1);
+  auto fresh = s.inventory().volume(report.restored[0].volume_id);
+  REQUIRE(fresh);
+  CHECK(contents(s, *fresh) == "monday");
+  CHECK(contents(s, disk) == "tuesday");  // non-destructive
+  auto exports = s.inventory().bindings_of_volume(fresh->id);
+  REQUIRE(exports.size() == 1);
+  CHECK(exports[0].server == "db-0");
+  CHECK(exports[0].target == 2);  // t0 and t1 are the farm's
+  CHECK(exports[0].mapped);
+  CHECK(fresh->state == runtime::VolumeState::Mapped);
+  // The farm file knows nothing of it, and the planner leaves it be...
+  CHECK(s.plan(fml).empty());
+  // ...but will not put a disk on its target until it is released.
+  std::string wants_t2 = farm_fml(policy("nightly"), R"(<disk target="2" drivesize="1GB"/>)");
+  auto reasons = s.refused(wants_t2);
+  REQUIRE(reasons.size() == 1);
+  CHECK(reasons[0] == "volume db-0/t2 wants target 2 of server db-0, where a restored volume is exported: release it "
+                      "first (farmctl backup release bk ...)");
+  CHECK_THROWS_WITH(b.release(99), Catch::Contains("farm bk has no restored volume 99"));
+  REQUIRE(b.release(report.restored[0].id).ok());
+  CHECK_FALSE(s.inventory().volume(fresh->id));
+  CHECK(runtime::BackupStore(s.inventory()).restored_of_farm(s.inventory().farm("bk")->id).empty());
+  s.converge(wants_t2);
+
+  // One more, then the farm goes: the restored volume goes with it, scrubbed.
+  auto second = b.restore_to_new(copy.id);
+  REQUIRE(second.restored.size() == 1);
+  CHECK(s.inventory().bindings_of_volume(second.restored[0].volume_id).front().target == 3);
+  s.destroy("bk");
+  runtime::Database store(runtime::sim_store_path(s.db()));
+  auto q = store.prepare("SELECT COUNT(*) FROM sim_volumes WHERE data_owner = 'bk' OR image = 'monday'");
+  REQUIRE(q.step());
+  CHECK(q.int64(0) == 0);
 }
 
 TEST_CASE("the service down across scheduled times takes one copy at start-up, not one per missed slot", "[backup]") {

@@ -78,7 +78,23 @@ TEST_CASE("tgt: written, copied, overwritten, restored and read back through the
     IscsiSession host(tgtd.portal(), initiator, target, 1);
     for (std::uint64_t lba : lbas) CHECK(host.read(lba, 8) == pattern(8, 0xA1));
   }
+  // Into a new volume: the host sees the copy at the first free target
+  // (FML target 1: LUN 2) beside its disk, which keeps what it holds.
+  {
+    IscsiSession host(tgtd.portal(), initiator, target, 1);
+    for (std::uint64_t lba : lbas) REQUIRE(host.write(lba, pattern(8, 0xC3)));
+  }
+  std::string to_new = run_ok(tgtd, "restore bk db-0/t0 --from 1 --to-new");
+  CHECK(to_new.find("server db-0 sees it at target 1") != std::string::npos);
+  {
+    IscsiSession copy(tgtd.portal(), initiator, target, 2);
+    for (std::uint64_t lba : lbas) CHECK(copy.read(lba, 8) == pattern(8, 0xA1));
+    IscsiSession disk(tgtd.portal(), initiator, target, 1);
+    for (std::uint64_t lba : lbas) CHECK(disk.read(lba, 8) == pattern(8, 0xC3));
+  }
   run_ok(tgtd, "inventory check");
+  run_ok(tgtd, "backup release bk 1");
+  CHECK_THROWS(IscsiSession(tgtd.portal(), initiator, target, 2));
   // Destroying the farm scrubs the copy and deletes its file.
   run_ok(tgtd, "destroy --auto-approve " + farm);
   std::size_t files = 0;
