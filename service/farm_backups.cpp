@@ -7,6 +7,7 @@
 #include "reconciler/recovery.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
+#include "service/farm_store.h"
 #include "service/logged_apply.h"
 
 namespace farmctl::service {
@@ -57,12 +58,26 @@ void InventoryBackups::log_report(const std::string& farm, const reconcile::Back
   for (const auto& f : report.failures) log_.warn("backup.failed", {{"farm", farm}, {"message", f}});
 }
 
+// Copies the schedule took are billed to the farm's owner (a farm without
+// one is the provider's own); an order's snapshot is billed with its order.
+void InventoryBackups::bill(const std::string& farm, const reconcile::BackupReport& report) {
+  auto stored = FarmStore(inventory_.database()).farm(farm);
+  if (!stored || !stored->owner_id) return;
+  WorkOrderStore orders(inventory_.database());
+  for (const auto& c : report.taken)
+    if (!c.manual)
+      orders.bill_copy(*stored->owner_id, c.id, static_cast<std::int64_t>(c.size_mb),
+                       fmt::format("copy {} of {} ({} level {}), farm {}", c.id, c.source, c.schedule, c.level, farm));
+}
+
 void InventoryBackups::run(const std::string& farm) {
   try {
     auto row = inventory_.farm(farm);
     if (!row || !row->plan_json) return;
     std::string why = with_engine(farm, [&](reconcile::BackupEngine& engine, const runtime::FarmRow& f) {
-      log_report(farm, engine.run_schedules(f));
+      reconcile::BackupReport report = engine.run_schedules(f);
+      log_report(farm, report);
+      bill(farm, report);
     });
     if (!why.empty()) log_.warn("backup.failed", {{"farm", farm}, {"message", why}});
   } catch (const std::exception& e) {

@@ -42,6 +42,7 @@ class InventoryBackups : public FarmBackups {
   std::string with_engine(const std::string& farm,
                           const std::function<void(reconcile::BackupEngine&, const runtime::FarmRow&)>& fn);
   void log_report(const std::string& farm, const reconcile::BackupReport& report);
+  void bill(const std::string& farm, const reconcile::BackupReport& report);
 
   runtime::Inventory& inventory_;
   JsonLog& log_;

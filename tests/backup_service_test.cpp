@@ -131,6 +131,15 @@ TEST_CASE("take-snapshot and restore-disk work orders: carried out, billed, coun
   for (const Json& e : events) billed.insert(e["type"].get<std::string>() + " " + std::to_string(e["quantity"].get<std::int64_t>()));
   CHECK(billed.count("take-snapshot 1024") == 1);
   CHECK(billed.count("restore-disk 1") == 1);
+  // The schedule's own copy is billed too, to the farm's owner, once.
+  CHECK(billed.count("backup-copy 1024") == 1);
+  for (const Json& e : events)
+    if (e["type"] == "backup-copy") {
+      CHECK(e["work_order"].is_null());
+      CHECK(e["backup_copy"] == copies[0]["copy"]);
+    }
+  HttpResult csv = a.get("/v1/accounts/me/billable-events.csv");
+  CHECK(csv.body.find(",acme,1,,backup-copy,1024,MB,") != std::string::npos);
   REQUIRE(w.serve().stop() == 0);
 }
 

@@ -331,3 +331,48 @@ TEST_CASE("destroying a farm scrubs and frees its copies too", "[backup]") {
 }
 
 }  // namespace farmctl::testing
+
+namespace farmctl::testing {
+
+TEST_CASE("an inventory of schema 2 upgrades to 3 with its bills kept", "[backup]") {
+  TempDir dir("farmctl-v2");
+  std::string path = (dir.path() / "farm.db").string();
+  { runtime::Inventory fresh(path); }
+  {
+    // Back to what farmctl with the service, before backups, left.
+    runtime::Database db(path);
+    db.exec(R"SQL(
+      DROP TABLE backups; DROP TABLE restored_volumes; DROP TABLE billable_events;
+      CREATE TABLE billable_events (
+        id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),
+        work_order_id INTEGER NOT NULL UNIQUE REFERENCES work_orders(id), type TEXT NOT NULL,
+        quantity INTEGER NOT NULL, unit TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
+      CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
+      INSERT INTO accounts (id, name, level, token_salt, token_hash, created_at)
+        VALUES (1, 'acme', 'viewer', '', '', '2026-11-01T00:00:00Z');
+      INSERT INTO work_orders (id, account_id, submitted_by, type, parameters, farm, state, created_at, updated_at)
+        VALUES (7, 1, 1, 'grow-disk', '{}', 'web', 'closed', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
+      INSERT INTO billable_events (account_id, work_order_id, type, quantity, unit, created_at)
+        VALUES (1, 7, 'grow-disk', 1024, 'MB', '2026-11-01T00:00:00Z');
+      PRAGMA user_version = 2;
+    )SQL");
+  }
+  runtime::Inventory upgraded(path);
+  runtime::Database& db = upgraded.database();
+  auto version = db.prepare("PRAGMA user_version");
+  REQUIRE(version.step());
+  CHECK(version.int64(0) == 3);
+  auto kept = db.prepare("SELECT work_order_id, backup_id IS NULL, quantity FROM billable_events");
+  REQUIRE(kept.step());
+  CHECK(kept.int64(0) == 7);
+  CHECK(kept.int64(1) == 1);
+  CHECK(kept.int64(2) == 1024);
+  // A bill is an order's or a copy's, never neither.
+  CHECK_THROWS(db.exec("INSERT INTO billable_events (account_id, type, quantity, unit, created_at) "
+                       "VALUES (1, 'backup-copy', 1, 'MB', 'now')"));
+  db.exec("INSERT INTO billable_events (account_id, backup_id, type, quantity, unit, created_at) "
+          "VALUES (1, 3, 'backup-copy', 1, 'MB', 'now')");
+  CHECK(runtime::BackupStore(upgraded).all().empty());
+}
+
+}  // namespace farmctl::testing
