@@ -95,7 +95,11 @@ struct ReconcilePlan {
   std::vector<Action> actions;
   std::vector<Change> changes;
 
-  bool empty() const { return actions.empty() && placements.empty() && released_servers.empty() && moves.empty(); }
+  // A change without device actions (backup policies) still makes a plan
+  // to apply: applying it records the farm's new Plan IR.
+  bool empty() const {
+    return actions.empty() && placements.empty() && released_servers.empty() && moves.empty() && changes.empty();
+  }
   struct Summary {
     int create = 0, update = 0, destroy = 0;
   };

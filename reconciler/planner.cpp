@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -47,7 +48,16 @@ struct PreviousVolume {
   std::optional<std::string> image;
   std::string cls;
   std::optional<std::string> raid;
+  std::string backup;  // its backup policies, as policies_text() writes them
 };
+
+// "level 0 nightly retain 7, level 1 hourly retain 24", or "none".
+std::string policies_text(const std::vector<std::tuple<int, std::string, int>>& policies) {
+  std::string out;
+  for (const auto& [level, schedule, retain] : policies)
+    out += fmt::format("{}level {} {} retain {}", out.empty() ? "" : ", ", level, schedule, retain);
+  return out.empty() ? "none" : out;
+}
 
 std::map<std::string, PreviousVolume> previous_volumes(const std::optional<std::string>& plan_json) {
   std::map<std::string, PreviousVolume> out;
@@ -60,6 +70,11 @@ std::map<std::string, PreviousVolume> previous_volumes(const std::optional<std::
     if (v.contains("image") && v["image"].is_object()) p.image = v["image"].value("name", "");
     p.cls = v.value("class", "std");
     if (v.contains("raid") && v["raid"].is_string()) p.raid = v["raid"].get<std::string>();
+    std::vector<std::tuple<int, std::string, int>> policies;
+    if (v.contains("backup") && v["backup"].is_array())
+      for (const auto& b : v["backup"])
+        policies.emplace_back(b.value("level", 0), b.value("schedule", std::string()), b.value("retain", 7));
+    p.backup = policies_text(policies);
     out[v.value("id", "")] = p;
   }
   return out;
@@ -385,6 +400,21 @@ class Planner {
       return;
     }
     keep_unit(v, unit);
+    note_policy_change(v);
+  }
+
+  // Backup policies touch no device, but the farm's applied Plan IR is what
+  // the backup engine runs (backup_engine.h): a change of them alone is a
+  // change to apply, so that it is recorded.
+  void note_policy_change(const plan::Volume& v) {
+    auto before = previous_.find(v.id);
+    if (before == previous_.end()) return;
+    std::vector<std::tuple<int, std::string, int>> now;
+    for (const fml::BackupPolicy& p : v.backup) now.emplace_back(p.level, fml::to_string(p.schedule), p.retain);
+    std::string after = policies_text(now);
+    if (after != before->second.backup)
+      change(ChangeKind::update, "volume " + v.id, owner_server(v),
+             fmt::format("backup policies {} -> {}", before->second.backup, after), {});
   }
 
   bool check_image(const plan::Volume& v) {

@@ -216,3 +216,33 @@ TEST_CASE("a copy or a restore cut short by a crash is finished by the next farm
 }
 
 }  // namespace farmctl::testing
+
+namespace farmctl::testing {
+
+TEST_CASE("farmctl apply of a farm file without the policy frees its copies", "[backup]") {
+  ServiceWorld w;
+  std::string with = w.write("with.fml", backed_up_farm("bk", "nightly;retain=3"));
+  REQUIRE(w.cli({"apply", "--auto-approve", with}).exit_code == 0);
+  REQUIRE(w.cli({"backup", "now", "bk", "db-0/t0"}).exit_code == 0);
+  REQUIRE(w.cli({"backup", "now", "bk", "db-0/t0"}).exit_code == 0);
+  CliResult plan = w.cli({"plan", with});
+  CHECK(plan.out.find("No changes.") != std::string::npos);  // copies are not drift
+  std::string without = w.write("without.fml", R"(<?xml version="1.0"?>
+<farm fmlversion="1.2" name="bk">
+  <tier id="db" name="db"><role>db</role><init-servers>1</init-servers></tier>
+  <server-role id="db" name="db">
+    <hw>cpu-x86-64</hw>
+    <disk target="0" drivetype="iscsi" drivesize="1GB"/>
+  </server-role>
+</farm>
+)");
+  CliResult applied = w.cli({"apply", "--auto-approve", without});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+  CHECK(applied.out.find("backup copy 1 of db-0/t0") != std::string::npos);
+  CHECK(applied.out.find("backup copy 2 of db-0/t0") != std::string::npos);
+  CHECK(w.count("SELECT COUNT(*) FROM backups") == 0);
+  CHECK(w.cli({"inventory", "check"}).exit_code == 0);
+}
+
+}  // namespace farmctl::testing

@@ -310,6 +310,20 @@ TEST_CASE("removing a policy frees its copies once the farm without it is applie
   CHECK(b.copies().empty());
 }
 
+TEST_CASE("a policy added to a built farm is a change to apply, with no device action", "[backup]") {
+  Scenario s;
+  s.converge(farm_fml(""));
+  Backups b(s, at("2026-11-23T12:00:00Z"));
+  CHECK(b.run().taken.empty());
+  auto plan = s.plan(farm_fml(policy("nightly;retain=5")));
+  CHECK(plan.actions.empty());
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].subject == "volume db-0/t0");
+  CHECK(plan.changes[0].reason == "backup policies none -> level 0 nightly retain 5");
+  s.converge(farm_fml(policy("nightly;retain=5")));
+  CHECK(b.run().taken.size() == 1);
+}
+
 TEST_CASE("destroying a farm scrubs and frees its copies too", "[backup]") {
   Scenario s;
   s.converge(farm_fml(policy("nightly")));
