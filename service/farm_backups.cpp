@@ -100,7 +100,9 @@ std::string InventoryBackups::carry_out(const WorkOrder& order) {
           failure = fmt::format("copy {} is of disk {}, not {}", copy_id, copy->source, disk);
           return;
         }
-        report = engine.restore(f, copy_id);
+        report = order.parameters.value("into", std::string("in-place")) == "new-volume"
+                     ? engine.restore_to_new(f, copy_id)
+                     : engine.restore(f, copy_id);
       }
       log_report(order.farm, report);
       if (!report.ok()) failure = report.failures.front();

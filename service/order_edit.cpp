@@ -189,6 +189,9 @@ OrderEdit plan_order_edit(const OrderType& type, const nlohmann::json& params, s
     // Carried out by the backup engine once the farm has converged
     // (farm_backups.h); the farm file does not change.
     const plan::Volume& volume = find_disk(*current, text_of(params, "disk"));
+    if (type.name == "restore-disk" && params.contains("into") && text_of(params, "into") != "in-place" &&
+        text_of(params, "into") != "new-volume")
+      reject("into", fmt::format("'{}' is neither in-place nor new-volume", text_of(params, "into").substr(0, 40)));
     if (volume.backup.empty() && type.name == "take-snapshot")
       reject("disk", fmt::format("disk {} has no backup-policy: a snapshot needs one to say how long it is kept",
                                  volume.id));

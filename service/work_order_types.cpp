@@ -56,7 +56,10 @@ std::vector<OrderType> make_types() {
                    "the disk while the copy is written back.",
                    {farm_param(), disk_param("the disk, as for grow-disk"),
                     {"copy", ParamType::integer, true, "the copy's number (GET /v1/farms/NAME/backups)", 1,
-                     1'000'000'000}},
+                     1'000'000'000},
+                    {"into", ParamType::string, false,
+                     "in-place (default: the disk becomes the copy) or new-volume (the copy into a new volume the "
+                     "disk's servers see at a free target; the disk is left alone)"}},
                    Level::customer_admin});
   return types;
 }

@@ -120,6 +120,18 @@ TEST_CASE("take-snapshot and restore-disk work orders: carried out, billed, coun
   INFO(restored.dump(2));
   REQUIRE(restored["state"] == "closed");
   CHECK(restored["unit"] == "restore");
+  std::int64_t to_new = submit({{"type", "restore-disk"},
+                                {"parameters",
+                                 {{"farm", "bk"}, {"disk", "db-0/t0"}, {"copy", copies[0]["copy"]}, {"into", "new-volume"}}}});
+  REQUIRE(settle(to_new)["state"] == "closed");
+  CHECK(w.count("SELECT COUNT(*) FROM restored_volumes") == 1);
+  CHECK(w.count("SELECT COUNT(*) FROM bindings b JOIN restored_volumes r ON r.volume_id = b.volume_id "
+                "WHERE b.target = 1 AND b.mapped = 1") == 1);
+  HttpResult bad_into = a.post("/v1/work-orders", {{"type", "restore-disk"},
+                                                   {"parameters", {{"farm", "bk"}, {"disk", "db-0/t0"}, {"copy", 1},
+                                                                   {"into", "elsewhere"}}}});
+  CHECK(bad_into.status == 400);
+  CHECK(bad_into.body.find("'elsewhere' is neither in-place nor new-volume") != std::string::npos);
   std::int64_t missing = submit({{"type", "restore-disk"}, {"parameters", {{"farm", "bk"}, {"disk", "db-0/t0"}, {"copy", 99}}}});
   Json failed = settle(missing);
   REQUIRE(failed["state"] == "failed");
