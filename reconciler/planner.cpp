@@ -316,7 +316,8 @@ class Planner {
   }
 
   // A restored volume's export holds its server's target until it is
-  // released: the farm file may not put a disk there, nor take the server away.
+  // released: the farm file may not put a disk there, nor take the server
+  // away, nor may the server move to another host.
   void keep_clear_of_restored_volumes() {
     std::set<std::string> servers;
     for (const plan::Server& s : ir_.servers) servers.insert(s.name);
@@ -327,6 +328,10 @@ class Planner {
                                         b->server, b->target, ir_.farm));
         continue;
       }
+      if (opt_.move_to.count(b->server))
+        refusals_.push_back(fmt::format("server {} has a restored volume exported at target {}, which would stay "
+                                        "with its old host: release it first (farmctl backup release {} ...)",
+                                        b->server, b->target, ir_.farm));
       for (const plan::Export& e : ir_.exports)
         if (e.server == b->server && e.target == b->target)
           refusals_.push_back(fmt::format("volume {} wants target {} of server {}, where a restored volume is "

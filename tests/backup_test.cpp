@@ -231,6 +231,12 @@ TEST_CASE("a restore into a new volume leaves the disk alone and exports the cop
   REQUIRE(reasons.size() == 1);
   CHECK(reasons[0] == "volume db-0/t2 wants target 2 of server db-0, where a restored volume is exported: release it "
                       "first (farmctl backup release bk ...)");
+  reconcile::PlanOptions move;
+  move.move_to = {{"db-0", s.placements("bk").at("db-0") == "h01" ? "h02" : "h01"}};
+  auto moving = s.refused(fml, move);
+  CHECK(std::any_of(moving.begin(), moving.end(), [](const std::string& r) {
+    return r.find("server db-0 has a restored volume exported at target 2") != std::string::npos;
+  }));
   CHECK_THROWS_WITH(b.release(99), Catch::Contains("farm bk has no restored volume 99"));
   REQUIRE(b.release(report.restored[0].id).ok());
   CHECK_FALSE(s.inventory().volume(fresh->id));
