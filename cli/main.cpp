@@ -165,7 +165,8 @@ void add_backup(CLI::App& app, BackupOptions& list_o, BackupOptions& now_o, Back
   release->add_option("--lock-timeout", release_o.lock_timeout, "Wait this long for another farmctl's lock (default 0s)");
   add_db(release, release_o.db);
   release->callback([&] { guarded(code, [&] { return run_backup_release(release_o); }); });
-  auto* restore = app.add_subcommand("restore", "Make a disk what one of its copies holds (destroys what it holds now)");
+  auto* restore = app.add_subcommand(
+      "restore", "Bring a copy back: in place (the disk loses what it holds now) or, with --to-new, into a new volume");
   restore->add_option("farm", restore_o.farm, "The farm's name")->required();
   restore->add_option("volume", restore_o.volume, "The disk (web-0/t0, global/NAME)")->required();
   restore->add_option("--from", restore_o.from, "The copy's id (farmctl backup list)")->required();
