@@ -18,8 +18,8 @@ TimePoint FileClock::now() const {
   std::ifstream in(path_);
   std::string text;
   if (in && std::getline(in, text))
-    if (auto t = parse_utc(text)) return *t;
-  return SystemClock().now();
+    if (auto t = parse_utc(text)) last_ = *t;
+  return last_ ? *last_ : SystemClock().now();
 }
 
 std::unique_ptr<Clock> clock_from_environment() {

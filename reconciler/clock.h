@@ -37,7 +37,8 @@ class FakeClock : public Clock {
 
 // Reads the time from a file ("2026-11-22T00:00:00Z") at every call: how a
 // test moves the clock of a `farmctl serve` it runs as a child process.
-// A missing or unreadable file reads as the system time.
+// A file that cannot be read (or is caught half-written) gives the time last
+// read from it; the system time only when it was never read.
 class FileClock : public Clock {
  public:
   explicit FileClock(std::string path) : path_(std::move(path)) {}
@@ -45,6 +46,7 @@ class FileClock : public Clock {
 
  private:
   std::string path_;
+  mutable std::optional<TimePoint> last_;
 };
 
 // FileClock when FARMCTL_CLOCK_FILE is set, else SystemClock.

@@ -24,6 +24,13 @@ std::string backed_up_farm(const std::string& name, const std::string& policy) {
                      name, policy);
 }
 
+// The service's clock: written beside and renamed over, so that the service
+// never reads it half-written.
+void set_clock(ServiceWorld& w, const std::string& time) {
+  w.write("clock.new", time + "\n");
+  fs::rename(w.dir() / "clock.new", w.dir() / "clock");
+}
+
 std::vector<std::string> taken_times(ServiceWorld& w) {
   runtime::Database db(w.db());
   auto s = db.prepare("SELECT taken_at FROM backups ORDER BY taken_at, id");
@@ -43,15 +50,15 @@ TEST_CASE("farmctl serve takes copies on schedule and one missed copy at start-u
   // Converged, then the first copy at once.
   REQUIRE(w.wait_until([&] { return taken_times(w).size() == 1; }));
   CHECK(taken_times(w) == std::vector<std::string>{"2026-11-23T12:00:00Z"});
-  w.write("clock", "2026-11-24T00:00:00Z\n");
+  set_clock(w, "2026-11-24T00:00:00Z");
   REQUIRE(w.wait_until([&] { return taken_times(w).size() == 2; }));
   REQUIRE(w.serve().stop() == 0);
 
   // Down for three midnights.
-  w.write("clock", "2026-11-27T09:00:00Z\n");
+  set_clock(w, "2026-11-27T09:00:00Z");
   w.start_serve({}, env);
   REQUIRE(w.wait_until([&] { return taken_times(w).size() == 3; }));
-  w.write("clock", "2026-11-28T00:00:00Z\n");
+  set_clock(w, "2026-11-28T00:00:00Z");
   REQUIRE(w.wait_until([&] { return taken_times(w).size() == 4; }));
   CHECK(taken_times(w) == std::vector<std::string>{"2026-11-23T12:00:00Z", "2026-11-24T00:00:00Z",
                                                    "2026-11-27T09:00:00Z", "2026-11-28T00:00:00Z"});
@@ -100,7 +107,7 @@ TEST_CASE("take-snapshot and restore-disk work orders: carried out, billed, coun
     REQUIRE(r.status == 201);
     return r.json["id"].get<std::int64_t>();
   };
-  w.write("clock", "2026-11-23T13:00:00Z\n");
+  set_clock(w, "2026-11-23T13:00:00Z");
   std::int64_t snap = submit({{"type", "take-snapshot"}, {"parameters", {{"farm", "bk"}, {"disk", "db-0/t0"}}}});
   Json done = settle(snap);
   INFO(done.dump(2) << w.log_text());
