@@ -79,6 +79,23 @@ struct UnlockOptions {
 };
 int run_force_unlock(const UnlockOptions& options);
 
+// backup list | now, restore (cli/backup_commands.cpp, docs/backups.md).
+struct BackupOptions {
+  std::string db;
+  std::string farm;
+  std::string volume;     // list --volume (a filter), now VOLUME, restore VOLUME
+  long long from = 0;     // restore --from COPY
+  bool json = false;      // list
+  bool auto_approve = false;  // restore in place destroys what the disk holds now
+  bool to_new = false;        // restore into a new volume instead (non-destructive)
+  long long restored = 0;     // backup release: the restored volume
+  std::string lock_timeout = "0s";
+};
+int run_backup_list(const BackupOptions& options);
+int run_backup_now(const BackupOptions& options);
+int run_restore(const BackupOptions& options);
+int run_backup_release(const BackupOptions& options);
+
 // ---- the service (cli/service_commands.cpp, cli/workorder_commands.cpp) ----
 struct ServeOptions {
   std::string db;

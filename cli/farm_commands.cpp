@@ -13,6 +13,7 @@
 #include "cli/progress.h"
 #include "reconciler/action_graph.h"
 #include "reconciler/apply.h"
+#include "reconciler/backup_engine.h"
 #include "reconciler/connection_info.h"
 #include "reconciler/plan_markdown.h"
 #include "reconciler/plan_render.h"
@@ -116,6 +117,23 @@ void recover(runtime::Inventory& inventory, Estate& estate, bool quiet) {
   for (const std::string& line : report.lines) fmt::print(stderr, "  {}\n", line);
 }
 
+// Once a farm file is applied, the copies its backup policies no longer keep
+// (a policy removed, a retain lowered) are scrubbed and freed
+// (docs/backups.md). Expects the lock to be held.
+void free_copies_beyond_retention(runtime::Inventory& inventory, Estate& estate, const std::string& farm, bool quiet) {
+  auto row = inventory.farm(farm);
+  if (!row) return;
+  reconcile::SystemClock clock;
+  reconcile::ApplyEvents events;
+  reconcile::BackupEngine engine(inventory, estate.drivers, clock, events);
+  reconcile::BackupReport report = engine.enforce_retention(*row);
+  if (quiet) return;
+  for (const auto& c : report.freed)
+    fmt::print("backup copy {} of {} (taken {}) freed: the farm's policies no longer keep it\n", c.id, c.source,
+               c.taken_at);
+  for (const auto& f : report.failures) fmt::print(stderr, "farmctl: freeing backup copies: {}\n", f);
+}
+
 // Shows the plan, asks, executes, reports. Expects the lock to be held.
 int execute(runtime::Inventory& inventory, Estate& estate, const ReconcilePlan& plan, const FarmOptions& options,
             std::string_view verb) {
@@ -216,7 +234,9 @@ int run_apply(const FarmOptions& options) {
   plan::Plan ir = compile_or_fail(options.file);
   recover(*inventory, estate, options.json);
   ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false});
-  return execute(*inventory, estate, plan, options, "apply");
+  int code = execute(*inventory, estate, plan, options, "apply");
+  if (code == 0) free_copies_beyond_retention(*inventory, estate, ir.farm, options.json);
+  return code;
 }
 
 int run_destroy(const FarmOptions& options) {

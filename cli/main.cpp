@@ -143,6 +143,40 @@ void add_force_unlock(CLI::App& app, UnlockOptions& o, int& code) {
   cmd->callback([&] { guarded(code, [&] { return run_force_unlock(o); }); });
 }
 
+void add_backup(CLI::App& app, BackupOptions& list_o, BackupOptions& now_o, BackupOptions& release_o,
+                BackupOptions& restore_o, int& code) {
+  auto* backup = app.add_subcommand("backup", "Backup copies of a farm's disks (docs/backups.md)");
+  backup->require_subcommand(1);
+  auto* list = backup->add_subcommand("list", "A farm's copies, by disk, oldest first");
+  list->add_option("farm", list_o.farm, "The farm's name")->required();
+  list->add_option("--volume", list_o.volume, "Only the copies of this disk (web-0/t0, global/NAME)");
+  list->add_flag("--json", list_o.json, "JSON instead of a table");
+  add_db(list, list_o.db);
+  list->callback([&] { guarded(code, [&] { return run_backup_list(list_o); }); });
+  auto* now = backup->add_subcommand("now", "Take a copy of a disk now (kept as its lowest-level policy keeps copies)");
+  now->add_option("farm", now_o.farm, "The farm's name")->required();
+  now->add_option("volume", now_o.volume, "The disk (web-0/t0, global/NAME)")->required();
+  now->add_option("--lock-timeout", now_o.lock_timeout, "Wait this long for another farmctl's lock (default 0s)");
+  add_db(now, now_o.db);
+  now->callback([&] { guarded(code, [&] { return run_backup_now(now_o); }); });
+  auto* release = backup->add_subcommand("release", "Take a volume made by restore --to-new away (scrubbed, freed)");
+  release->add_option("farm", release_o.farm, "The farm's name")->required();
+  release->add_option("restored", release_o.restored, "The restored volume's number (farmctl backup list)")->required();
+  release->add_option("--lock-timeout", release_o.lock_timeout, "Wait this long for another farmctl's lock (default 0s)");
+  add_db(release, release_o.db);
+  release->callback([&] { guarded(code, [&] { return run_backup_release(release_o); }); });
+  auto* restore = app.add_subcommand(
+      "restore", "Bring a copy back: in place (the disk loses what it holds now) or, with --to-new, into a new volume");
+  restore->add_option("farm", restore_o.farm, "The farm's name")->required();
+  restore->add_option("volume", restore_o.volume, "The disk (web-0/t0, global/NAME)")->required();
+  restore->add_option("--from", restore_o.from, "The copy's id (farmctl backup list)")->required();
+  restore->add_flag("--auto-approve", restore_o.auto_approve, "Do not ask before overwriting the disk");
+  restore->add_flag("--to-new", restore_o.to_new,
+                    "Into a new volume exported to the disk's servers at a free target; the disk is left alone");
+  restore->add_option("--lock-timeout", restore_o.lock_timeout, "Wait this long for another farmctl's lock (default 0s)");
+  add_db(restore, restore_o.db);
+  restore->callback([&] { guarded(code, [&] { return run_restore(restore_o); }); });
+}
 
 // ---- the service: serve, farm, account, workorder ----------------------------
 
@@ -253,6 +287,8 @@ int main(int argc, char** argv) {
   ConnectionInfoOptions connection_info;
   add_migrate(app, migrate, code);
   add_connection_info(app, connection_info, code);
+  BackupOptions backup_list, backup_now, backup_release, restore;
+  add_backup(app, backup_list, backup_now, backup_release, restore, code);
   ServeOptions serve;
   FarmStoreOptions farm_store;
   AccountOptions account;

@@ -37,6 +37,8 @@ Json to_json(const runtime::DeviceAction& a) {
   j["lun"] = a.lun;
   j["target"] = a.target;
   j["farm"] = a.farm;
+  if (!a.source.empty()) j["source"] = a.source;
+  if (a.level != 0) j["level"] = a.level;
   return j;
 }
 
@@ -58,6 +60,8 @@ runtime::DeviceAction device_action_from(const Json& j) {
   a.lun = j.at("lun");
   a.target = j.at("target");
   a.farm = j.at("farm");
+  a.source = j.value("source", std::string());
+  a.level = j.value("level", 0);
   return a;
 }
 
@@ -137,6 +141,17 @@ Json to_json(const Effect& e) {
                      {"port_wwn", e.zone->port_wwn}};
   j["teardown"] = e.teardown;
   j["drop_binding"] = e.drop_binding;
+  if (e.backup)
+    j["backup"] = Json{{"farm_id", e.backup->farm_id}, {"volume_id", e.backup->volume_id},
+                       {"source", e.backup->source},   {"level", e.backup->level},
+                       {"schedule", e.backup->schedule}, {"taken_at", e.backup->taken_at},
+                       {"size_mb", e.backup->size_mb}, {"manual", e.backup->manual}};
+  if (e.restored)
+    j["restored"] = Json{{"farm_id", e.restored->farm_id},
+                         {"volume_id", e.restored->volume_id},
+                         {"source", e.restored->source},
+                         {"copy_taken_at", e.restored->copy_taken_at},
+                         {"restored_at", e.restored->restored_at}};
   return j;
 }
 
@@ -154,6 +169,24 @@ Effect effect_from(const Json& j) {
   }
   e.teardown = j.at("teardown");
   e.drop_binding = j.value("drop_binding", false);
+  if (j.contains("backup")) {
+    const Json& b = j["backup"];
+    runtime::BackupRow r;
+    r.farm_id = b.at("farm_id");
+    r.volume_id = b.at("volume_id");
+    r.source = b.at("source");
+    r.level = b.at("level");
+    r.schedule = b.at("schedule");
+    r.taken_at = b.at("taken_at");
+    r.size_mb = b.at("size_mb");
+    r.manual = b.at("manual");
+    e.backup = r;
+  }
+  if (j.contains("restored")) {
+    const Json& b = j["restored"];
+    e.restored = runtime::RestoredRow{0, b.at("farm_id"), b.at("volume_id"), b.at("source"), b.at("copy_taken_at"),
+                                      b.at("restored_at")};
+  }
   return e;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/backup_store.h"
 #include "runtime/driver.h"
 #include "runtime/inventory.h"
 
@@ -35,6 +36,10 @@ struct Effect {
   // unmap of an export whose array masking other exports still use (hosts
   // behind one gateway share it): the binding row goes with the unmap.
   bool drop_binding = false;
+  // snap: the copy to record (its volume_id is the slice's, known once carved).
+  std::optional<runtime::BackupRow> backup;
+  // restore into a new volume: the row to record (volume_id filled in then).
+  std::optional<runtime::RestoredRow> restored;
 };
 
 struct Action {
@@ -90,7 +95,11 @@ struct ReconcilePlan {
   std::vector<Action> actions;
   std::vector<Change> changes;
 
-  bool empty() const { return actions.empty() && placements.empty() && released_servers.empty() && moves.empty(); }
+  // A change without device actions (backup policies) still makes a plan
+  // to apply: applying it records the farm's new Plan IR.
+  bool empty() const {
+    return actions.empty() && placements.empty() && released_servers.empty() && moves.empty() && changes.empty();
+  }
   struct Summary {
     int create = 0, update = 0, destroy = 0;
   };

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "runtime/backup_store.h"
+
 namespace farmctl::reconcile {
 namespace {
 
@@ -29,6 +31,7 @@ class Checker {
     for (const auto& f : inv_.farms()) farm_names_[f.id] = f.name;
     check_units();
     check_bindings();
+    check_copies();
     if (devices_ != nullptr) check_devices();
     return std::move(violations_);
   }
@@ -94,6 +97,38 @@ class Checker {
         fail("volume {} is exported to host {}, which is not placed in farm {}", unit_name(*v), host_name(b.host_id),
              farm(b.farm_id));
     }
+  }
+
+  // A backup copy is a whole volume of its farm that no host sees.
+  void check_copies() {
+    std::set<RowId> with_bindings;
+    for (const auto& b : bindings_) with_bindings.insert(b.volume_id);
+    for (const runtime::BackupRow& c : runtime::BackupStore(inv_).all()) {
+      const runtime::VolumeRow* v = by_id_.count(c.volume_id) ? by_id_[c.volume_id] : nullptr;
+      if (v == nullptr) {
+        fail("copy {} of {} (farm {}) has no volume", c.id, c.source, farm(c.farm_id));
+        continue;
+      }
+      if (v->farm_id != c.farm_id)
+        fail("copy {} of {} is volume {}, which belongs to farm {}, not the copy's farm {}", c.id, c.source,
+             unit_name(*v), farm(v->farm_id), farm(c.farm_id));
+      if (v->state != VolumeState::Configured)
+        fail("copy {} of {} is volume {} in state {}, not Configured", c.id, c.source, unit_name(*v),
+             runtime::to_string(v->state));
+      if (v->plan_volume || v->parent_id) fail("copy {} of {} is volume {}, which is also a disk of the farm file", c.id, c.source, unit_name(*v));
+      if (with_bindings.count(v->id)) fail("copy {} of {} (volume {}) is exported to a host", c.id, c.source, unit_name(*v));
+    }
+    for (const auto& [farm_id, name] : farm_names_)
+      for (const runtime::RestoredRow& r : runtime::BackupStore(inv_).restored_of_farm(farm_id)) {
+        const runtime::VolumeRow* v = by_id_.count(r.volume_id) ? by_id_[r.volume_id] : nullptr;
+        if (v == nullptr) fail("restored volume {} of farm {} has no volume", r.id, name);
+        else if (v->farm_id != farm_id)
+          fail("restored volume {} of farm {} is volume {}, which belongs to farm {}", r.id, name, unit_name(*v),
+               farm(v->farm_id));
+        else if (v->plan_volume)
+          fail("restored volume {} of farm {} is volume {}, which is also a disk of the farm file", r.id, name,
+               unit_name(*v));
+      }
   }
 
   std::string farm(std::optional<RowId> id) const {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -42,44 +43,68 @@ struct Unit {
   bool is_meta() const { return !members.empty(); }
 };
 
-// The size each volume of the farm file had when it was last applied (a disk
-// cannot shrink). Read from the stored Plan IR with a SAX pass that keeps
-// only the volumes' ids and sizes: the IR of a large farm is tens of
-// megabytes, and a document tree of it cost a no-op plan most of its time.
-class PreviousSizes : public nlohmann::json_sax<nlohmann::json> {
+// What the farm file said about a volume when it was last applied: its size
+// (a disk cannot shrink) and its backup policies.
+struct PreviousVolume {
+  std::uint64_t size_mb = 0;
+  std::string backup = "none";  // as policies_text() writes them
+};
+
+// "level 0 nightly retain 7, level 1 hourly retain 24", or "none".
+std::string policies_text(const std::vector<std::tuple<int, std::string, int>>& policies) {
+  std::string out;
+  for (const auto& [level, schedule, retain] : policies)
+    out += fmt::format("{}level {} {} retain {}", out.empty() ? "" : ", ", level, schedule, retain);
+  return out.empty() ? "none" : out;
+}
+
+// Read from the stored Plan IR with a SAX pass that keeps only what
+// PreviousVolume holds: the IR of a large farm is tens of megabytes, and a
+// document tree of it cost a no-op plan most of its time.
+//   { "volumes": [ { "id", "size_mb", "backup": [ { "level", "schedule", "retain" } ] } ] }
+class PreviousVolumes : public nlohmann::json_sax<nlohmann::json> {
  public:
-  static std::unordered_map<std::string, std::uint64_t> read(const std::string& plan_json) {
-    PreviousSizes sax;
+  static std::unordered_map<std::string, PreviousVolume> read(const std::string& plan_json) {
+    PreviousVolumes sax;
     if (!nlohmann::json::sax_parse(plan_json, &sax)) return {};
-    return std::move(sax.sizes_);
+    return std::move(sax.volumes_);
   }
 
-  bool null() override { return value_done(); }
-  bool boolean(bool) override { return value_done(); }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
   bool number_integer(number_integer_t n) override { return number(n < 0 ? 0 : static_cast<std::uint64_t>(n)); }
   bool number_unsigned(number_unsigned_t n) override { return number(n); }
-  bool number_float(number_float_t, const string_t&) override { return value_done(); }
+  bool number_float(number_float_t, const string_t&) override { return true; }
   bool string(string_t& text) override {
-    if (in_volume() && key_ == "id") id_ = text;
-    return value_done();
+    if (at(Role::volume) && key_ == "id") id_ = text;
+    if (at(Role::policy) && key_ == "schedule") std::get<1>(policy_) = text;
+    return true;
   }
-  bool binary(binary_t&) override { return value_done(); }
+  bool binary(binary_t&) override { return true; }
   bool start_object(std::size_t) override {
-    open(Kind::object);
-    if (in_volume()) id_.clear(), size_ = 0;
+    Role parent = stack_.empty() ? Role::none : stack_.back();
+    Role role = parent == Role::volumes ? Role::volume : parent == Role::backup ? Role::policy : Role::none;
+    if (stack_.empty()) role = Role::top;
+    if (role == Role::volume) id_.clear(), size_ = 0, policies_.clear();
+    if (role == Role::policy) policy_ = {0, std::string(), 7};
+    stack_.push_back(role);
     return true;
   }
   bool end_object() override {
-    if (in_volume() && !id_.empty()) sizes_[id_] = size_;
-    close();
+    if (at(Role::volume) && !id_.empty()) volumes_[id_] = PreviousVolume{size_, policies_text(policies_)};
+    if (at(Role::policy)) policies_.push_back(policy_);
+    stack_.pop_back();
     return true;
   }
   bool start_array(std::size_t) override {
-    open(Kind::array);
+    Role role = at(Role::top) && key_ == "volumes"   ? Role::volumes
+                : at(Role::volume) && key_ == "backup" ? Role::backup
+                                                       : Role::none;
+    stack_.push_back(role);
     return true;
   }
   bool end_array() override {
-    close();
+    stack_.pop_back();
     return true;
   }
   bool key(string_t& name) override {
@@ -89,34 +114,23 @@ class PreviousSizes : public nlohmann::json_sax<nlohmann::json> {
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
 
  private:
-  enum class Kind { object, array };
-  struct Level {
-    Kind kind;
-    bool volumes;  // the top-level "volumes" array, or one of its objects
-  };
+  enum class Role { none, top, volumes, volume, backup, policy };
 
-  // A volume's own fields sit at depth 3: { "volumes": [ { here } ] }.
-  bool in_volume() const { return stack_.size() == 3 && stack_.back().volumes; }
-  void open(Kind kind) {
-    bool volumes = (stack_.size() == 1 && kind == Kind::array && key_ == "volumes") ||
-                   (stack_.size() == 2 && stack_.back().volumes && kind == Kind::object);
-    stack_.push_back({kind, volumes});
-  }
-  void close() {
-    stack_.pop_back();
-    key_.clear();
-  }
+  bool at(Role role) const { return !stack_.empty() && stack_.back() == role; }
   bool number(std::uint64_t n) {
-    if (in_volume() && key_ == "size_mb") size_ = n;
-    return value_done();
+    if (at(Role::volume) && key_ == "size_mb") size_ = n;
+    if (at(Role::policy) && key_ == "level") std::get<0>(policy_) = static_cast<int>(n);
+    if (at(Role::policy) && key_ == "retain") std::get<2>(policy_) = static_cast<int>(n);
+    return true;
   }
-  bool value_done() { return true; }
 
-  std::vector<Level> stack_;
+  std::vector<Role> stack_;
   std::string key_;
   std::string id_;
   std::uint64_t size_ = 0;
-  std::unordered_map<std::string, std::uint64_t> sizes_;
+  std::tuple<int, std::string, int> policy_;
+  std::vector<std::tuple<int, std::string, int>> policies_;
+  std::unordered_map<std::string, PreviousVolume> volumes_;
 };
 
 std::uint32_t fnv1a(std::string_view s) {
@@ -156,6 +170,7 @@ class Planner {
     out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
     load_farm();
     index_discovery();
+    if (!opt_.destroy) keep_clear_of_restored_volumes();
     move_servers();
     place_servers();
     for (const plan::Volume& v : ir_.volumes) settle_volume(v);
@@ -179,7 +194,23 @@ class Planner {
     if (!farm_) return;
     record_ = inv_.farm_record(*farm_);
     for (const BindingRow& b : record_.bindings) bindings_by_volume_[b.volume_id].push_back(&b);
+    // Backup copies are the backup engine's (backup_plan.h); only a destroy
+    // takes them, with the farm.
+    runtime::BackupStore backups(inv_);
+    copies_ = backups.volume_ids(farm_->id);
+    std::set<RowId> restored = backups.restored_volume_ids(farm_->id);
     for (const VolumeRow& v : record_.volumes) {
+      if (copies_.count(v.id)) {
+        if (opt_.destroy) orphans_.push_back(v);
+        continue;
+      }
+      // A copy restored into a new volume stays, exported, until released --
+      // or until the farm is destroyed, when it goes like any disk.
+      if (restored.count(v.id)) {
+        if (opt_.destroy) units_[fmt::format("restored/{}", v.id)].head = v;
+        for (const BindingRow* b : bindings_of(v.id)) restored_exports_.push_back(b);
+        continue;
+      }
       if (v.plan_volume) units_[*v.plan_volume].head = v;
       else if (!v.parent_id) orphans_.push_back(v);
     }
@@ -196,7 +227,7 @@ class Planner {
                 [](const VolumeRow& a, const VolumeRow& b) { return a.member_order < b.member_order; });
     for (const runtime::PlacementRow& p : record_.placements) host_of_[p.server] = p.host_id;
     // The same farm file as last applied: no volume can have shrunk.
-    if (farm_->plan_json && *farm_->plan_json != out_.plan_json) previous_sizes_ = PreviousSizes::read(*farm_->plan_json);
+    if (farm_->plan_json && *farm_->plan_json != out_.plan_json) previous_ = PreviousVolumes::read(*farm_->plan_json);
     for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
   }
 
@@ -312,6 +343,31 @@ class Planner {
     return out;
   }
 
+  // A restored volume's export holds its server's target until it is
+  // released: the farm file may not put a disk there, nor take the server
+  // away, nor may the server move to another host.
+  void keep_clear_of_restored_volumes() {
+    std::set<std::string> servers;
+    for (const plan::Server& s : ir_.servers) servers.insert(s.name);
+    for (const BindingRow* b : restored_exports_) {
+      if (!servers.count(b->server)) {
+        refusals_.push_back(fmt::format("server {} leaves the farm, but a restored volume is exported to it at target "
+                                        "{}: release it first (farmctl backup release {} ...)",
+                                        b->server, b->target, ir_.farm));
+        continue;
+      }
+      if (opt_.move_to.count(b->server))
+        refusals_.push_back(fmt::format("server {} has a restored volume exported at target {}, which would stay "
+                                        "with its old host: release it first (farmctl backup release {} ...)",
+                                        b->server, b->target, ir_.farm));
+      for (const plan::Export& e : ir_.exports)
+        if (e.server == b->server && e.target == b->target)
+          refusals_.push_back(fmt::format("volume {} wants target {} of server {}, where a restored volume is "
+                                          "exported: release it first (farmctl backup release {} ...)",
+                                          e.volume, e.target, e.server, ir_.farm));
+    }
+  }
+
   void release_servers() {
     std::set<std::string> wanted_servers;
     for (const plan::Server& s : ir_.servers) wanted_servers.insert(s.name);
@@ -377,6 +433,21 @@ class Planner {
       return;
     }
     keep_unit(v, unit);
+    note_policy_change(v);
+  }
+
+  // Backup policies touch no device, but the farm's applied Plan IR is what
+  // the backup engine runs (backup_engine.h): a change of them alone is a
+  // change to apply, so that it is recorded.
+  void note_policy_change(const plan::Volume& v) {
+    auto before = previous_.find(v.id);
+    if (before == previous_.end()) return;
+    std::vector<std::tuple<int, std::string, int>> now;
+    for (const fml::BackupPolicy& p : v.backup) now.emplace_back(p.level, fml::to_string(p.schedule), p.retain);
+    std::string after = policies_text(now);
+    if (after != before->second.backup)
+      change(ChangeKind::update, "volume " + v.id, owner_server(v),
+             fmt::format("backup policies {} -> {}", before->second.backup, after), {});
   }
 
   bool check_image(const plan::Volume& v) {
@@ -401,9 +472,9 @@ class Planner {
     if (unit.head.cls != v.cls) return fmt::format("class {} -> {}", unit.head.cls, v.cls);
     if (v.raid && unit.head.raid != v.raid)
       return fmt::format("raid {} -> {}", unit.head.raid.value_or("none"), *v.raid);
-    auto prev = previous_sizes_.find(v.id);
-    if (prev != previous_sizes_.end() && v.size_mb < prev->second)
-      return fmt::format("size {} MB -> {} MB (a disk cannot shrink)", prev->second, v.size_mb);
+    auto prev = previous_.find(v.id);
+    if (prev != previous_.end() && v.size_mb < prev->second.size_mb)
+      return fmt::format("size {} MB -> {} MB (a disk cannot shrink)", prev->second.size_mb, v.size_mb);
     if (v.image && unit.head.image && *unit.head.image != v.image->name)
       return fmt::format("image {} -> {}", *unit.head.image, v.image->name);
     // A disk without the image asked for: written to already (its data would
@@ -790,7 +861,9 @@ class Planner {
     if (v.dirty_farm || v.image) ids.push_back(add_teardown_step(Op::scrub, "", "", v, {}));
     ids.push_back(add_teardown_step(Op::deallocate, "", "", v, ids));
     change(ChangeKind::destroy, fmt::format("volume {}:{}", array_name(v.device_id), v.device_volume), "",
-           "left over from an interrupted or rolled-back apply", ids);
+           copies_.count(v.id) ? "a backup copy: it goes with its farm"
+                               : "left over from an interrupted or rolled-back apply",
+           ids);
   }
 
   // One step of taking a piece of a disk unit down (scrub, break, deallocate),
@@ -1317,8 +1390,10 @@ class Planner {
   std::unordered_map<RowId, std::string> volume_by_row_;  // unit head row -> plan volume
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
   std::vector<VolumeRow> orphans_;
+  std::set<RowId> copies_;  // volume rows that are backup copies
+  std::vector<const BindingRow*> restored_exports_;  // exports of restored volumes (restore --to-new)
   std::map<std::string, RowId> host_of_;
-  std::unordered_map<std::string, std::uint64_t> previous_sizes_;  // volume -> MB when last applied
+  std::unordered_map<std::string, PreviousVolume> previous_;  // by volume, as last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::multimap<std::string, const plan::Export*> exports_index_;
 

@@ -29,6 +29,8 @@ class Recorder {
       case Op::scrub: scrub(); break;
       case Op::break_meta: break_meta(); break;
       case Op::deallocate: deallocate(); break;
+      case Op::snap: snap(); break;
+      case Op::restore: restore(); break;
     }
   }
 
@@ -198,9 +200,50 @@ class Recorder {
     inv_.update_volume(head);
   }
 
+  // The copy is a unit of the farm holding the farm's data, in no plan:
+  // the backups row is what says whose copy it is.
+  void snap() {
+    if (e_.slice && !unit()) {
+      VolumeRow slice = *e_.slice;
+      slice.farm_id = farm_id_;
+      inv_.insert_slice(slice);
+    }
+    VolumeRow v = must_unit();
+    v.farm_id = farm_id_;
+    v.state = VolumeState::Configured;
+    v.dirty_farm = farm_;
+    if (auto device_id = inv_.device_id(d_.device))
+      if (auto source = inv_.volume_by_device_id(*device_id, d_.source)) v.image = source->image;
+    inv_.update_volume(v);
+    runtime::BackupStore backups(inv_);
+    if (e_.backup && !backups.of_volume(v.id)) {
+      runtime::BackupRow row = *e_.backup;
+      row.farm_id = farm_id_;
+      row.volume_id = v.id;
+      backups.insert(row);
+    }
+  }
+
+  void restore() {
+    VolumeRow v = must_unit();
+    if (auto device_id = inv_.device_id(d_.device))
+      if (auto copy = inv_.volume_by_device_id(*device_id, d_.source)) v.image = copy->image;
+    v.dirty_farm = farm_;
+    if (e_.restored) v.state = VolumeState::Configured;  // a new volume, ready to be exported
+    inv_.update_volume(v);
+    runtime::BackupStore backups(inv_);
+    if (e_.restored && !backups.restored_of_volume(v.id)) {
+      runtime::RestoredRow row = *e_.restored;
+      row.farm_id = farm_id_;
+      row.volume_id = v.id;
+      backups.insert_restored(row);
+    }
+  }
+
   void deallocate() {
     auto v = unit();
     if (!v) return;  // already gone
+    runtime::BackupStore(inv_).forget_volume(v->id);
     if (v->origin == "slice") {
       inv_.delete_volume(v->id);
       return;

@@ -9,7 +9,7 @@
 namespace farmctl::runtime {
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 13> kOpNames{{
+constexpr std::array<std::pair<Op, std::string_view>, 15> kOpNames{{
     {Op::allocate, "allocate"},
     {Op::meta, "meta"},
     {Op::grow, "grow"},
@@ -23,6 +23,8 @@ constexpr std::array<std::pair<Op, std::string_view>, 13> kOpNames{{
     {Op::scrub, "scrub"},
     {Op::break_meta, "break"},
     {Op::deallocate, "deallocate"},
+    {Op::snap, "snap"},
+    {Op::restore, "restore"},
 }};
 
 }  // namespace
@@ -52,7 +54,9 @@ std::optional<Op> compensation_of(Op op) {
     case Op::unbind: return Op::bind;
     case Op::unmap: return Op::map;
     case Op::unzone: return Op::zone;
+    case Op::snap: return Op::deallocate;  // a half-taken copy is freed (scrubbed first: rollback.cpp)
     case Op::grow:
+    case Op::restore:  // what the disk held before is gone: only another restore brings it back
     case Op::scrub: return std::nullopt;
   }
   return std::nullopt;

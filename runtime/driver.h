@@ -34,6 +34,10 @@ enum class Op {
   scrub,       // array: overwrite `volume` with zeros
   break_meta,  // array: dissolve meta-volume `volume` back into its members
   deallocate,  // array: return `volume` to free storage (a pool slice ceases to exist)
+  // Backups (docs/backups.md). Both run on the array holding both volumes.
+  snap,     // array: point-in-time copy of `source` into backup volume `volume`, carved from `pool`
+            // (size_mb) when it does not exist yet; `level` > 0 may share unchanged blocks
+  restore,  // array: `volume` becomes a copy of backup `source`; refused while `volume` is mapped
 };
 
 std::string_view to_string(Op op);         // "allocate", ..., "break", "deallocate"
@@ -57,6 +61,8 @@ struct DeviceAction {
   int lun = -1;
   int target = -1;
   std::string farm;  // the farm on whose behalf this runs (logged; lets the sim check exposure)
+  std::string source;  // snap: the volume copied; restore: the backup copied back
+  int level = 0;       // snap: the policy's level (0 a full copy)
 };
 
 struct ActionOutcome {

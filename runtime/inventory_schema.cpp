@@ -278,7 +278,63 @@ CREATE INDEX volumes_free ON volumes (device_id, class, size_mb, device_volume, 
   WHERE state = 'Free' AND origin = 'precarved' AND bcv = 0;
 )SQL";
 
-constexpr std::array<std::string_view, 3> kMigrations{kVersion1, kVersion2, kVersion3};
+// Version 4: backup copies (docs/backups.md). A copy is a volume row of the
+// farm (so pool usage, scrubbing and the allocator see it as storage like
+// any other) plus this row, which says what it is a copy of, under which
+// policy and when it was taken. The planner leaves volumes with a row here
+// to the backup engine; deleting the volume row (a freed slice) deletes it.
+constexpr std::string_view kVersion4 = R"SQL(
+CREATE TABLE backups (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: "restore --from 5" must mean one copy
+  farm_id    INTEGER NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+  volume_id  INTEGER NOT NULL UNIQUE REFERENCES volumes(id) ON DELETE CASCADE,
+  source     TEXT NOT NULL,      -- the Plan IR id of the disk copied ('web-0/t0')
+  level      INTEGER NOT NULL CHECK (level BETWEEN 0 AND 9),
+  schedule   TEXT NOT NULL,      -- the policy's schedule, canonical ('nightly', 'every 15m')
+  taken_at   TEXT NOT NULL,      -- UTC, 'YYYY-MM-DDTHH:MM:SSZ': sorts as it reads
+  size_mb    INTEGER NOT NULL CHECK (size_mb > 0),
+  manual     INTEGER NOT NULL DEFAULT 0   -- farmctl backup now, not the schedule
+);
+CREATE INDEX backups_by_source ON backups (farm_id, source, level, taken_at);
+
+-- A copy restored into a new volume (farmctl restore --to-new): a volume of
+-- the farm, exported to the source disk's servers at a target the farm file
+-- leaves free, until it is released. The planner leaves it alone, refuses a
+-- farm file that would put a disk on its target, and tears it down with the
+-- farm.
+CREATE TABLE restored_volumes (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  farm_id     INTEGER NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+  volume_id   INTEGER NOT NULL UNIQUE REFERENCES volumes(id) ON DELETE CASCADE,
+  source      TEXT NOT NULL,      -- the disk the copy was of
+  copy_taken_at TEXT NOT NULL,    -- when that copy was taken
+  restored_at TEXT NOT NULL
+);
+
+-- A scheduled copy is billed though no work order asked for it: a billable
+-- event now belongs to an order or to a copy (the copy's id, not a
+-- reference: the bill outlives the copy). SQLite cannot relax NOT NULL in
+-- place, so the table is rebuilt with its rows.
+CREATE TABLE billable_events_v4 (
+  id            INTEGER PRIMARY KEY,
+  account_id    INTEGER NOT NULL REFERENCES accounts(id),
+  work_order_id INTEGER UNIQUE REFERENCES work_orders(id),
+  backup_id     INTEGER UNIQUE,
+  type          TEXT NOT NULL,
+  quantity      INTEGER NOT NULL,
+  unit          TEXT NOT NULL,
+  comment       TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL,
+  CHECK ((work_order_id IS NULL) <> (backup_id IS NULL))
+);
+INSERT INTO billable_events_v4 (id, account_id, work_order_id, type, quantity, unit, comment, created_at)
+  SELECT id, account_id, work_order_id, type, quantity, unit, comment, created_at FROM billable_events;
+DROP TABLE billable_events;
+ALTER TABLE billable_events_v4 RENAME TO billable_events;
+CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
+)SQL";
+
+constexpr std::array<std::string_view, 4> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4};
 
 }  // namespace
 

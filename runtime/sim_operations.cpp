@@ -58,6 +58,8 @@ class DeviceModel {
       case Op::scrub: return scrub();
       case Op::break_meta: return break_meta();
       case Op::deallocate: return deallocate();
+      case Op::snap: return snap();
+      case Op::restore: return restore();
     }
     return ActionOutcome::permanent("unknown operation");
   }
@@ -521,6 +523,92 @@ class DeviceModel {
     // A pre-carved volume stays on the array, data and all: only scrub clears it.
     if (v->pool.empty()) return ok_because(fmt::format("pre-carved volume {} on {} stays on the array", a_.volume, dev_));
     sql_("DELETE FROM sim_volumes WHERE device = ? AND id = ?").bind_all(dev_, a_.volume).run();
+    return ActionOutcome::success();
+  }
+
+  // What a volume holds, in the sim's terms: the image last copied onto it.
+  // A meta's data lives on its members too, but the sim records it on the head.
+  std::uint64_t capacity(const VolumeRow& v) {
+    std::uint64_t total = v.size_mb;
+    if (v.is_meta)
+      for (const auto& m : members_of(dev_, v.id)) total += m.size_mb;
+    return total;
+  }
+
+  std::optional<std::string> mapping_of(const VolumeRow& v) {
+    for (const std::string& id : {v.id, v.meta_parent}) {
+      if (id.empty()) continue;
+      auto& g = sql_("SELECT device, host FROM sim_mappings WHERE array = ? AND volume = ? ORDER BY 1, 2");
+      g.bind_all(dev_, id);
+      if (g.step())
+        return fmt::format("volume {} on {} is still mapped to host {} at {}", v.id, dev_, g.text(1), g.text(0));
+    }
+    return std::nullopt;
+  }
+
+  // A point-in-time copy of `source` into backup `volume`, carved from `pool`
+  // when it is not there yet. Taking it again rewrites the copy (a re-run
+  // after a crash copies the source as it is now).
+  ActionOutcome snap() {
+    if (auto e = need(!a_.volume.empty(), "volume")) return *e;
+    if (auto e = need(!a_.source.empty(), "source")) return *e;
+    if (a_.source == a_.volume)
+      return ActionOutcome::permanent(fmt::format("snap of {} on {} into itself", a_.volume, dev_));
+    auto src = volume(a_.source);
+    if (!src) return no_volume(a_.source);
+    if (auto e = refuse_member(*src)) return *e;
+    std::uint64_t needed = capacity(*src);
+    auto dst = volume(a_.volume);
+    if (dst) {
+      if (dst->is_meta || !dst->meta_parent.empty())
+        return ActionOutcome::permanent(
+            fmt::format("snap: backup volume {} on {} is a meta-volume or a member of one", a_.volume, dev_));
+      if (dst->size_mb < needed)
+        return ActionOutcome::permanent(fmt::format("snap: backup volume {} on {} has {} MB, {} holds {} MB",
+                                                    a_.volume, dev_, dst->size_mb, a_.source, needed));
+      if (auto why = exposure(*dst)) return ActionOutcome::permanent("snap: " + *why);
+      if (auto e = foreign_data(*dst)) return *e;
+    } else {
+      if (a_.pool.empty())
+        return ActionOutcome::permanent(fmt::format(
+            "snap: sim array {} has no volume {} (and the snap names no pool to carve it from)", dev_, a_.volume));
+      auto free = pool_free(a_.pool);
+      if (!free) return ActionOutcome::permanent(fmt::format("sim array {} has no pool {}", dev_, a_.pool));
+      std::uint64_t size = std::max(a_.size_mb, needed);
+      if (*free < size)
+        return ActionOutcome::permanent(
+            fmt::format("pool {} on {} has {} MB free, {} MB asked for a copy of {}", a_.pool, dev_, *free, size,
+                        a_.source));
+      sql_("INSERT INTO sim_volumes(device, id, size_mb, pool) VALUES (?, ?, ?, ?)")
+          .bind_all(dev_, a_.volume, size, a_.pool)
+          .run();
+    }
+    std::string owner = src->data_owner.empty() ? a_.farm : src->data_owner;
+    sql_("UPDATE sim_volumes SET image = NULLIF(?, ''), data_owner = NULLIF(?, '') WHERE device = ? AND id = ?")
+        .bind_all(src->image, owner, dev_, a_.volume)
+        .run();
+    return ActionOutcome::success();
+  }
+
+  // `volume` becomes what backup `source` holds. Its hosts must not see it
+  // change under them: refused while it is mapped (the masking may stay).
+  ActionOutcome restore() {
+    if (auto e = need(!a_.volume.empty(), "volume")) return *e;
+    if (auto e = need(!a_.source.empty(), "source")) return *e;
+    auto dst = volume(a_.volume);
+    if (!dst) return no_volume(a_.volume);
+    if (auto e = refuse_member(*dst)) return *e;
+    auto src = volume(a_.source);
+    if (!src) return no_volume(a_.source);
+    if (!src->data_owner.empty() && !a_.farm.empty() && src->data_owner != a_.farm)
+      return ActionOutcome::permanent(fmt::format("restore: backup {} on {} holds farm {}'s data", a_.source, dev_,
+                                                  src->data_owner));
+    if (auto why = mapping_of(*dst)) return ActionOutcome::permanent("restore: " + *why + "; unmap it first");
+    if (auto e = foreign_data(*dst)) return *e;
+    sql_("UPDATE sim_volumes SET image = NULLIF(?, '') WHERE device = ? AND id = ?")
+        .bind_all(src->image, dev_, a_.volume)
+        .run();
+    set_data(*dst, std::nullopt, true);
     return ActionOutcome::success();
   }
 

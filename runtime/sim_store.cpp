@@ -124,6 +124,8 @@ std::string action_json(const DeviceAction& a) {
   if (a.lun != -1) j["lun"] = a.lun;
   if (a.target != -1) j["target"] = a.target;
   put("farm", a.farm);
+  put("source", a.source);
+  if (a.level != 0) j["level"] = a.level;
   return j.dump();
 }
 
@@ -144,6 +146,8 @@ DeviceAction action_from_json(std::string_view text) {
   a.lun = j.value("lun", -1);
   a.target = j.value("target", -1);
   a.farm = j.value("farm", std::string());
+  a.source = j.value("source", std::string());
+  a.level = j.value("level", 0);
   return a;
 }
 

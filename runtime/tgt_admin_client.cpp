@@ -209,6 +209,15 @@ void TgtAdminClient::delete_target(int tid, bool force) {
   request(h, {}, fmt::format("tgtadm --lld iscsi --mode target --op delete{} --tid {}", force ? " --force" : "", tid));
 }
 
+void TgtAdminClient::set_target_state(int tid, std::string_view state) {
+  Header h;
+  h.mode = kTarget;
+  h.op = kUpdate;
+  h.tid = tid;
+  request(h, fmt::format("state={}", state),
+          fmt::format("tgtadm --lld iscsi --mode target --op update --tid {} --name state --value {}", tid, state));
+}
+
 void TgtAdminClient::bind_initiator_name(int tid, std::string_view iqn) {
   Header h;
   h.mode = kTarget;

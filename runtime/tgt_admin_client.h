@@ -86,6 +86,9 @@ class TgtAdminClient {
   void new_target(int tid, std::string_view name);
   // force: close the target's sessions first (else tgtd refuses while any exist).
   void delete_target(int tid, bool force);
+  // "offline": tgtd holds new commands to the target's LUNs back (the
+  // initiator retries them) until it is "ready" again -- a quiesce.
+  void set_target_state(int tid, std::string_view state);
   void bind_initiator_name(int tid, std::string_view iqn);
   void unbind_initiator_name(int tid, std::string_view iqn);
   void unbind_initiator_address(int tid, std::string_view address);

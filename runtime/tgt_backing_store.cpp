@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/driver.h"
+#include "runtime/file_clone.h"
 
 namespace farmctl::runtime {
 namespace {
@@ -267,6 +268,38 @@ std::string TgtBackingStore::deallocate(std::string_view id) {
   if (v->pool.empty()) return fmt::format("pre-carved volume {} stays in {}/volumes", id, dir_);
   if (::unlink(v->path.c_str()) != 0)
     throw DeviceError(fmt::format("cannot delete {}: {}", v->path, std::strerror(errno)));
+  return {};
+}
+
+std::string TgtBackingStore::snap(std::string_view id, std::string_view source, std::string_view pool) {
+  auto from = find(source);
+  if (!from) throw DeviceError(fmt::format("snap: volume {} does not exist in {}", source, dir_));
+  auto existing = find(id);
+  fs::path to;
+  if (existing) {
+    to = existing->path;
+  } else {
+    if (pool.empty()) throw DeviceError(fmt::format("snap: no volume {} and no pool to carve it from", id));
+    check_name(id, "volume");
+    check_name(pool, "pool");
+    fs::path dir = fs::path(dir_) / "pools" / std::string(pool);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw DeviceError(fmt::format("cannot make {}: {}", dir.string(), ec.message()));
+    to = dir / std::string(id);
+  }
+  bool shared = clone_file(from->path, to.string()) == CloneMethod::reflink;
+  return shared ? fmt::format("copy {} shares its blocks with {} (reflink)", id, source) : std::string();
+}
+
+std::string TgtBackingStore::restore(std::string_view id, std::string_view source) {
+  auto to = find(id);
+  if (!to) throw DeviceError(fmt::format("restore: volume {} does not exist in {}", id, dir_));
+  auto from = find(source);
+  if (!from) throw DeviceError(fmt::format("restore: backup {} does not exist in {}", source, dir_));
+  clone_file(from->path, to->path);
+  if (from->size_bytes < to->size_bytes && ::truncate(to->path.c_str(), static_cast<off_t>(to->size_bytes)) != 0)
+    throw DeviceError(fmt::format("cannot extend {}: {}", to->path, std::strerror(errno)));
   return {};
 }
 

@@ -56,6 +56,11 @@ class TgtBackingStore {
   // Overwrites every allocated block with zeros (holes already read as zeros), then syncs.
   std::string scrub(std::string_view id);
   std::string deallocate(std::string_view id);
+  // Backups: `id` becomes a copy of `source` (a reflink where the file system
+  // can, else a sparse copy). snap carves `id` in `pool` when it is missing;
+  // restore keeps `id`'s size when the copy is smaller (the disk grew since).
+  std::string snap(std::string_view id, std::string_view source, std::string_view pool);
+  std::string restore(std::string_view id, std::string_view source);
 
  private:
   std::string image_path(std::string_view image) const;

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -358,6 +359,12 @@ class TgtDriver final : public Driver {
         refuse_if_presented(a, x.volume, "deallocating");
         return a.store.deallocate(x.volume);
       }
+      case Op::snap: return snap(a, x);
+      case Op::restore: {
+        std::lock_guard lock(a.mutex);
+        refuse_if_presented(a, x.volume, "restoring a copy onto");
+        return a.store.restore(x.volume, x.source);
+      }
       case Op::zone:
       case Op::unzone:
         throw DeviceError(fmt::format("{} runs on a fabric; {} is a tgt array", to_string(x.op), a.name));
@@ -532,6 +539,37 @@ class TgtDriver final : public Driver {
       present_volume(a, tid, lun, v);
     }
     return luns.empty() ? message : std::string();
+  }
+
+  // The copy is taken while every target presenting the source is offline,
+  // so no write lands half-way through it; they are back online at once after.
+  std::string snap(TgtArray& a, const DeviceAction& x) {
+    std::lock_guard lock(a.mutex);
+    TgtVolumeFile source = volume(a, x.source);
+    std::vector<int> quiesced;
+    for (const TgtTarget& t : current(a).targets)
+      if (!luns_presenting(t, source).empty()) quiesced.push_back(t.tid);
+    // Every target is tried, whatever one of them answers: a target left
+    // offline would hold its host's I/O back for good.
+    auto resume = [&] {
+      std::exception_ptr first;
+      for (int tid : quiesced) try {
+          a.client.set_target_state(tid, "ready");
+        } catch (...) {
+          if (!first) first = std::current_exception();
+        }
+      if (first) std::rethrow_exception(first);
+    };
+    for (int tid : quiesced) a.client.set_target_state(tid, "offline");
+    std::string message;
+    try {
+      message = a.store.snap(x.volume, x.source, x.pool);
+    } catch (...) {
+      resume();
+      throw;
+    }
+    resume();
+    return message;
   }
 
   DriverContext context_;

@@ -184,6 +184,10 @@ ApiResponse Api::route(const ApiRequest& request) {
       only("GET");
       return api::farm_revisions(ctx, s[1]);
     }
+    if (s.size() == 3 && s[2] == "backups") {
+      only("GET");
+      return api::farm_backups(ctx, s[1]);
+    }
   }
   if (what == "accounts") {
     if (s.size() == 1) {

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "service/api_handlers.h"
+
+#include "runtime/backup_store.h"
 #include "service/farm_status.h"
 #include "service/farm_store.h"
 #include "service/service_json.h"
@@ -113,6 +115,19 @@ ApiResponse farm_revisions(Context& ctx, const std::string& name) {
                    {"work_order", r.work_order_id ? Json(*r.work_order_id) : Json(nullptr)},
                    {"created_at", r.created_at}});
   return json_response(200, {{"farm", farm.name}, {"revisions", out}});
+}
+
+ApiResponse farm_backups(Context& ctx, const std::string& name) {
+  StoredFarm farm = visible_farm(ctx, name);
+  Json out = Json::array();
+  auto id = ctx.db.prepare("SELECT id FROM farms WHERE name = ?");
+  id.bind_all(farm.name);
+  if (id.step())
+    for (const runtime::BackupRow& c : runtime::BackupStore(ctx.db).of_farm(id.int64(0)))
+      out.push_back({{"copy", c.id},           {"volume", c.source},     {"level", c.level},
+                     {"schedule", c.schedule}, {"taken_at", c.taken_at}, {"size_mb", c.size_mb},
+                     {"manual", c.manual}});
+  return json_response(200, {{"farm", farm.name}, {"backups", out}});
 }
 
 ApiResponse put_farm(Context& ctx, const std::string& name) {

@@ -58,6 +58,7 @@ ApiResponse put_farm(Context& ctx, const std::string& name);
 
 ApiResponse whoami(Context& ctx);
 ApiResponse list_accounts(Context& ctx);
+ApiResponse farm_backups(Context& ctx, const std::string& name);
 ApiResponse billable_events(Context& ctx, const std::string& account, bool csv);
 ApiResponse metrics(Context& ctx);
 

@@ -6,59 +6,16 @@
 #include "reconciler/recovery.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
+#include "service/logged_apply.h"
 
 namespace farmctl::service {
 namespace {
-
-std::string_view outcome_name(const runtime::ActionOutcome& o) {
-  switch (o.status) {
-    case runtime::ActionOutcome::Status::ok: return "ok";
-    case runtime::ActionOutcome::Status::transient_failure: return "transient_failure";
-    case runtime::ActionOutcome::Status::permanent_failure: return "permanent_failure";
-  }
-  return "ok";
-}
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const std::string& l : lines) out += (out.empty() ? "" : "; ") + l;
   return out;
 }
-
-// Every action of an apply becomes a log line and a metric.
-class LoggedApply : public reconcile::ApplyEvents {
- public:
-  LoggedApply(std::string farm, JsonLog& log, Metrics& metrics) : farm_(std::move(farm)), log_(log), metrics_(metrics) {}
-  void started(const reconcile::Action& a) override {
-    log_.info("action.started", {{"farm", farm_},
-                                 {"action", a.id},
-                                 {"op", runtime::to_string(a.op)},
-                                 {"device", a.device},
-                                 {"detail", a.detail}});
-  }
-  void finished(const reconcile::Action& a, const runtime::ActionOutcome& o, int attempts) override {
-    metrics_.action_finished(runtime::to_string(a.op), outcome_name(o));
-    nlohmann::json fields{{"farm", farm_},     {"action", a.id},          {"op", runtime::to_string(a.op)},
-                          {"device", a.device}, {"outcome", outcome_name(o)}, {"attempts", attempts}};
-    if (!o.message.empty()) fields["message"] = o.message;
-    if (o.ok())
-      log_.info("action.finished", std::move(fields));
-    else
-      log_.warn("action.finished", std::move(fields));
-  }
-  void skipped(const reconcile::Action& a, int because_of) override {
-    log_.warn("action.skipped", {{"farm", farm_}, {"action", a.id}, {"op", runtime::to_string(a.op)},
-                                 {"because_of", because_of}});
-  }
-  void rolling_back(int compensations) override {
-    log_.warn("apply.rolling_back", {{"farm", farm_}, {"compensations", compensations}});
-  }
-
- private:
-  std::string farm_;
-  JsonLog& log_;
-  Metrics& metrics_;
-};
 
 // The moves still to make: a server already on the host it is asked to move
 // to (an order retried after its move was made) needs none.

@@ -194,17 +194,26 @@ OrderEdit plan_order_edit(const OrderType& type, const nlohmann::json& params, s
     edit.result = current;
     edit.quantity = 1;
     edit.unit = "move";
-  } else if (type.name == "take-snapshot") {
-    find_disk(*current, text_of(params, "disk"));
+  } else if (type.name == "take-snapshot" || type.name == "restore-disk") {
+    // Carried out by the backup engine once the farm has converged
+    // (farm_backups.h); the farm file does not change.
+    const plan::Volume& volume = find_disk(*current, text_of(params, "disk"));
+    if (type.name == "restore-disk" && params.contains("into") && text_of(params, "into") != "in-place" &&
+        text_of(params, "into") != "new-volume")
+      reject("into", fmt::format("'{}' is neither in-place nor new-volume", text_of(params, "into").substr(0, 40)));
+    if (volume.backup.empty() && type.name == "take-snapshot")
+      reject("disk", fmt::format("disk {} has no backup-policy: a snapshot needs one to say how long it is kept",
+                                 volume.id));
     edit.result = current;
-    edit.quantity = 1;
-    edit.unit = "snapshot";
+    edit.quantity = type.name == "take-snapshot" ? static_cast<std::int64_t>(volume.size_mb) : 1;
+    edit.unit = type.name == "take-snapshot" ? "MB" : "restore";
   } else {
     throw OrderRejected(400, fmt::format("work-order type {} cannot be carried out", type.name));
   }
   std::uint64_t before = current != nullptr ? current->total_mb() : 0;
   edit.added_mb = static_cast<std::int64_t>(edit.result->total_mb()) - static_cast<std::int64_t>(before);
   edit.changes = current == nullptr || edit.result->text() != current->text();
+  if (type.name == "take-snapshot") edit.added_mb = edit.quantity;  // a copy is storage too (quota)
   return edit;
 }
 

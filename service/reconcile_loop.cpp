@@ -179,6 +179,8 @@ void ReconcileLoop::reconcile_farm(const std::string& name, bool full) {
   statuses.save(status);
   automation_.farm_reconciled(name, outcome.result == ReconcileOutcome::Result::success ? head->revision : 0,
                               outcome);
+  // Copies are taken of a farm as its file says it is, never half-way.
+  if (backups_ != nullptr && outcome.result == ReconcileOutcome::Result::success && !stop_) backups_->run(name);
 }
 
 }  // namespace farmctl::service

@@ -31,6 +31,7 @@
 
 #include "runtime/inventory.h"
 #include "service/backoff.h"
+#include "service/farm_backups.h"
 #include "service/farm_directory.h"
 #include "service/farm_reconciler.h"
 #include "service/farm_source_cache.h"
@@ -60,6 +61,12 @@ class ReconcileLoop {
   void run_pass(bool full = true);
   // Asks for a pass at once; thread-safe.
   void wake();
+  // Runs each farm's backup policies after each successful reconcile of it
+  // (none when not set: the loop tests with fake reconcilers).
+  void set_backups(FarmBackups* backups) {
+    backups_ = backups;
+    automation_.set_backups(backups);
+  }
 
  private:
   struct Schedule {
@@ -81,6 +88,7 @@ class ReconcileLoop {
   LoopOptions options_;
   const std::atomic<bool>& stop_;
   WorkOrderAutomation automation_;
+  FarmBackups* backups_ = nullptr;
   std::unique_ptr<FarmDirectory> directory_;
   std::map<std::string, Schedule> schedule_;
 

@@ -87,6 +87,9 @@ int run_service(const ServeConfig& config, std::ostream& log_stream) {
   loop_options.order_attempts = config.order_attempts;
   loop_options.farms_dir = config.farms_dir;
   ReconcileLoop loop(inventory, reconciler, cache, log, metrics, loop_options, stop);
+  std::unique_ptr<reconcile::Clock> clock = reconcile::clock_from_environment();
+  InventoryBackups backups(inventory, log, metrics, *clock, stop, std::chrono::milliseconds(2000), config.parallelism);
+  loop.set_backups(&backups);
   Api api(config.db_path, cache, metrics, log, [&loop] { loop.wake(); });
   HttpServer http(api, log, config.http_threads);
 

@@ -33,9 +33,16 @@ Json to_json(const WorkOrder& o) {
 }
 
 Json to_json(const BillableEvent& e) {
-  return {{"id", e.id},           {"account", e.account}, {"account_id", e.account_id},
-          {"work_order", e.work_order_id}, {"type", e.type},       {"quantity", e.quantity},
-          {"unit", e.unit},       {"comment", e.comment}, {"time", e.created_at}};
+  return {{"id", e.id},
+          {"account", e.account},
+          {"account_id", e.account_id},
+          {"work_order", e.work_order_id != 0 ? Json(e.work_order_id) : Json(nullptr)},
+          {"backup_copy", or_null(e.backup_id)},
+          {"type", e.type},
+          {"quantity", e.quantity},
+          {"unit", e.unit},
+          {"comment", e.comment},
+          {"time", e.created_at}};
 }
 
 Json to_json(const FarmStatus& s) {

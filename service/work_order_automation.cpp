@@ -30,6 +30,10 @@ std::uint64_t storage_used_by(runtime::Database& db, FarmSourceCache& cache, std
     } catch (const FarmSourceError&) {
       // a revision that no longer compiles asks for nothing the loop can apply
     }
+    // Backup copies held for the farm count too (docs/backups.md).
+    auto copies = db.prepare("SELECT IFNULL(SUM(b.size_mb), 0) FROM backups b JOIN farms f ON f.id = b.farm_id WHERE f.name = ?");
+    copies.bind_all(f.name);
+    if (copies.step()) total += static_cast<std::uint64_t>(copies.int64(0));
   }
   return total;
 }
@@ -49,6 +53,8 @@ ServerMoves open_moves(runtime::Database& db, std::string_view farm) {
     for (auto& [server, host] : move_of(order)) moves[server] = host;
   return moves;
 }
+
+bool is_backup_order(std::string_view type) { return type == "take-snapshot" || type == "restore-disk"; }
 
 void WorkOrderAutomation::fail(const WorkOrder& order, const std::string& reason) {
   if (WorkOrderStore(db_).fail(order.id, reason))
@@ -99,11 +105,6 @@ bool WorkOrderAutomation::open_farm_orders(const std::string& farm, const std::v
     const OrderType* type = order_type(order.type);
     if (type == nullptr) {
       fail(order, fmt::format("unknown work-order type {}", order.type));
-      continue;
-    }
-    if (type->name == "take-snapshot") {
-      fail(order, "take-snapshot is not supported by this driver yet: volume snapshots come with the backup work; "
-                  "an administrator may carry the order out by hand and close it");
       continue;
     }
     if (stored && stored->owner_id.value_or(order.account_id) != order.account_id) {
@@ -193,11 +194,24 @@ void WorkOrderAutomation::farm_reconciled(std::string_view farm, int applied_rev
   if (outcome.result == ReconcileOutcome::Result::success) {
     std::vector<const WorkOrder*> closed;
     runtime::Transaction tx(db_);
+    std::vector<const WorkOrder*> device_orders;
     for (const WorkOrder& order : mine) {
       if (order.farm_revision.value_or(0) > applied_revision) continue;  // a newer revision than was applied
+      if (is_backup_order(order.type)) {
+        device_orders.push_back(&order);
+        continue;
+      }
       if (orders.close_in_transaction(order.id)) closed.push_back(&order);
     }
     tx.commit();
+    // Copies and restores are taken of the farm as applied, after it: an
+    // order that fails here fails at once (its reason says why), as nothing
+    // of it is stored to be retried.
+    for (const WorkOrder* order : device_orders) {
+      std::string why = backups_ != nullptr ? backups_->carry_out(*order) : "backups are not run by this service";
+      if (why.empty() && orders.close(order->id)) closed.push_back(order);
+      else if (!why.empty()) fail(*order, why);
+    }
     for (const WorkOrder* order : closed)
       log_.info("work_order.closed", {{"work_order", order->id},
                                       {"farm", order->farm},

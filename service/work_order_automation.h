@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "runtime/sqlite.h"
+#include "service/farm_backups.h"
 #include "service/farm_reconciler.h"
 #include "service/farm_source_cache.h"
 #include "service/json_log.h"
@@ -51,7 +52,9 @@ class WorkOrderAutomation {
   // Step 1 for up to `limit` orders; returns the farms that got a revision.
   std::set<std::string> open_new_orders(int limit);
   // Step 2. `applied_revision` is the revision the reconcile applied (0 for none).
+  // Snapshots and restores (is_backup_order) are carried out here, by `backups`.
   void farm_reconciled(std::string_view farm, int applied_revision, const ReconcileOutcome& outcome);
+  void set_backups(FarmBackups* backups) { backups_ = backups; }
 
  private:
   struct Staged {
@@ -69,12 +72,16 @@ class WorkOrderAutomation {
   FarmReconciler& reconciler_;
   JsonLog& log_;
   int max_attempts_;
+  FarmBackups* backups_ = nullptr;
 };
 
 // The move a migrate-server order asks for (empty for other types), and the
 // moves of a farm's open orders: what its next reconcile carries out.
 ServerMoves move_of(const WorkOrder& order);
 ServerMoves open_moves(runtime::Database& db, std::string_view farm);
+
+// take-snapshot, restore-disk: orders the backup engine carries out, not a farm edit.
+bool is_backup_order(std::string_view type);
 
 // Storage the farms of an account ask for, in MB (for its quota).
 std::uint64_t storage_used_by(runtime::Database& db, FarmSourceCache& cache, std::int64_t account_id);

@@ -53,10 +53,22 @@ std::vector<OrderType> make_types() {
                    Level::customer_admin});
   types.push_back({"take-snapshot",
                    "Take a snapshot of a volume",
-                   "A point-in-time copy of a disk. Not supported by any driver yet: such orders fail.",
+                   "A point-in-time copy of a disk, now. It is kept as the disk's backup copies are: the disk needs "
+                   "a backup-policy, and the copy ages out with its lowest-level policy's copies.",
                    {farm_param(), disk_param("the disk, as for grow-disk"),
                     {"name", ParamType::string, false, "a name for the snapshot"}},
                    Level::server_admin});
+  types.push_back({"restore-disk",
+                   "Restore a disk from a backup copy",
+                   "The disk becomes what one of its copies holds (what it holds now is lost); its servers lose "
+                   "the disk while the copy is written back.",
+                   {farm_param(), disk_param("the disk, as for grow-disk"),
+                    {"copy", ParamType::integer, true, "the copy's number (GET /v1/farms/NAME/backups)", 1,
+                     1'000'000'000},
+                    {"into", ParamType::string, false,
+                     "in-place (default: the disk becomes the copy) or new-volume (the copy into a new volume the "
+                     "disk's servers see at a free target; the disk is left alone)"}},
+                   Level::customer_admin});
   return types;
 }
 

@@ -198,23 +198,33 @@ bool WorkOrderStore::close_by_hand(std::int64_t id, std::string_view comment) {
 
 std::vector<BillableEvent> WorkOrderStore::billable_events(std::optional<std::int64_t> account_id) {
   std::string sql =
-      "SELECT b.id, b.account_id, a.name, b.work_order_id, b.type, b.quantity, b.unit, b.comment, b.created_at FROM "
-      "billable_events b JOIN accounts a ON a.id = b.account_id";
+      "SELECT b.id, b.account_id, a.name, IFNULL(b.work_order_id, 0), b.type, b.quantity, b.unit, b.comment, "
+      "b.created_at, b.backup_id FROM billable_events b JOIN accounts a ON a.id = b.account_id";
   if (account_id) sql += " WHERE b.account_id = ?1";
   sql += " ORDER BY b.id";
   auto s = db_.prepare(sql);
   if (account_id) s.bind(1, *account_id);
   std::vector<BillableEvent> out;
   while (s.step())
-    out.push_back({s.int64(0), s.int64(1), s.text(2), s.int64(3), s.text(4), s.int64(5), s.text(6), s.text(7),
-                   s.text(8)});
+    out.push_back({s.int64(0), s.int64(1), s.text(2), s.int64(3), s.optional_int64(9), s.text(4), s.int64(5),
+                   s.text(6), s.text(7), s.text(8)});
   return out;
+}
+
+void WorkOrderStore::bill_copy(std::int64_t account_id, std::int64_t backup_id, std::int64_t size_mb,
+                               std::string_view comment) {
+  db_.prepare(
+         "INSERT OR IGNORE INTO billable_events (account_id, backup_id, type, quantity, unit, comment, created_at) "
+         "VALUES (?, ?, 'backup-copy', ?, 'MB', ?, ?)")
+      .bind_all(account_id, backup_id, size_mb, comment, now_text())
+      .run();
 }
 
 std::string billable_events_csv(const std::vector<BillableEvent>& events) {
   std::string out = "id,account,account_id,work_order,type,quantity,unit,time,comment\r\n";
   for (const BillableEvent& e : events)
-    out += fmt::format("{},{},{},{},{},{},{},{},{}\r\n", e.id, csv_field(e.account), e.account_id, e.work_order_id,
+    out += fmt::format("{},{},{},{},{},{},{},{},{}\r\n", e.id, csv_field(e.account), e.account_id,
+                       e.work_order_id != 0 ? std::to_string(e.work_order_id) : std::string(),
                        csv_field(e.type), e.quantity, csv_field(e.unit), e.created_at, csv_field(e.comment));
   return out;
 }

@@ -53,7 +53,8 @@ struct BillableEvent {
   std::int64_t id = 0;
   std::int64_t account_id = 0;
   std::string account;
-  std::int64_t work_order_id = 0;
+  std::int64_t work_order_id = 0;          // 0: a scheduled backup copy's (backup_id)
+  std::optional<std::int64_t> backup_id;  // the copy billed, when no order was
   std::string type;
   std::int64_t quantity = 0;
   std::string unit;
@@ -96,6 +97,8 @@ class WorkOrderStore {
   bool close_by_hand(std::int64_t id, std::string_view comment);  // new|failed -> closed, billed
 
   std::vector<BillableEvent> billable_events(std::optional<std::int64_t> account_id);
+  // A backup copy the schedule took (no order): billed once (UNIQUE backup_id).
+  void bill_copy(std::int64_t account_id, std::int64_t backup_id, std::int64_t size_mb, std::string_view comment);
 
  private:
   void bill(const WorkOrder& order, std::string_view comment);  // in the caller's transaction

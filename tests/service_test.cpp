@@ -93,7 +93,7 @@ TEST_CASE("service: the whole work-order life cycle over HTTP", "[service]") {
       }
     }
     CHECK(names == std::set<std::string>{"allocate-storage", "connect-storage", "grow-disk", "migrate-server",
-                                         "scale-tier", "take-snapshot"});
+                                         "scale-tier", "take-snapshot", "restore-disk"});
     CHECK(w.api(viewer).get("/v1/work-order-types").json["types"].empty());
   }
 
@@ -138,11 +138,15 @@ TEST_CASE("service: the whole work-order life cycle over HTTP", "[service]") {
   CHECK(farm(a, "acme-web")["servers"].size() == 2);
   CHECK(volume_size(farm(a, "acme-web"), "web-1/t0") == 1024);
 
-  // a snapshot is recorded, then fails: no driver takes snapshots yet
-  std::int64_t snapshot = submit(a, order("take-snapshot", {{"farm", "acme-web"}, {"disk", "data"}}));
+  // a snapshot of a disk without a backup policy is refused; a restore of a
+  // copy that does not exist is accepted, then fails
+  HttpResult no_policy = a.post("/v1/work-orders", order("take-snapshot", {{"farm", "acme-web"}, {"disk", "data"}}));
+  CHECK(no_policy.status == 400);
+  CHECK(no_policy.body.find("has no backup-policy") != std::string::npos);
+  std::int64_t snapshot = submit(a, order("restore-disk", {{"farm", "acme-web"}, {"disk", "data"}, {"copy", 7}}));
   Json failed = settle(a, snapshot);
   REQUIRE(failed["state"] == "failed");
-  CHECK(failed["reason"].get<std::string>().find("not supported by this driver yet") != std::string::npos);
+  CHECK(failed["reason"].get<std::string>().find("farm acme-web has no copy 7") != std::string::npos);
 
   // the provider admin sees the failed order, the customer may not close it, the provider closes it by hand
   Json failed_list = p.get("/v1/work-orders?state=failed").json["work_orders"];
@@ -150,7 +154,7 @@ TEST_CASE("service: the whole work-order life cycle over HTTP", "[service]") {
   CHECK(failed_list[0]["id"] == snapshot);
   CHECK(a.post(fmt::format("/v1/work-orders/{}/close", snapshot), {{"comment", "x"}}).status == 403);
   CHECK(a.post(fmt::format("/v1/work-orders/{}/retry", snapshot), Json::object()).status == 403);
-  HttpResult closed = p.post(fmt::format("/v1/work-orders/{}/close", snapshot), {{"comment", "snapshot taken by hand"}});
+  HttpResult closed = p.post(fmt::format("/v1/work-orders/{}/close", snapshot), {{"comment", "restored by hand"}});
   INFO(closed.body);
   REQUIRE(closed.status == 200);
   CHECK(closed.json["state"] == "closed");
@@ -162,7 +166,7 @@ TEST_CASE("service: the whole work-order life cycle over HTTP", "[service]") {
   std::set<std::int64_t> billed;
   for (const Json& e : events) billed.insert(e["work_order"].get<std::int64_t>());
   CHECK(billed == std::set<std::int64_t>{allocate, grow, connect, scale, snapshot});
-  CHECK(events[4]["comment"] == "snapshot taken by hand");
+  CHECK(events[4]["comment"] == "restored by hand");
   HttpResult csv = a.get("/v1/accounts/me/billable-events.csv");
   CHECK(csv.status == 200);
   CHECK(csv.body.starts_with("id,account,account_id,work_order,type,quantity,unit,time,comment\r\n"));
@@ -433,15 +437,15 @@ TEST_CASE("service: orders by mail and on the command line", "[service]") {
 
   // a failing order, retried and closed by hand from the command line
   CliResult snap = w.cli({"workorder", "submit", "--from-mail",
-                          w.write("snap.eml", "From: jane@globex.example\nSubject: take-snapshot\n\nfarm: globex-db\n"
-                                              "disk: data\n"),
+                          w.write("snap.eml", "From: jane@globex.example\nSubject: restore-disk\n\nfarm: globex-db\n"
+                                              "disk: data\ncopy: 7\n"),
                           "--customer", "globex"});
   REQUIRE(snap.exit_code == 0);
   REQUIRE(settle(p, 2)["state"] == "failed");
   CliResult listed = w.cli({"workorder", "list", "--state", "failed"});
-  CHECK(listed.out.find("take-snapshot") != std::string::npos);
+  CHECK(listed.out.find("restore-disk") != std::string::npos);
   CHECK(w.cli({"workorder", "retry", "2"}).exit_code == 0);
-  REQUIRE(settle(p, 2)["state"] == "failed");  // fails again: still no snapshots
+  REQUIRE(settle(p, 2)["state"] == "failed");  // fails again: still no such copy
   CliResult closed = w.cli({"workorder", "close", "2", "--comment", "copied by hand"});
   INFO(closed.out << closed.err);
   CHECK(closed.exit_code == 0);
