@@ -100,7 +100,7 @@ class DeviceModel {
   // Free MB in a pool, or nullopt when there is no such pool.
   std::optional<std::uint64_t> pool_free(std::string_view pool) {
     auto& st = sql_(
-        "SELECT p.size_mb - IFNULL((SELECT SUM(v.size_mb) FROM sim_volumes v WHERE v.device = p.device AND v.pool = "
+        "SELECT p.size_mb - IFNULL((SELECT u.used_mb FROM sim_pool_usage u WHERE u.device = p.device AND u.pool = "
         "p.name), 0) FROM sim_pools p WHERE p.device = ? AND p.name = ?");
     st.bind_all(dev_, pool);
     if (!st.step()) return std::nullopt;
