@@ -9,7 +9,7 @@
 namespace farmctl::runtime {
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 13> kOpNames{{
+constexpr std::array<std::pair<Op, std::string_view>, 14> kOpNames{{
     {Op::allocate, "allocate"},
     {Op::meta, "meta"},
     {Op::grow, "grow"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 13> kOpNames{{
     {Op::scrub, "scrub"},
     {Op::break_meta, "break"},
     {Op::deallocate, "deallocate"},
+    {Op::vport, "vport"},
 }};
 
 }  // namespace
@@ -52,6 +53,7 @@ std::optional<Op> compensation_of(Op op) {
     case Op::unbind: return Op::bind;
     case Op::unmap: return Op::map;
     case Op::unzone: return Op::zone;
+    case Op::vport: return Op::vport;
     case Op::grow:
     case Op::scrub: return std::nullopt;
   }

@@ -34,12 +34,14 @@ enum class Op {
   scrub,       // array: overwrite `volume` with zeros
   break_meta,  // array: dissolve meta-volume `volume` back into its members
   deallocate,  // array: return `volume` to free storage (a pool slice ceases to exist)
+  vport,       // fabric: NPIV, place virtual port `initiator` on host `host` (empty `host`: log it out)
 };
 
 std::string_view to_string(Op op);         // "allocate", ..., "break", "deallocate"
 std::optional<Op> op_from_string(std::string_view name);
 // The action that undoes `op` (allocate<->deallocate, meta<->break, bind<->unbind,
 // map<->unmap, zone<->unzone, copy->scrub); grow has none (a grow is never undone).
+// vport is its own inverse (the port placed back where it was: rollback.cpp).
 std::optional<Op> compensation_of(Op op);
 
 struct DeviceAction {

@@ -275,7 +275,27 @@ CREATE INDEX volumes_free ON volumes (device_id, class, size_mb, device_volume, 
   WHERE state = 'Free' AND origin = 'precarved' AND bcv = 0;
 )SQL";
 
-constexpr std::array<std::string_view, 3> kMigrations{kVersion1, kVersion2, kVersion3};
+// Version 4: NPIV (docs/design/npiv.md). A fabric's ranges of virtual WWPNs
+// (wiring map), and the virtual ports farms own: one per (farm, server,
+// fabric), carried by host_id (NULL: logged in nowhere).
+constexpr std::string_view kVersion4 = R"SQL(
+CREATE TABLE npiv_ranges (
+  fabric_id INTEGER NOT NULL REFERENCES devices(id),
+  first     TEXT NOT NULL,
+  last      TEXT NOT NULL,
+  PRIMARY KEY (fabric_id, first)
+);
+CREATE TABLE virtual_ports (
+  wwpn      TEXT PRIMARY KEY,
+  fabric_id INTEGER NOT NULL REFERENCES devices(id),
+  farm_id   INTEGER NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+  server    TEXT NOT NULL,
+  host_id   INTEGER REFERENCES hosts(id),
+  UNIQUE (farm_id, server, fabric_id)
+);
+)SQL";
+
+constexpr std::array<std::string_view, 4> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4};
 
 }  // namespace
 
