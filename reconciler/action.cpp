@@ -137,6 +137,17 @@ Json to_json(const Effect& e) {
                      {"port_wwn", e.zone->port_wwn}};
   j["teardown"] = e.teardown;
   j["drop_binding"] = e.drop_binding;
+  if (e.vport) {
+    Json v{{"wwpn", e.vport->wwpn},
+           {"fabric_id", e.vport->fabric_id},
+           {"farm_id", e.vport->farm_id},
+           {"server", e.vport->server},
+           {"from_host", e.vport_from_host},
+           {"release", e.release_vport}};
+    put_optional(v, "host_id", e.vport->host_id);
+    put_optional(v, "from_host_id", e.vport_from_host_id);
+    j["vport"] = std::move(v);
+  }
   return j;
 }
 
@@ -154,6 +165,14 @@ Effect effect_from(const Json& j) {
   }
   e.teardown = j.at("teardown");
   e.drop_binding = j.value("drop_binding", false);
+  if (j.contains("vport")) {
+    const Json& v = j["vport"];
+    e.vport = runtime::VirtualPortRow{v.at("wwpn"), v.at("fabric_id"), v.at("farm_id"), v.at("server"),
+                                      get_optional<RowId>(v, "host_id")};
+    e.vport_from_host = v.value("from_host", std::string());
+    e.vport_from_host_id = get_optional<RowId>(v, "from_host_id");
+    e.release_vport = v.value("release", false);
+  }
   return e;
 }
 

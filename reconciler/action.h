@@ -35,6 +35,13 @@ struct Effect {
   // unmap of an export whose array masking other exports still use (hosts
   // behind one gateway share it): the binding row goes with the unmap.
   bool drop_binding = false;
+  // vport (NPIV): the virtual port's row once the action has run, and the
+  // host that carried it before (rollback places it back there; empty: none).
+  // release: the port leaves the farm and returns to its fabric's range.
+  std::optional<runtime::VirtualPortRow> vport;
+  std::string vport_from_host = {};
+  std::optional<RowId> vport_from_host_id = {};
+  bool release_vport = false;
 };
 
 struct Action {
