@@ -32,10 +32,12 @@ bool is_valid_wwn(std::string_view wwn) {
 
 std::uint64_t wwn_value(std::string_view wwn) {
   std::uint64_t value = 0;
-  for (char c : wwn)
-    if (c != ':') value = value << 4 | static_cast<std::uint64_t>(std::isdigit(static_cast<unsigned char>(c))
-                                                                     ? c - '0'
-                                                                     : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+  for (char c : wwn) {
+    if (c == ':') continue;
+    auto u = static_cast<unsigned char>(c);
+    int digit = std::isdigit(u) ? c - '0' : std::tolower(u) - 'a' + 10;
+    value = value << 4 | static_cast<std::uint64_t>(digit);
+  }
   return value;
 }
 
