@@ -715,5 +715,29 @@ TEST_CASE("farmctl migrate --plan-only and connection-info --json", "[migration]
   CHECK_THAT(text.out, Catch::StartsWith("server app-0 of farm app on host i01: 2 disks"));
 }
 
+TEST_CASE("farmctl refuses a wiring map whose npiv-range holds a host's initiator, and changes nothing",
+          "[migration][npiv]") {
+  Scenario s(npiv_wiring());
+  { std::ofstream(s.dir() / "app.fml") << npiv_farm(); }
+  CliRun applied = farmctl(s, "apply app.fml --auto-approve");
+  INFO(applied.out);
+  REQUIRE(applied.status == 0);
+  Snapshot before = s.snapshot();
+  std::string bad = npiv_wiring();
+  bad.replace(bad.find("c0:50:76:00:00:00:00:0f"), 23, "ff:ff:ff:ff:ff:ff:ff:ff");
+  bad.replace(bad.find("c0:50:76:00:00:00:00:00"), 23, "10:00:00:00:00:00:00:00");
+  { std::ofstream(s.dir() / "bad.xml") << bad; }
+  CliRun refused = farmctl(s, "inventory import bad.xml");
+  INFO(refused.out);
+  CHECK(refused.status == 1);
+  CHECK_THAT(refused.out, Catch::Contains("holds 10:00:00:00:c9:2b:aa:01, the initiator of host f01"));
+  CHECK(s.snapshot() == before);
+  CliRun plan = farmctl(s, "migrate app.fml app-0 --to f02 --plan-only");
+  INFO(plan.out);
+  CHECK(plan.status == 0);
+  CHECK_THAT(plan.out, Catch::Contains("~ vport c0:50:76:00:00:00:00:00: moves from host f01 to host f02"));
+  CHECK(s.snapshot() == before);
+}
+
 }  // namespace
 }  // namespace farmctl::testing
