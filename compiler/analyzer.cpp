@@ -281,6 +281,7 @@ class Analyzer {
     ServerRole role;
     role.pos = e.pos;
     read_id_and_name(e, "server-role", role_ids_, role_names_, role.id, role.name);
+    if (const XmlAttribute* a = e.attribute("npiv")) role.npiv = a->value == "true" || a->value == "1";
     std::map<std::string, Position> drivenames;
     const XmlElement* hw = nullptr;
     for (std::uint32_t c : e.children) {

@@ -51,6 +51,7 @@ struct ServerRole {
   std::string id;
   std::string name;
   std::string hw;
+  bool npiv = false;  // npiv="true": virtual FC ports that move with the server
   std::vector<PrivateDisk> disks;
   std::vector<SharedDisk> shared;
 };

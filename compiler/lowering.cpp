@@ -63,7 +63,7 @@ plan::Plan lower(const Farm& farm) {
     std::vector<TargetEntry> table = targets_of(role);
     for (int i = 0; i < tier.init_servers; ++i) {
       std::string server = fmt::format("{}-{}", tier.name, i);
-      out.servers.push_back({server, tier.name, role.name, role.hw, i, tier.pos.line});
+      out.servers.push_back({server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv});
       for (const TargetEntry& e : table) {
         if (e.disk != nullptr) {
           plan::Volume v = volume_from(e.disk->spec, fmt::format("{}/t{}", server, e.target));

@@ -64,6 +64,7 @@ std::string to_json(const Plan& plan) {
     w.field("tier", s.tier);
     w.field("role", s.role);
     w.field("hw", s.hw);
+    if (s.npiv) w.field("npiv", true);
     w.end_object();
   }
   w.end_array();
@@ -90,7 +91,7 @@ std::string to_json(const Plan& plan) {
 std::string to_text(const Plan& plan) {
   std::string out = fmt::format("farm {} fml {}\n", plan.farm, plan.fml_version);
   for (const Server& s : plan.servers)
-    out += fmt::format("server {} tier={} role={} hw={}\n", s.name, s.tier, s.role, s.hw);
+    out += fmt::format("server {} tier={} role={} hw={}{}\n", s.name, s.tier, s.role, s.hw, s.npiv ? " npiv" : "");
   for (const Volume& v : plan.volumes) {
     std::string backup;
     for (const fml::BackupPolicy& b : v.backup)

@@ -31,6 +31,7 @@ struct Server {
   std::string hw;
   int index = 0;
   int line = 0;  // source line of the tier (not serialised)
+  bool npiv = false;  // serialised only when true, so older dumps stay as they are
 };
 
 struct Volume {

@@ -152,6 +152,17 @@ Json to_json(const Effect& e) {
                          {"source", e.restored->source},
                          {"copy_taken_at", e.restored->copy_taken_at},
                          {"restored_at", e.restored->restored_at}};
+  if (e.vport) {
+    Json v{{"wwpn", e.vport->wwpn},
+           {"fabric_id", e.vport->fabric_id},
+           {"farm_id", e.vport->farm_id},
+           {"server", e.vport->server},
+           {"from_host", e.vport_from_host},
+           {"release", e.release_vport}};
+    put_optional(v, "host_id", e.vport->host_id);
+    put_optional(v, "from_host_id", e.vport_from_host_id);
+    j["vport"] = std::move(v);
+  }
   return j;
 }
 
@@ -186,6 +197,14 @@ Effect effect_from(const Json& j) {
     const Json& b = j["restored"];
     e.restored = runtime::RestoredRow{0, b.at("farm_id"), b.at("volume_id"), b.at("source"), b.at("copy_taken_at"),
                                       b.at("restored_at")};
+  }
+  if (j.contains("vport")) {
+    const Json& v = j["vport"];
+    e.vport = runtime::VirtualPortRow{v.at("wwpn"), v.at("fabric_id"), v.at("farm_id"), v.at("server"),
+                                      get_optional<RowId>(v, "host_id")};
+    e.vport_from_host = v.value("from_host", std::string());
+    e.vport_from_host_id = get_optional<RowId>(v, "from_host_id");
+    e.release_vport = v.value("release", false);
   }
   return e;
 }

@@ -40,6 +40,13 @@ struct Effect {
   std::optional<runtime::BackupRow> backup;
   // restore into a new volume: the row to record (volume_id filled in then).
   std::optional<runtime::RestoredRow> restored;
+  // vport (NPIV): the virtual port's row once the action has run, and the
+  // host that carried it before (rollback places it back there; empty: none).
+  // release: the port leaves the farm and returns to its fabric's range.
+  std::optional<runtime::VirtualPortRow> vport;
+  std::string vport_from_host = {};
+  std::optional<RowId> vport_from_host_id = {};
+  bool release_vport = false;
 };
 
 struct Action {

@@ -32,6 +32,7 @@ class Checker {
     check_units();
     check_bindings();
     check_copies();
+    check_virtual_ports();
     if (devices_ != nullptr) check_devices();
     return std::move(violations_);
   }
@@ -129,6 +130,31 @@ class Checker {
           fail("restored volume {} of farm {} is volume {}, which is also a disk of the farm file", r.id, name,
                unit_name(*v));
       }
+  }
+
+  // NPIV: a virtual port is carried, if at all, by the host its server is
+  // placed on, and only its own farm's exports go through it.
+  void check_virtual_ports() {
+    std::map<std::pair<RowId, std::string>, RowId> host_of;  // (farm, server) -> host
+    for (const auto& p : inv_.all_placements()) host_of[{p.farm_id, p.server}] = p.host_id;
+    std::map<std::string, RowId> owner;
+    for (const auto& v : inv_.all_virtual_ports()) {
+      owner[v.wwpn] = v.farm_id;
+      if (!v.host_id) continue;
+      auto placed = host_of.find({v.farm_id, v.server});
+      if (placed == host_of.end())
+        fail("virtual port {} of farm {} is on host {}, but its server {} is not placed", v.wwpn, farm(v.farm_id),
+             host_name(*v.host_id), v.server);
+      else if (placed->second != *v.host_id)
+        fail("virtual port {} of farm {} is on host {}, but its server {} is on host {}", v.wwpn, farm(v.farm_id),
+             host_name(*v.host_id), v.server, host_name(placed->second));
+    }
+    for (const auto& b : bindings_) {
+      auto o = owner.find(b.initiator);
+      if (o != owner.end() && o->second != b.farm_id)
+        fail("an export of farm {} goes through virtual port {} of farm {}", farm(b.farm_id), b.initiator,
+             farm(o->second));
+    }
   }
 
   std::string farm(std::optional<RowId> id) const {

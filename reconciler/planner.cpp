@@ -17,6 +17,7 @@
 #include "reconciler/move_check.h"
 #include "reconciler/placement.h"
 #include "reconciler/reachability.h"
+#include "runtime/wiring_map.h"
 
 namespace farmctl::reconcile {
 
@@ -169,6 +170,7 @@ class Planner {
     out_.generation = inv_.generation();
     out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
     load_farm();
+    load_virtual_ports();
     index_discovery();
     if (!opt_.destroy) keep_clear_of_restored_volumes();
     move_servers();
@@ -177,10 +179,12 @@ class Planner {
     for (auto& [id, unit] : units_)
       if (!wanted_.count(id)) tear_down_unit(id, unit, ChangeKind::destroy, "not in the farm file");
     for (const plan::Volume& v : ir_.volumes) settle_exports(v);
+    carry_virtual_ports();
     remove_stray_bindings();
     for (const VolumeRow& v : orphans_) tear_down_orphan(v);
     repair_device_exposure();
     remove_unused_zones();
+    settle_idle_virtual_ports();
     release_servers();
     if (!refusals_.empty()) throw PlanRefused(refusals_);
     return std::move(out_);
@@ -229,6 +233,16 @@ class Planner {
     // The same farm file as last applied: no volume can have shrunk.
     if (farm_->plan_json && *farm_->plan_json != out_.plan_json) previous_ = PreviousVolumes::read(*farm_->plan_json);
     for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
+  }
+
+  // NPIV (docs/design/npiv.md): the farm's virtual ports, and every WWPN
+  // any farm owns (none is handed out twice).
+  void load_virtual_ports() {
+    if (!opt_.destroy)
+      for (const plan::Server& s : ir_.servers)
+        if (s.npiv) npiv_servers_.insert(s.name);
+    for (const runtime::VirtualPortRow& v : inv_.all_virtual_ports()) wwpns_taken_.insert(v.wwpn);
+    for (const runtime::VirtualPortRow& v : record_.virtual_ports) vports_[{v.server, v.fabric_id}] = v;
   }
 
   void index_discovery() {
@@ -776,6 +790,7 @@ class Planner {
       auto h = host_of_.find(e->server);
       if (h == host_of_.end()) continue;
       auto path = reach_.path(host(h->second), placed->second.array_id, e->protocol);
+      if (path) with_virtual_port(e->server, e->protocol, *path);
       if (path && path->initiator == b.initiator && path->port_id == b.port_id &&
           (e->protocol == "scsi" || e->target == b.lun))
         return true;
@@ -902,7 +917,7 @@ class Planner {
       const BindingRow* old = place.row != 0 && !place.fresh ? existing_binding(place.row, hr.id) : nullptr;
       if (old != nullptr && torn_bindings_.count(old->id)) old = nullptr;
       std::string protocol = export_protocol(*e, hr, place.array_id, old);
-      auto path = protocol.empty() ? std::nullopt : reach_.path(hr, place.array_id, protocol);
+      auto path = protocol.empty() ? std::nullopt : path_for(e->server, hr, place.array_id, protocol);
       if (!path) {
         if (moved_from_.count(e->server))
           refusals_.push_back(no_shared_protocol(e->server, hr.name, v.id, place.array,
@@ -991,7 +1006,7 @@ class Planner {
   void swap_initiator(const plan::Volume& v, BindingRow want, const BindingRow& old, const StoragePath& path,
                       const UnitPlacement& place, const std::string& subject) {
     std::vector<int> ids;
-    std::vector<int> bind_deps{place.ready_after};
+    std::vector<int> bind_deps{place.ready_after, place_vport(want.server, path, host(want.host_id))};
     if (path.fabric_id) {
       int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
       if (zone > 0) {
@@ -1052,6 +1067,7 @@ class Planner {
     std::vector<int> ids;
     std::vector<int> bind_deps = after;
     bind_deps.push_back(place.ready_after);
+    bind_deps.push_back(place_vport(want.server, path, h));
     if (path.fabric_id) {
       int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
       if (zone > 0) {
@@ -1168,7 +1184,7 @@ class Planner {
             : nullptr;
     std::vector<int> ids;
     std::vector<std::string> reasons;
-    std::vector<int> bind_deps{place.ready_after};
+    std::vector<int> bind_deps{place.ready_after, place_vport(want.server, path, h)};
     if (path.fabric_id) {
       int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
       if (zone > 0) bind_deps.push_back(zone);
@@ -1355,6 +1371,130 @@ class Planner {
     }
   }
 
+  // ---- NPIV: virtual ports ------------------------------------------------------------
+
+  using VportKey = std::pair<std::string, RowId>;  // server, fabric
+
+  // The fc path of an npiv server goes through its virtual port on the
+  // fabric: zones and maskings name the port, which whatever host the
+  // server is on carries. The port is the farm's from its first plan.
+  std::optional<StoragePath> path_for(const std::string& server, const runtime::HostRow& h, RowId array_id,
+                                      std::string_view protocol) {
+    auto path = reach_.path(h, array_id, protocol);
+    if (!path || protocol != "fc" || !path->fabric_id || !npiv_servers_.count(server)) return path;
+    if (!virtual_port(server, *path->fabric_id)) return std::nullopt;  // refused in virtual_port
+    with_virtual_port(server, protocol, *path);
+    used_vports_.insert({server, *path->fabric_id});
+    return path;
+  }
+
+  void with_virtual_port(const std::string& server, std::string_view protocol, StoragePath& path) const {
+    if (protocol != "fc" || !path.fabric_id || !npiv_servers_.count(server)) return;
+    if (auto v = vports_.find({server, *path.fabric_id}); v != vports_.end()) path.initiator = v->second.wwpn;
+  }
+
+  // The server's virtual port on the fabric; a new one is the lowest WWPN of
+  // the fabric's ranges that no farm owns. Null (and the plan refused) when
+  // the fabric has none to give.
+  const runtime::VirtualPortRow* virtual_port(const std::string& server, RowId fabric_id) {
+    VportKey key{server, fabric_id};
+    if (auto it = vports_.find(key); it != vports_.end()) return &it->second;
+    bool ranged = false;
+    for (const runtime::NpivRangeRow& r : topo_.npiv_ranges) {
+      if (r.fabric_id != fabric_id) continue;
+      ranged = true;
+      for (std::uint64_t w = runtime::wwn_value(r.first), last = runtime::wwn_value(r.last);; ++w) {
+        std::string wwpn = runtime::wwn_text(w);
+        if (wwpns_taken_.insert(wwpn).second)
+          return &(vports_[key] = runtime::VirtualPortRow{wwpn, fabric_id, 0, server, std::nullopt});
+        if (w == last) break;
+      }
+    }
+    if (refused_vports_.insert(key).second)
+      refusals_.push_back(
+          ranged ? fmt::format("server {} asks for npiv, but every WWPN of fabric {}'s npiv-range is taken", server,
+                               array_name(fabric_id))
+                 : fmt::format("server {} asks for npiv, but the wiring map gives fabric {} no npiv-range", server,
+                               array_name(fabric_id)));
+    return nullptr;
+  }
+
+  // The action that logs the server's virtual port in at host h, before
+  // anything is masked to it; -1 when it is there already, or when a move
+  // carries it there once the new host is ready (carry_virtual_ports).
+  int place_vport(const std::string& server, const StoragePath& path, const runtime::HostRow& h) {
+    if (!path.fabric_id || !npiv_servers_.count(server)) return -1;
+    VportKey key{server, *path.fabric_id};
+    auto v = vports_.find(key);
+    if (v == vports_.end() || v->second.wwpn != path.initiator) return -1;
+    if (auto it = vport_actions_.find(key); it != vport_actions_.end()) return it->second;
+    if (v->second.host_id == h.id) return vport_actions_[key] = -1;
+    auto from = moved_from_.find(server);
+    if (from != moved_from_.end() && v->second.host_id == from->second) {
+      carried_[key] = h.id;
+      return vport_actions_[key] = -1;
+    }
+    return vport_actions_[key] = add_vport(key, &h, {}, false);
+  }
+
+  // Moves the port to host `to` (null: logs it out; with release, it also
+  // leaves the farm).
+  int add_vport(const VportKey& key, const runtime::HostRow* to, std::vector<int> deps, bool release) {
+    const runtime::VirtualPortRow& v = vports_.at(key);
+    std::string fabric = array_name(key.second);
+    std::string from = v.host_id ? host(*v.host_id).name : std::string();
+    Effect e;
+    e.vport = v;
+    e.vport->host_id = to != nullptr ? std::optional(to->id) : std::nullopt;
+    e.vport_from_host = from;
+    e.vport_from_host_id = v.host_id;
+    e.release_vport = release;
+    DeviceAction a;
+    a.device = fabric;
+    a.initiator = v.wwpn;
+    a.host = to != nullptr ? to->name : std::string();
+    std::string where = to != nullptr ? "to host " + to->name : std::string("logged out");
+    int id = add(Op::vport, "", key.first, a, e, std::move(deps), fmt::format("{} {} on {}", v.wwpn, where, fabric));
+    std::string reason = release          ? "returns to the npiv-range of " + fabric
+                         : to == nullptr  ? fmt::format("logged out from host {}", from)
+                         : from.empty()   ? fmt::format("logged in at host {} on {}", to->name, fabric)
+                                          : fmt::format("moves from host {} to host {}", from, to->name);
+    change(release ? ChangeKind::destroy : from.empty() ? ChangeKind::create : ChangeKind::update, "vport " + v.wwpn,
+           key.first, reason, {id});
+    return id;
+  }
+
+  // A move FC -> FC on one fabric: the virtual port goes to the new host
+  // once the new host's maps are there, and before the old host's go (make
+  // before break); its zones and maskings stay as they are.
+  void carry_virtual_ports() {
+    for (const auto& [key, host_id] : carried_) {
+      std::vector<int>& creates = move_creates_[key.first];
+      int id = add_vport(key, &host(host_id), creates, false);
+      out_.actions[id - 1].move = Action::Move::create;
+      creates.push_back(id);
+    }
+  }
+
+  // A port no export of this plan goes through: its server left the farm
+  // (or no longer asks for npiv) -- it goes back to the range once nothing
+  // is masked or zoned to it -- or now reaches its storage another way
+  // (moved to an iSCSI host): logged out, and kept by the farm.
+  void settle_idle_virtual_ports() {
+    for (const auto& [key, v] : vports_) {
+      if (used_vports_.count(key) || v.farm_id == 0) continue;  // in use, or new in this plan
+      bool release = !npiv_servers_.count(key.first);
+      if (!release && !v.host_id) continue;
+      std::vector<int> deps;
+      for (const Action& a : out_.actions)
+        if (a.device_action.initiator == v.wwpn && a.op != Op::vport) deps.push_back(a.id);
+      bool after_move = false;
+      for (int d : deps) after_move = after_move || out_.actions[d - 1].move == Action::Move::teardown;
+      int id = add_vport(key, nullptr, deps, release);
+      if (after_move) out_.actions[id - 1].move = Action::Move::teardown;
+    }
+  }
+
   void remove_unused_zones() {
     for (const auto& [key, zone] : existing_zones_) {
       if (wanted_zones_.count(key)) continue;
@@ -1420,6 +1560,13 @@ class Planner {
   std::map<ZoneKey, int> zone_actions_;
   std::map<std::string, RowId> moved_from_;               // moving server -> the host it leaves
   std::map<std::string, std::vector<int>> move_creates_;  // moving server -> its new host's zone/bind/map
+  std::set<std::string> npiv_servers_;
+  std::set<std::string> wwpns_taken_;                         // owned by any farm, or handed out by this plan
+  std::map<VportKey, runtime::VirtualPortRow> vports_;       // the farm's, and those this plan hands out
+  std::set<VportKey> used_vports_;                            // an export of this plan goes through it
+  std::set<VportKey> refused_vports_;
+  std::map<VportKey, int> vport_actions_;                     // the vport placing it, or -1
+  std::map<VportKey, RowId> carried_;                         // moves: the host the port follows its server to
 
   ReconcilePlan out_;
   std::vector<std::string> refusals_;

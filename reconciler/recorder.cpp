@@ -31,6 +31,7 @@ class Recorder {
       case Op::deallocate: deallocate(); break;
       case Op::snap: snap(); break;
       case Op::restore: restore(); break;
+      case Op::vport: vport(); break;
     }
   }
 
@@ -173,6 +174,19 @@ class Recorder {
 
   void unzone() {
     if (e_.zone && e_.zone->id != 0) inv_.delete_zone(e_.zone->id);
+  }
+
+  // NPIV: where the farm's virtual port is now; a released one is no longer the farm's.
+  void vport() {
+    if (!e_.vport) return;
+    if (e_.release_vport) {
+      inv_.delete_virtual_port(e_.vport->wwpn);
+      return;
+    }
+    runtime::VirtualPortRow v = *e_.vport;
+    v.farm_id = farm_id_;
+    if (d_.host.empty()) v.host_id.reset();
+    inv_.upsert_virtual_port(v);
   }
 
   void scrub() {

@@ -72,6 +72,22 @@ std::optional<Action> restoration(const Action& done) {
   return c;
 }
 
+// NPIV: a virtual port a move carried to the new host goes back to the host
+// it came from (before the new host's maps go: the old host sees the disks
+// again before the new one stops).
+std::optional<Action> vport_back(const Action& done) {
+  if (!done.effect.vport) return std::nullopt;
+  Action c = done;
+  c.depends_on.clear();
+  c.device_action.host = done.effect.vport_from_host;
+  c.effect.vport_from_host = done.device_action.host;
+  c.effect.vport->host_id = done.effect.vport_from_host_id;
+  c.effect.vport_from_host_id = done.effect.vport->host_id;
+  c.effect.release_vport = false;
+  c.detail = fmt::format("restore vport {}", done.detail);
+  return c;
+}
+
 // A move (farmctl migrate) is all or nothing: when anything in the apply did
 // not complete, the old host's withdrawn access is given back (zone, bind,
 // map, in the reverse of the order it was taken) and then the new host's is
@@ -89,12 +105,22 @@ std::vector<Action> move_rollback(const ActionGraph& graph, const std::vector<st
   for (auto it = done_order.rbegin(); it != done_order.rend(); ++it) {
     const Action& a = graph.action(*it);
     if (a.move != Action::Move::teardown) continue;
-    if (auto c = restoration(a)) out.push_back(std::move(*c));
+    if (auto c = a.op == Op::vport ? vport_back(a) : restoration(a)) out.push_back(std::move(*c));
   }
   for (auto it = done_order.rbegin(); it != done_order.rend(); ++it) {
     const Action& a = graph.action(*it);
-    if (a.move != Action::Move::create || (a.op != Op::map && a.op != Op::bind)) continue;
-    if (auto c = compensation(a, 0)) out.push_back(std::move(*c));
+    if (a.move != Action::Move::create) continue;
+    if (a.op == Op::vport) {
+      if (auto c = vport_back(a)) out.push_back(std::move(*c));
+      continue;
+    }
+    if (a.op != Op::map && a.op != Op::bind) continue;
+    if (auto c = compensation(a, 0)) {
+      // The new host's export goes whole, even where no bind of its own is
+      // undone (a masking it shares with the old host: NPIV, a gateway).
+      if (c->op == Op::unmap) c->effect.drop_binding = true;
+      out.push_back(std::move(*c));
+    }
   }
   return out;
 }

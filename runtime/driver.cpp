@@ -9,7 +9,7 @@
 namespace farmctl::runtime {
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 15> kOpNames{{
+constexpr std::array<std::pair<Op, std::string_view>, 16> kOpNames{{
     {Op::allocate, "allocate"},
     {Op::meta, "meta"},
     {Op::grow, "grow"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 15> kOpNames{{
     {Op::deallocate, "deallocate"},
     {Op::snap, "snap"},
     {Op::restore, "restore"},
+    {Op::vport, "vport"},
 }};
 
 }  // namespace
@@ -55,6 +56,7 @@ std::optional<Op> compensation_of(Op op) {
     case Op::unmap: return Op::map;
     case Op::unzone: return Op::zone;
     case Op::snap: return Op::deallocate;  // a half-taken copy is freed (scrubbed first: rollback.cpp)
+    case Op::vport: return Op::vport;
     case Op::grow:
     case Op::restore:  // what the disk held before is gone: only another restore brings it back
     case Op::scrub: return std::nullopt;

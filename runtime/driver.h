@@ -38,12 +38,14 @@ enum class Op {
   snap,     // array: point-in-time copy of `source` into backup volume `volume`, carved from `pool`
             // (size_mb) when it does not exist yet; `level` > 0 may share unchanged blocks
   restore,  // array: `volume` becomes a copy of backup `source`; refused while `volume` is mapped
+  vport,       // fabric: NPIV, place virtual port `initiator` on host `host` (empty `host`: log it out)
 };
 
 std::string_view to_string(Op op);         // "allocate", ..., "break", "deallocate"
 std::optional<Op> op_from_string(std::string_view name);
 // The action that undoes `op` (allocate<->deallocate, meta<->break, bind<->unbind,
 // map<->unmap, zone<->unzone, copy->scrub); grow has none (a grow is never undone).
+// vport is its own inverse (the port placed back where it was: rollback.cpp).
 std::optional<Op> compensation_of(Op op);
 
 struct DeviceAction {

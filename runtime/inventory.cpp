@@ -251,6 +251,8 @@ Topology Inventory::topology() {
   auto images = db_.prepare("SELECT name, size_mb, device_id FROM images ORDER BY name");
   while (images.step())
     t.images.push_back({images.text(0), static_cast<std::uint64_t>(images.int64(1)), images.optional_int64(2)});
+  auto ranges = db_.prepare("SELECT fabric_id, first, last FROM npiv_ranges ORDER BY fabric_id, first");
+  while (ranges.step()) t.npiv_ranges.push_back({ranges.int64(0), ranges.text(1), ranges.text(2)});
   return t;
 }
 
@@ -288,6 +290,12 @@ FarmRecord Inventory::farm_record(const FarmRow& farm) {
   placements.bind(1, farm.id);
   r.placements = read_all<PlacementRow>(placements, [](const Statement& s) {
     return PlacementRow{s.int64(0), s.text(1), s.int64(2)};
+  });
+  auto vports = db_.prepare(
+      "SELECT wwpn, fabric_id, farm_id, server, host_id FROM virtual_ports WHERE farm_id = ? ORDER BY wwpn");
+  vports.bind(1, farm.id);
+  r.virtual_ports = read_all<VirtualPortRow>(vports, [](const Statement& s) {
+    return VirtualPortRow{s.text(0), s.int64(1), s.int64(2), s.text(3), s.optional_int64(4)};
   });
   return r;
 }
@@ -337,6 +345,13 @@ std::vector<ZoneRow> Inventory::all_zones() {
 std::vector<PlacementRow> Inventory::all_placements() {
   auto s = db_.prepare("SELECT farm_id, server, host_id FROM placements ORDER BY farm_id, server");
   return read_all<PlacementRow>(s, [](const Statement& r) { return PlacementRow{r.int64(0), r.text(1), r.int64(2)}; });
+}
+
+std::vector<VirtualPortRow> Inventory::all_virtual_ports() {
+  auto s = db_.prepare("SELECT wwpn, fabric_id, farm_id, server, host_id FROM virtual_ports ORDER BY wwpn");
+  return read_all<VirtualPortRow>(s, [](const Statement& r) {
+    return VirtualPortRow{r.text(0), r.int64(1), r.int64(2), r.text(3), r.optional_int64(4)};
+  });
 }
 
 std::optional<VolumeRow> Inventory::volume(RowId id) {
@@ -495,6 +510,21 @@ RowId Inventory::insert_zone(const ZoneRow& z) {
 void Inventory::delete_zone(RowId zone_id) {
   Statement& s = cached("DELETE FROM zones WHERE id = ?");
   s.bind(1, zone_id);
+  s.run();
+}
+
+void Inventory::upsert_virtual_port(const VirtualPortRow& v) {
+  Statement& s = cached(
+      "INSERT INTO virtual_ports (wwpn, fabric_id, farm_id, server, host_id) VALUES (?, ?, ?, ?, ?) "
+      "ON CONFLICT (wwpn) DO UPDATE SET fabric_id = excluded.fabric_id, farm_id = excluded.farm_id, "
+      "server = excluded.server, host_id = excluded.host_id");
+  s.bind_all(v.wwpn, v.fabric_id, v.farm_id, v.server, v.host_id);
+  s.run();
+}
+
+void Inventory::delete_virtual_port(std::string_view wwpn) {
+  Statement& s = cached("DELETE FROM virtual_ports WHERE wwpn = ?");
+  s.bind(1, wwpn);
   s.run();
 }
 

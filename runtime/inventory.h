@@ -74,6 +74,14 @@ struct ImageRow {
   std::optional<RowId> device_id;
 };
 
+// NPIV: the virtual WWPNs a fabric lets farmctl hand out (the wiring map's
+// <npiv-range>), first..last inclusive, in WWN text form.
+struct NpivRangeRow {
+  RowId fabric_id = 0;
+  std::string first;
+  std::string last;
+};
+
 // Everything about the hardware, small enough to hold in memory whole.
 struct Topology {
   std::vector<DeviceRow> devices;  // by name
@@ -81,6 +89,7 @@ struct Topology {
   std::vector<PoolRow> pools;
   std::vector<HostRow> hosts;  // by name
   std::vector<ImageRow> images;
+  std::vector<NpivRangeRow> npiv_ranges;  // by fabric, then first
 
   const DeviceRow* device(RowId id) const;
   const DeviceRow* device_named(std::string_view name) const;
@@ -143,6 +152,17 @@ struct ZoneRow {
   std::string port_wwn;
 };
 
+// A virtual FC port (NPIV) a farm owns for one server on one fabric, from
+// the server's first plan until it leaves the farm; host_id is the host
+// that carries it (logged in), none while it is nowhere.
+struct VirtualPortRow {
+  std::string wwpn;
+  RowId fabric_id = 0;
+  RowId farm_id = 0;
+  std::string server;
+  std::optional<RowId> host_id;
+};
+
 struct PlacementRow {
   RowId farm_id = 0;
   std::string server;
@@ -163,6 +183,7 @@ struct FarmRecord {
   std::vector<BindingRow> bindings;
   std::vector<ZoneRow> zones;
   std::vector<PlacementRow> placements;
+  std::vector<VirtualPortRow> virtual_ports;
 };
 
 class InventoryError : public std::runtime_error {
@@ -197,6 +218,7 @@ class Inventory {
   std::vector<BindingRow> all_bindings();
   std::vector<ZoneRow> all_zones();
   std::vector<PlacementRow> all_placements();
+  std::vector<VirtualPortRow> all_virtual_ports();
   std::optional<VolumeRow> volume(RowId id);
   std::optional<VolumeRow> volume_by_device_id(RowId device_id, std::string_view device_volume);
   std::optional<RowId> device_id(std::string_view name);
@@ -261,6 +283,9 @@ class Inventory {
 
   RowId insert_zone(const ZoneRow& z);
   void delete_zone(RowId zone_id);
+
+  void upsert_virtual_port(const VirtualPortRow& v);  // by wwpn
+  void delete_virtual_port(std::string_view wwpn);
 
   // Journal (docs/design/journal.md).
   RowId journal_intent(std::string_view run_id, std::string_view farm, int action_id, std::string_view op,

@@ -334,7 +334,27 @@ ALTER TABLE billable_events_v4 RENAME TO billable_events;
 CREATE INDEX billable_events_by_account ON billable_events (account_id, id);
 )SQL";
 
-constexpr std::array<std::string_view, 4> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4};
+// Version 5: NPIV (docs/design/npiv.md). A fabric's ranges of virtual WWPNs
+// (wiring map), and the virtual ports farms own: one per (farm, server,
+// fabric), carried by host_id (NULL: logged in nowhere).
+constexpr std::string_view kVersion5 = R"SQL(
+CREATE TABLE npiv_ranges (
+  fabric_id INTEGER NOT NULL REFERENCES devices(id),
+  first     TEXT NOT NULL,
+  last      TEXT NOT NULL,
+  PRIMARY KEY (fabric_id, first)
+);
+CREATE TABLE virtual_ports (
+  wwpn      TEXT PRIMARY KEY,
+  fabric_id INTEGER NOT NULL REFERENCES devices(id),
+  farm_id   INTEGER NOT NULL REFERENCES farms(id) ON DELETE CASCADE,
+  server    TEXT NOT NULL,
+  host_id   INTEGER REFERENCES hosts(id),
+  UNIQUE (farm_id, server, fabric_id)
+);
+)SQL";
+
+constexpr std::array<std::string_view, 5> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
 
 }  // namespace
 

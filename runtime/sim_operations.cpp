@@ -60,6 +60,7 @@ class DeviceModel {
       case Op::deallocate: return deallocate();
       case Op::snap: return snap();
       case Op::restore: return restore();
+      case Op::vport: return vport();
     }
     return ActionOutcome::permanent("unknown operation");
   }
@@ -177,6 +178,7 @@ class DeviceModel {
         break;
       case Op::zone:
       case Op::unzone:
+      case Op::vport:
         fits = kind == DeviceKind::fabric;
         where = "a fabric";
         break;
@@ -493,6 +495,29 @@ class DeviceModel {
         .run();
     if (changes() == 0)
       return ok_because(fmt::format("{} and {} were not zoned on {}", a_.initiator, a_.port, dev_));
+    return ActionOutcome::success();
+  }
+
+  // NPIV: the fabric logs virtual port `initiator` in at `host` (moving it
+  // off any host that carried it), or, with no host, logs it out. A masking
+  // to a virtual WWPN is visible to the host that carries it.
+  ActionOutcome vport() {
+    if (auto e = need(!a_.initiator.empty(), "initiator")) return *e;
+    auto& at = sql_("SELECT host FROM sim_vports WHERE fabric = ? AND wwpn = ?");
+    at.bind_all(dev_, a_.initiator);
+    std::optional<std::string> current = at.step() ? std::optional(at.text(0)) : std::nullopt;
+    at.reset();
+    if (a_.host.empty()) {
+      if (!current) return ok_because(fmt::format("virtual port {} is logged in nowhere on {}", a_.initiator, dev_));
+      sql_("DELETE FROM sim_vports WHERE fabric = ? AND wwpn = ?").bind_all(dev_, a_.initiator).run();
+      return ActionOutcome::success();
+    }
+    if (current == a_.host)
+      return ok_because(fmt::format("virtual port {} is on host {} on {}", a_.initiator, a_.host, dev_));
+    sql_("INSERT INTO sim_vports(fabric, wwpn, host) VALUES (?, ?, ?) ON CONFLICT (fabric, wwpn) DO UPDATE SET host = "
+         "excluded.host")
+        .bind_all(dev_, a_.initiator, a_.host)
+        .run();
     return ActionOutcome::success();
   }
 

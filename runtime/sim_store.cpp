@@ -19,13 +19,19 @@ constexpr int kSchemaVersion = 2;
 // What the operations look up per action; without these, an estate of a
 // million volumes turns every allocate from a pool and every exposure check
 // into a full scan. Created on every open (IF NOT EXISTS), so older stores
-// get them too.
+// get them too; so is sim_vports (NPIV: which host carries a virtual port),
+// which came after schema version 1.
 constexpr std::string_view kIndexes = R"SQL(
 CREATE INDEX IF NOT EXISTS sim_volumes_by_pool ON sim_volumes(device, pool) WHERE pool <> '';
 CREATE INDEX IF NOT EXISTS sim_volumes_by_meta ON sim_volumes(device, meta_parent) WHERE meta_parent IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sim_maskings_by_lun ON sim_maskings(device, initiator, port, lun);
 CREATE INDEX IF NOT EXISTS sim_mappings_by_volume ON sim_mappings(array, volume);
 CREATE INDEX IF NOT EXISTS sim_mappings_by_target ON sim_mappings(device, host, target, lun);
+CREATE TABLE IF NOT EXISTS sim_vports(
+  fabric TEXT NOT NULL,
+  wwpn TEXT NOT NULL,
+  host TEXT NOT NULL,
+  PRIMARY KEY (fabric, wwpn));
 )SQL";
 
 // Version 2: what each pool's slices take, kept by triggers on sim_volumes

@@ -367,6 +367,7 @@ class TgtDriver final : public Driver {
       }
       case Op::zone:
       case Op::unzone:
+      case Op::vport:
         throw DeviceError(fmt::format("{} runs on a fabric; {} is a tgt array", to_string(x.op), a.name));
     }
     throw DeviceError("unknown operation");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
@@ -35,6 +36,7 @@ class Importer {
 
   ImportReport run() {
     inv_.write_if_changed([&] {
+      sync_npiv_ranges();
       sync_devices();
       sync_images();
       sync_hosts();
@@ -80,6 +82,56 @@ class Importer {
     for (const auto& [name, id] : existing)
       if (!declared.count(name)) remove_device(name, id);
     if (bulk) create_free_volumes_index(db_);
+    insert_npiv_ranges();
+  }
+
+  // A fabric's NPIV ranges as the map declares them. A range may go only
+  // when no virtual port a farm owns lies in it (and in no range kept).
+  // Runs before sync_devices, so that a fabric that goes takes its ranges.
+  void sync_npiv_ranges() {
+    std::set<std::tuple<std::string, std::string, std::string>> declared;  // fabric, first, last
+    for (const WiredDevice& d : map_.devices)
+      for (const WiredNpivRange& r : d.npiv_ranges) declared.insert({d.name, r.first, r.last});
+    auto covered = [&](const std::string& fabric, const std::string& wwpn) {
+      for (const auto& [f, first, last] : declared)
+        if (f == fabric && wwn_value(first) <= wwn_value(wwpn) && wwn_value(wwpn) <= wwn_value(last)) return true;
+      return false;
+    };
+    auto owned = db_.prepare(
+        "SELECT v.wwpn, d.name, f.name FROM virtual_ports v JOIN devices d ON d.id = v.fabric_id "
+        "JOIN farms f ON f.id = v.farm_id ORDER BY v.wwpn");
+    while (owned.step())
+      if (!covered(owned.text(1), owned.text(0)))
+        refuse(fmt::format("virtual port {} on fabric {} is owned by farm {}; keep the npiv-range that holds it "
+                           "until the farm releases it",
+                           owned.text(0), owned.text(1), owned.text(2)));
+    std::set<std::tuple<std::string, std::string, std::string>> existing;
+    auto rows = db_.prepare(
+        "SELECT d.name, r.first, r.last FROM npiv_ranges r JOIN devices d ON d.id = r.fabric_id");
+    while (rows.step()) existing.insert({rows.text(0), rows.text(1), rows.text(2)});
+    for (const auto& [fabric, first, last] : existing) {
+      if (declared.count({fabric, first, last})) continue;
+      auto del = db_.prepare(
+          "DELETE FROM npiv_ranges WHERE fabric_id = (SELECT id FROM devices WHERE name = ?) AND first = ?");
+      del.bind_all(fabric, first);
+      del.run();
+      ++report_.removed;
+    }
+    added_ranges_.clear();
+    for (const auto& key : declared)
+      if (!existing.count(key)) added_ranges_.push_back(key);
+  }
+
+  // Inserted once sync_devices has given a new fabric its row.
+  void insert_npiv_ranges() {
+    for (const auto& [fabric, first, last] : added_ranges_) {
+      auto ins = db_.prepare(
+          "INSERT INTO npiv_ranges (fabric_id, first, last) VALUES ((SELECT id FROM devices WHERE name = ?), ?, ?) "
+          "ON CONFLICT (fabric_id, first) DO UPDATE SET last = excluded.last");
+      ins.bind_all(fabric, first, last);
+      ins.run();
+      ++report_.added;
+    }
   }
 
   // Mostly new volumes, and many: a first import of a large estate.
@@ -404,6 +456,7 @@ class Importer {
   Database& db_;
   const WiringMap& map_;
   ImportReport report_;
+  std::vector<std::tuple<std::string, std::string, std::string>> added_ranges_;  // fabric, first, last
 };
 
 DeviceState declared_state(const WiredDevice& d) {

@@ -30,6 +30,24 @@ bool is_valid_wwn(std::string_view wwn) {
   return true;
 }
 
+std::uint64_t wwn_value(std::string_view wwn) {
+  std::uint64_t value = 0;
+  for (char c : wwn) {
+    if (c == ':') continue;
+    auto u = static_cast<unsigned char>(c);
+    int digit = std::isdigit(u) ? c - '0' : std::tolower(u) - 'a' + 10;
+    value = value << 4 | static_cast<std::uint64_t>(digit);
+  }
+  return value;
+}
+
+std::string wwn_text(std::uint64_t value) {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out += fmt::format("{}{:02x}", out.empty() ? "" : ":", (value >> shift) & 0xff);
+  return out;
+}
+
 bool is_valid_iqn(std::string_view iqn) {
   // iqn.YYYY-MM.reversed.domain[:suffix]
   if (iqn.size() < 13 || iqn.size() > 223 || iqn.substr(0, 4) != "iqn.") return false;
@@ -64,6 +82,7 @@ class WiringReader {
     }
     for (std::uint32_t c : root.children) read_top(doc_.at(c));
     check_references();
+    check_npiv_ranges();
     if (diags_.has_errors()) return std::nullopt;
     return std::move(map_);
   }
@@ -181,6 +200,8 @@ class WiringReader {
         std::string bcv = attr(child, "bcv", "no");
         d.volumes.push_back({attr(child, "id"), size_of(child), class_of(child), raid_of(child),
                              bcv == "yes" || bcv == "true" || bcv == "1"});
+      } else if (child.name == "npiv-range") {
+        read_npiv_range(child, d);
       } else if (child.name == "pool") {
         unique(pool_names, child, "name", fmt::format("pool name on array {}", d.name));
         d.pools.push_back({attr(child, "name"), size_of(child), class_of(child), raid_of(child)});
@@ -188,6 +209,57 @@ class WiringReader {
     }
     device_elements_.push_back(&e);
     map_.devices.push_back(std::move(d));
+  }
+
+  // A range's ends must be WWNs, in order; check_npiv_ranges compares ranges.
+  void read_npiv_range(const XmlElement& e, WiredDevice& d) {
+    const XmlAttribute* first = e.attribute("first");
+    const XmlAttribute* last = e.attribute("last");
+    for (const XmlAttribute* a : {first, last})
+      if (a != nullptr && !is_valid_wwn(a->value))
+        diags_.error(Code::bad_value, a->value_pos,
+                     fmt::format("bad WWN '{}' in <npiv-range>: write 8 colon-separated hex bytes", a->value));
+    if (first == nullptr || last == nullptr || !is_valid_wwn(first->value) || !is_valid_wwn(last->value)) return;
+    if (wwn_value(first->value) > wwn_value(last->value)) {
+      diags_.error(Code::bad_value, e.pos,
+                   fmt::format("<npiv-range> on fabric {} ends ({}) before it starts ({})", d.name, last->value,
+                               first->value));
+      return;
+    }
+    d.npiv_ranges.push_back({wwn_text(wwn_value(first->value)), wwn_text(wwn_value(last->value))});
+    npiv_elements_.push_back({&e, d.npiv_ranges.back(), d.name});
+  }
+
+  // No two ranges overlap (a WWPN has one owner), and no range holds a WWN
+  // the map gives a host's physical initiator or an array port.
+  void check_npiv_ranges() {
+    for (std::size_t i = 0; i < npiv_elements_.size(); ++i) {
+      const auto& [e, range, fabric] = npiv_elements_[i];
+      std::uint64_t lo = wwn_value(range.first), hi = wwn_value(range.last);
+      for (std::size_t j = 0; j < i; ++j) {
+        const auto& [oe, other, ofabric] = npiv_elements_[j];
+        if (wwn_value(other.first) <= hi && lo <= wwn_value(other.last))
+          diags_.error(Code::bad_value, e->pos,
+                       fmt::format("<npiv-range> {}..{} on fabric {} overlaps {}..{} on fabric {} (line {})",
+                                   range.first, range.last, fabric, other.first, other.last, ofabric,
+                                   oe->pos.line));
+      }
+      auto inside = [&](const std::optional<std::string>& wwn) {
+        return wwn && wwn_value(*wwn) >= lo && wwn_value(*wwn) <= hi;
+      };
+      for (const WiredHost& h : map_.hosts)
+        for (const WiredInitiator& in : h.initiators)
+          if (inside(in.wwn))
+            diags_.error(Code::bad_value, e->pos,
+                         fmt::format("<npiv-range> {}..{} on fabric {} holds {}, the initiator of host {}",
+                                     range.first, range.last, fabric, *in.wwn, h.name));
+      for (const WiredDevice& d : map_.devices)
+        for (const WiredPort& p : d.ports)
+          if (inside(p.wwn))
+            diags_.error(Code::bad_value, e->pos,
+                         fmt::format("<npiv-range> {}..{} on fabric {} holds {}, port {} of {}", range.first,
+                                     range.last, fabric, *p.wwn, p.id, d.name));
+    }
   }
 
   void read_protocols(const XmlElement& e, WiredDevice& d) {
@@ -253,6 +325,12 @@ class WiringReader {
   fml::DiagnosticList& diags_;
   WiringMap map_;
   std::set<std::string> device_names_, image_names_, host_names_, initiator_names_;
+  struct NpivElement {
+    const XmlElement* element;
+    WiredNpivRange range;
+    std::string fabric;
+  };
+  std::vector<NpivElement> npiv_elements_;
   std::vector<const XmlElement*> device_elements_, image_elements_, port_elements_, host_elements_,
       initiator_elements_;
 };

@@ -36,6 +36,12 @@ struct WiredPool {
   std::optional<std::string> raid;
 };
 
+// NPIV: virtual WWPNs farmctl may hand out on a fabric, first..last inclusive.
+struct WiredNpivRange {
+  std::string first;
+  std::string last;
+};
+
 struct WiredDevice {  // array, gateway or fabric
   std::string kind;   // "array", "gateway", "fabric"
   std::string name;
@@ -48,6 +54,7 @@ struct WiredDevice {  // array, gateway or fabric
   std::vector<WiredPort> ports;
   std::vector<WiredVolume> volumes;
   std::vector<WiredPool> pools;
+  std::vector<WiredNpivRange> npiv_ranges;  // fabrics
   int line = 0;
 };
 
@@ -91,5 +98,8 @@ WiringParseResult parse_wiring_map_file(const std::string& path);
 // 8-byte colon-separated WWN checks, shared with other parts that take them.
 bool is_valid_iqn(std::string_view iqn);
 bool is_valid_wwn(std::string_view wwn);
+// A valid WWN as a number (ranges compare them), and back in its text form.
+std::uint64_t wwn_value(std::string_view wwn);
+std::string wwn_text(std::uint64_t value);
 
 }  // namespace farmctl::runtime

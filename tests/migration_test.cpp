@@ -86,6 +86,7 @@ struct ExposureModel {
   std::set<std::tuple<std::string, std::string, std::string>> masks;  // array, volume, initiator
   std::set<std::tuple<std::string, std::string, std::string>> maps;   // array, volume, host
   std::set<std::pair<std::string, std::string>> zones;                // initiator, port wwn
+  std::map<std::string, std::string> vports;                          // NPIV: virtual WWPN -> the host carrying it
 
   void apply(const runtime::DeviceAction& a) {
     std::string array = a.array.empty() ? a.device : a.array;
@@ -96,6 +97,10 @@ struct ExposureModel {
       case Op::unmap: maps.erase({array, a.volume, a.host}); break;
       case Op::zone: zones.insert({a.initiator, a.port}); break;
       case Op::unzone: zones.erase({a.initiator, a.port}); break;
+      case Op::vport:
+        if (a.host.empty()) vports.erase(a.initiator);
+        else vports[a.initiator] = a.host;
+        break;
       default: break;
     }
   }
@@ -120,6 +125,18 @@ std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hos
     if (h.gateway_id) gateway_of_host[h.name] = "gateway:" + topology.device(*h.gateway_id)->config.name;
   ExposureModel model;
   auto log = s.sim_log();
+  // NPIV: a masking to a virtual WWPN is visible to the host carrying it
+  // (when one does), as the model has it at that step.
+  std::set<std::string> virtual_wwpns;
+  for (const auto& entry : log)
+    if (entry.action.op == Op::vport) virtual_wwpns.insert(entry.action.initiator);
+  auto seen_by = [&](const std::string& initiator) -> std::optional<std::string> {
+    if (auto v = model.vports.find(initiator); v != model.vports.end()) return v->second;
+    if (virtual_wwpns.count(initiator)) return std::string();  // logged in nowhere: no host sees it
+    auto h = host_of_initiator.find(initiator);
+    if (h == host_of_initiator.end()) return std::nullopt;
+    return h->second;
+  };
   for (std::size_t step = 0; step < log.size(); ++step) {
     const auto& entry = log[step];
     if (!entry.outcome.ok()) continue;
@@ -128,10 +145,11 @@ std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hos
                                     entry.action.device, entry.action.volume);
     for (const auto& [array, volume, initiator] : model.masks) {
       if (initiator.rfind("gateway:", 0) == 0) continue;  // what the gateway shows is checked by its mappings
-      auto host = host_of_initiator.find(initiator);
+      auto host = seen_by(initiator);
       INFO(where << ": " << array << ":" << volume << " masked to " << initiator);
-      REQUIRE(host != host_of_initiator.end());
-      REQUIRE(allowed_hosts.count(host->second));
+      REQUIRE(host.has_value());
+      if (host->empty()) continue;
+      REQUIRE(allowed_hosts.count(*host));
     }
     for (const auto& [array, volume, host] : model.maps) {
       INFO(where << ": " << array << ":" << volume << " mapped to " << host);
@@ -144,7 +162,7 @@ std::size_t check_exposure(Scenario& s, const std::set<std::string>& allowed_hos
         if (array + ":" + volume != disk) continue;
         for (const auto& [marray, mvolume, initiator] : model.masks)
           if (marray == array && mvolume == volume &&
-              (host_of_initiator[initiator] == host || gateway_of_host[host] == initiator))
+              (seen_by(initiator).value_or("") == host || gateway_of_host[host] == initiator))
             reachable = true;
       }
       INFO(where << ": " << disk << " is reachable from no host of the farm");
@@ -388,6 +406,189 @@ TEST_CASE("a failure at any step of a move leaves the old host's access intact",
   CHECK(restored > 0);
 }
 
+// ---- NPIV: a virtual FC port that moves with the server --------------------
+
+constexpr std::string_view kVirtual0 = "c0:50:76:00:00:00:00:00";
+
+// The migration map, with a range of virtual WWPNs on fabric-a.
+std::string npiv_wiring() {
+  std::string w(kMigrationWiring);
+  w.replace(w.find(R"(<fabric name="fabric-a" driver="sim"/>)"), 38,
+            R"(<fabric name="fabric-a" driver="sim"><npiv-range first="c0:50:76:00:00:00:00:00" last="c0:50:76:00:00:00:00:0f"/></fabric>)");
+  return w;
+}
+
+std::string npiv_farm() {
+  std::string fml = app_farm("fc");
+  fml.replace(fml.find(R"(<server-role id="app" name="app">)"), 33, R"(<server-role id="app" name="app" npiv="true">)");
+  return fml;
+}
+
+// The fabric's zones and the array's maskings, as the devices show them.
+std::string access_control(Scenario& s) {
+  auto devices = s.discover();
+  std::string out;
+  for (const auto& z : devices.at("fabric-a").zones) out += fmt::format("zone {} / {}\n", z.initiator, z.port);
+  for (const auto& m : devices.at("sym1").maskings)
+    out += fmt::format("mask {} to {} via {} lun {}\n", m.volume, m.initiator, m.port, m.lun);
+  return out;
+}
+
+std::optional<std::string> vport_host(Scenario& s, const std::string& wwpn) {
+  for (const auto& v : s.inventory().all_virtual_ports())
+    if (v.wwpn == wwpn) return v.host_id ? s.host_name(*v.host_id) : std::string();
+  return std::nullopt;
+}
+
+TEST_CASE("an npiv server is zoned and masked through its virtual port, handed out from the fabric's range",
+          "[migration][npiv]") {
+  Scenario s(npiv_wiring());
+  s.converge(npiv_farm());
+  REQUIRE(s.placements("app") == std::map<std::string, std::string>{{"app-0", "f01"}});
+  require_access(s, "app", "f01", "fc");
+  for (const auto& b : s.record("app").bindings) CHECK(b.initiator == kVirtual0);
+  CHECK(vport_host(s, std::string(kVirtual0)) == "f01");
+  auto devices = s.discover();
+  CHECK(devices.at("fabric-a").zones.size() == 1);
+  CHECK(devices.at("fabric-a").zones.at(0).initiator == kVirtual0);
+  CHECK(devices.at("sym1").maskings.size() == 2);
+  for (const auto& m : devices.at("sym1").maskings) CHECK(m.initiator == kVirtual0);
+  check_exposure(s, {"f01"}, s.sim_log().size(), {});
+  // A second npiv farm gets the next WWPN of the range.
+  std::string other = npiv_farm();
+  other.replace(other.find("name=\"app\""), 10, "name=\"oth\"");
+  s.converge(other);
+  for (const auto& b : s.record("oth").bindings) CHECK(b.initiator == "c0:50:76:00:00:00:00:01");
+  CHECK(s.plan(npiv_farm()).empty());
+  // A server leaves the farm: its port is unmasked and unzoned, then goes back to the range.
+  s.destroy("oth");
+  CHECK_FALSE(vport_host(s, "c0:50:76:00:00:00:00:01"));
+  CHECK(vport_host(s, std::string(kVirtual0)) == "f01");
+}
+
+TEST_CASE("an npiv farm on a fabric without a range is refused, naming the fabric", "[migration][npiv]") {
+  Scenario s(kMigrationWiring);
+  auto reasons = s.refused(npiv_farm());
+  REQUIRE(reasons.size() >= 1);
+  CHECK(reasons[0] == "server app-0 asks for npiv, but the wiring map gives fabric fabric-a no npiv-range");
+}
+
+TEST_CASE("FC to FC with NPIV: the virtual port moves, zoning and masking stay", "[migration][npiv]") {
+  Scenario s(npiv_wiring());
+  std::string fml = npiv_farm();
+  s.converge(fml);
+  std::string zones_and_masks = access_control(s);
+  std::size_t before = s.sim_log().size();
+
+  ReconcilePlan p = s.plan(fml, move("app-0", "f02"));
+  std::string text = reconcile::render_plan_text(p, false);
+  INFO(text);
+  CHECK(count_ops(p, Op::vport) == 1);
+  CHECK(count_ops(p, Op::zone) == 0);
+  CHECK(count_ops(p, Op::unzone) == 0);
+  CHECK(count_ops(p, Op::bind) == 0);
+  CHECK(count_ops(p, Op::unbind) == 0);
+  // The array presents the LUNs per host: the new host's map, then the old one's unmap.
+  CHECK(count_ops(p, Op::map) == 2);
+  CHECK(count_ops(p, Op::unmap) == 2);
+  CHECK_THAT(text, Catch::Contains("vport c0:50:76:00:00:00:00:00: moves from host f01 to host f02"));
+  require_make_before_break(p);
+  const auto* vport = actions_of(p, Op::vport).front();
+  CHECK(vport->device_action.host == "f02");
+  for (const auto* m : actions_of(p, Op::map))
+    CHECK(std::find(vport->depends_on.begin(), vport->depends_on.end(), m->id) != vport->depends_on.end());
+
+  s.apply_ok(p);
+  CHECK(s.placements("app") == std::map<std::string, std::string>{{"app-0", "f02"}});
+  require_access(s, "app", "f02", "fc");
+  CHECK(vport_host(s, std::string(kVirtual0)) == "f02");
+  CHECK(access_control(s) == zones_and_masks);
+  check_exposure(s, {"f01", "f02"}, before, disks_of(s, "app"));
+  CHECK(s.plan(fml).empty());
+  // and on to an iscsi host: the ordinary move; the port is logged out, kept by the farm
+  std::size_t second = s.sim_log().size();
+  ReconcilePlan away = s.plan(fml, move("app-0", "i01"));
+  INFO(reconcile::render_plan_text(away, false));
+  s.apply_ok(away);
+  require_access(s, "app", "i01", "iscsi");
+  CHECK(vport_host(s, std::string(kVirtual0)) == "");
+  check_exposure(s, {"f01", "f02", "i01"}, second, disks_of(s, "app"));  // the log from the start
+  CHECK(s.plan(fml).empty());
+  // and back to fc: the farm's port again, logged in at the new host before it is masked
+  s.apply_ok(s.plan(fml, move("app-0", "f01")));
+  require_access(s, "app", "f01", "fc");
+  for (const auto& b : s.record("app").bindings) CHECK(b.initiator == kVirtual0);
+  CHECK(vport_host(s, std::string(kVirtual0)) == "f01");
+  check_exposure(s, {"f01", "f02", "i01"}, second, disks_of(s, "app"));
+  CHECK(s.plan(fml).empty());
+}
+
+TEST_CASE("a role that drops npiv: its exports move to the host's HBA, and the port returns to the range",
+          "[migration][npiv]") {
+  Scenario s(npiv_wiring());
+  s.converge(npiv_farm());
+  std::size_t before = s.sim_log().size();
+  std::string fml = app_farm("fc");
+  ReconcilePlan p = s.plan(fml);
+  INFO(reconcile::render_plan_text(p, false));
+  CHECK(count_ops(p, Op::unmap) == 0);
+  CHECK(count_ops(p, Op::map) == 0);
+  REQUIRE(count_ops(p, Op::vport) == 1);
+  const auto* release = actions_of(p, Op::vport).front();
+  for (const auto& a : p.actions)
+    if (a.device_action.initiator == kVirtual0 && a.op != Op::vport)
+      CHECK(std::find(release->depends_on.begin(), release->depends_on.end(), a.id) != release->depends_on.end());
+  s.apply_ok(p);
+  require_access(s, "app", "f01", "fc");
+  for (const auto& b : s.record("app").bindings) CHECK(b.initiator == "10:00:00:00:c9:2b:aa:01");
+  CHECK(s.inventory().all_virtual_ports().empty());
+  // Exposure only: the masking moves as for a renamed initiator (unbind and bind do not wait for each other).
+  CHECK(check_exposure(s, {"f01"}, s.sim_log().size(), {}) > before);
+  CHECK(s.plan(fml).empty());
+}
+
+TEST_CASE("a failure at any step of an npiv move leaves the old host's access intact", "[migration][npiv]") {
+  std::size_t steps = 0;
+  {
+    Scenario s(npiv_wiring());
+    s.converge(npiv_farm());
+    steps = s.plan(npiv_farm(), move("app-0", "f02")).actions.size();
+  }
+  REQUIRE(steps == 5);
+  int restored = 0;
+  for (std::size_t k = 1; k <= steps; ++k) {
+    INFO("failing action " << k << " of " << steps);
+    Scenario s(npiv_wiring());
+    std::string fml = npiv_farm();
+    s.converge(fml);
+    std::string zones_and_masks = access_control(s);
+    std::size_t before = s.sim_log().size();
+    ReconcilePlan p = s.plan(fml, move("app-0", "f02"));
+    {
+      std::string rule = fmt::format("*#{}=permanent", k);
+      ScopedEnv faults("FARMCTL_SIM_FAULTS", rule.c_str());
+      runtime::reset_sim_fault_counts();
+      reconcile::ApplyResult r = s.apply(p);  // the invariants hold (apply() checks)
+      INFO(fmt::format("{}\n{}", fmt::join(r.failures, "\n"), fmt::join(r.rolled_back, "\n")));
+      REQUIRE_FALSE(r.ok());
+      for (const std::string& line : r.rolled_back) {
+        CHECK_THAT(line, Catch::EndsWith(": done"));
+        restored += line.find("restore") != std::string::npos;
+      }
+    }
+    require_old_host_intact(s, "f01", "fc");
+    CHECK(vport_host(s, std::string(kVirtual0)) == "f01");
+    CHECK(access_control(s) == zones_and_masks);
+    CHECK(s.violations().empty());
+    check_exposure(s, {"f01", "f02"}, before, disks_of(s, "app"));
+    s.apply_ok(s.plan(fml, move("app-0", "f02")));
+    CHECK(s.placements("app").at("app-0") == "f02");
+    CHECK(vport_host(s, std::string(kVirtual0)) == "f02");
+    CHECK(s.plan(fml).empty());
+  }
+  CHECK(restored > 0);
+}
+
 TEST_CASE("connection-info tells a host where its disks are", "[migration]") {
   Scenario s(kMigrationWiring);
   std::string fml = app_farm("fc");
@@ -512,6 +713,30 @@ TEST_CASE("farmctl migrate --plan-only and connection-info --json", "[migration]
   INFO(text.out);
   CHECK(text.status == 0);
   CHECK_THAT(text.out, Catch::StartsWith("server app-0 of farm app on host i01: 2 disks"));
+}
+
+TEST_CASE("farmctl refuses a wiring map whose npiv-range holds a host's initiator, and changes nothing",
+          "[migration][npiv]") {
+  Scenario s(npiv_wiring());
+  { std::ofstream(s.dir() / "app.fml") << npiv_farm(); }
+  CliRun applied = farmctl(s, "apply app.fml --auto-approve");
+  INFO(applied.out);
+  REQUIRE(applied.status == 0);
+  Snapshot before = s.snapshot();
+  std::string bad = npiv_wiring();
+  bad.replace(bad.find("c0:50:76:00:00:00:00:0f"), 23, "ff:ff:ff:ff:ff:ff:ff:ff");
+  bad.replace(bad.find("c0:50:76:00:00:00:00:00"), 23, "10:00:00:00:00:00:00:00");
+  { std::ofstream(s.dir() / "bad.xml") << bad; }
+  CliRun refused = farmctl(s, "inventory import bad.xml");
+  INFO(refused.out);
+  CHECK(refused.status == 1);
+  CHECK_THAT(refused.out, Catch::Contains("holds 10:00:00:00:c9:2b:aa:01, the initiator of host f01"));
+  CHECK(s.snapshot() == before);
+  CliRun plan = farmctl(s, "migrate app.fml app-0 --to f02 --plan-only");
+  INFO(plan.out);
+  CHECK(plan.status == 0);
+  CHECK_THAT(plan.out, Catch::Contains("~ vport c0:50:76:00:00:00:00:00: moves from host f01 to host f02"));
+  CHECK(s.snapshot() == before);
 }
 
 }  // namespace
