@@ -8,18 +8,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "reconciler/name_hash.h"
+
 namespace farmctl::reconcile {
 namespace {
 
 using runtime::DeviceAction;
 using runtime::VolumeRow;
 using runtime::VolumeState;
-
-std::uint32_t fnv1a(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-  return h;
-}
 
 }  // namespace
 
@@ -109,7 +105,7 @@ void BackupPlanner::add_copy(const std::string& source, const fml::BackupPolicy&
     // Unique however copies coincide: two levels at one tick differ in the
     // hash, a "backup now" in the same second as a scheduled copy in the
     // generation (each plan is made at another).
-    slice.device_volume = fmt::format("b{:08x}-{}-g{}", fnv1a(fmt::format("{}\n{}\n{}", farm_.name, source, policy.level)),
+    slice.device_volume = fmt::format("b{:08x}-{}-g{}", name_hash(fmt::format("{}\n{}\n{}", farm_.name, source, policy.level)),
                                       at.time_since_epoch().count(), out_.generation);
     slice.size_mb = size;
     slice.cls = unit->cls;
@@ -314,7 +310,7 @@ void BackupPlanner::add_restore_to_new(const runtime::BackupRow& copy, TimePoint
   a.device = array;
   if (allocation->kind == Allocation::Kind::slice) {
     const runtime::PoolRow* pool = topo_.pool(*allocation->pool_id);
-    fresh.device_volume = fmt::format("r{:08x}-{}-g{}", fnv1a(farm_.name + "\n" + copy.source),
+    fresh.device_volume = fmt::format("r{:08x}-{}-g{}", name_hash(farm_.name + "\n" + copy.source),
                                       at.time_since_epoch().count(), out_.generation);
     fresh.size_mb = copy.size_mb;
     fresh.cls = unit->cls;

@@ -15,6 +15,7 @@
 
 #include "reconciler/allocator.h"
 #include "reconciler/move_check.h"
+#include "reconciler/name_hash.h"
 #include "reconciler/placement.h"
 #include "reconciler/reachability.h"
 #include "runtime/wiring_map.h"
@@ -133,12 +134,6 @@ class PreviousVolumes : public nlohmann::json_sax<nlohmann::json> {
   std::vector<std::tuple<int, std::string, int>> policies_;
   std::unordered_map<std::string, PreviousVolume> volumes_;
 };
-
-std::uint32_t fnv1a(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-  return h;
-}
 
 // Where a unit lives and when it is ready to be bound.
 struct UnitPlacement {
@@ -499,7 +494,7 @@ class Planner {
   }
 
   std::string slice_id(const plan::Volume& v) const {
-    return fmt::format("f{:08x}-{}", fnv1a(ir_.farm + "\n" + v.id), out_.generation);
+    return fmt::format("f{:08x}-{}", name_hash(ir_.farm + "\n" + v.id), out_.generation);
   }
 
   void create_unit(const plan::Volume& v, const std::vector<int>& after, ChangeKind kind, const std::string& reason) {
@@ -1006,31 +1001,11 @@ class Planner {
   void swap_initiator(const plan::Volume& v, BindingRow want, const BindingRow& old, const StoragePath& path,
                       const UnitPlacement& place, const std::string& subject) {
     std::vector<int> ids;
-    std::vector<int> bind_deps{place.ready_after, place_vport(want.server, path, host(want.host_id))};
-    if (path.fabric_id) {
-      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
-      if (zone > 0) {
-        bind_deps.push_back(zone);
-        ids.push_back(zone);
-      }
-    }
+    std::vector<int> bind_deps = bind_prerequisites(v, want.server, path, place, host(want.host_id), &ids);
     ids.push_back(add_unbind(old, v.id, place.device_volume, place.array, false, {}));
     want.id = old.id;
-    want.bound = true;
     want.mapped = true;
-    Effect be;
-    be.binding = want;
-    DeviceAction b;
-    b.device = place.array;
-    b.volume = place.device_volume;
-    b.initiator = path.initiator;
-    b.port = path.port_name;
-    b.lun = want.lun;
-    int bind = add(Op::bind, v.id, want.server, b, be, bind_deps,
-                   fmt::format("{}:{} to {} via {} lun {}", place.array, place.device_volume, path.initiator,
-                               path.port_name, b.lun));
-    maskings_planned_[{v.id, path.initiator}] = bind;
-    ids.push_back(bind);
+    ids.push_back(add_bind(v, want, path, place, std::move(bind_deps)));
     change(ChangeKind::update, subject, want.server,
            fmt::format("initiator renamed: masking moves from {} to {}", old.initiator, want.initiator), ids);
   }
@@ -1061,35 +1036,52 @@ class Planner {
     return gateway_luns_[{volume, path.initiator}] = lun;
   }
 
+  // What a bind waits for: the unit ready to be bound, the server's virtual
+  // port on its host (NPIV), and the zone (fc), which goes into `made` when
+  // this plan adds it.
+  std::vector<int> bind_prerequisites(const plan::Volume& v, const std::string& server, const StoragePath& path,
+                                      const UnitPlacement& place, const runtime::HostRow& h, std::vector<int>* made) {
+    std::vector<int> deps{place.ready_after, place_vport(server, path, h)};
+    if (path.fabric_id) {
+      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, server);
+      if (zone > 0) {
+        deps.push_back(zone);
+        if (made != nullptr) made->push_back(zone);
+      }
+    }
+    return deps;
+  }
+
+  // Masks the unit to the path's initiator at want.lun; `want` is the binding
+  // the inventory records once it has run.
+  int add_bind(const plan::Volume& v, BindingRow want, const StoragePath& path, const UnitPlacement& place,
+               std::vector<int> deps) {
+    want.bound = true;
+    Effect be;
+    be.binding = want;
+    DeviceAction b;
+    b.device = place.array;
+    b.volume = place.device_volume;
+    b.initiator = path.initiator;
+    b.port = path.port_name;
+    b.lun = want.lun;
+    int bind = add(Op::bind, v.id, want.server, b, be, std::move(deps),
+                   fmt::format("{}:{} to {} via {} lun {}", place.array, place.device_volume, path.initiator,
+                               path.port_name, b.lun));
+    maskings_planned_[{v.id, path.initiator}] = bind;
+    return bind;
+  }
+
   // zone (fc, once per initiator and port) -> bind -> map
   std::vector<int> make_export(const plan::Volume& v, BindingRow want, const runtime::HostRow& h,
                                const StoragePath& path, const UnitPlacement& place, std::vector<int> after) {
     std::vector<int> ids;
-    std::vector<int> bind_deps = after;
-    bind_deps.push_back(place.ready_after);
-    bind_deps.push_back(place_vport(want.server, path, h));
-    if (path.fabric_id) {
-      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
-      if (zone > 0) {
-        bind_deps.push_back(zone);
-        ids.push_back(zone);
-      }
-    }
+    std::vector<int> bind_deps = bind_prerequisites(v, want.server, path, place, h, &ids);
+    bind_deps.insert(bind_deps.end(), after.begin(), after.end());
     want.bound = true;
     int bind = masking_in_place(v.id, place, path.initiator);
     if (bind == 0) {
-      Effect be;
-      be.binding = want;
-      DeviceAction b;
-      b.device = place.array;
-      b.volume = place.device_volume;
-      b.initiator = path.initiator;
-      b.port = path.port_name;
-      b.lun = want.lun;
-      bind = add(Op::bind, v.id, want.server, b, be, bind_deps,
-                 fmt::format("{}:{} to {} via {} lun {}", place.array, place.device_volume, path.initiator,
-                             path.port_name, b.lun));
-      maskings_planned_[{v.id, path.initiator}] = bind;
+      bind = add_bind(v, want, path, place, std::move(bind_deps));
       ids.push_back(bind);
     }
     // When the masking stays, the map still waits for what `after` takes down
@@ -1184,11 +1176,7 @@ class Planner {
             : nullptr;
     std::vector<int> ids;
     std::vector<std::string> reasons;
-    std::vector<int> bind_deps{place.ready_after, place_vport(want.server, path, h)};
-    if (path.fabric_id) {
-      int zone = ensure_zone(*path.fabric_id, path.initiator, path.port_wwn, v.id, want.server);
-      if (zone > 0) bind_deps.push_back(zone);
-    }
+    std::vector<int> bind_deps = bind_prerequisites(v, want.server, path, place, h, nullptr);
     std::vector<int> deps;
     auto planned = maskings_planned_.find({v.id, path.initiator});
     if (planned != maskings_planned_.end() && planned->second > 0) {
@@ -1209,19 +1197,9 @@ class Planner {
       } else {
         reasons.push_back(old.bound ? "drift: masking missing on " + array : "bind not yet done");
       }
-      want.bound = true;
-      Effect be;
-      be.binding = want;
-      be.binding->mapped = old.mapped && mapped;
-      DeviceAction b;
-      b.device = array;
-      b.volume = place.device_volume;
-      b.initiator = path.initiator;
-      b.port = path.port_name;
-      b.lun = want.lun;
-      int bind = add(Op::bind, v.id, want.server, b, be, bind_deps,
-                     fmt::format("{}:{} to {} via {}", array, place.device_volume, path.initiator, path.port_name));
-      maskings_planned_[{v.id, path.initiator}] = bind;
+      BindingRow bound = want;
+      bound.mapped = old.mapped && mapped;
+      int bind = add_bind(v, bound, path, place, std::move(bind_deps));
       ids.push_back(bind);
       deps.push_back(bind);
     }

@@ -47,6 +47,13 @@ class Recorder {
     return inv_.volume_by_device_id(*device_id, d_.volume);
   }
 
+  // snap, restore: the volume the data comes from, on the same array.
+  std::optional<VolumeRow> source_volume() {
+    auto device_id = inv_.device_id(d_.device);
+    if (!device_id) return std::nullopt;
+    return inv_.volume_by_device_id(*device_id, d_.source);
+  }
+
   VolumeRow must_unit() {
     auto v = unit();
     if (!v) throw std::runtime_error("the inventory has no volume " + d_.device + ":" + d_.volume + " for action " +
@@ -55,8 +62,8 @@ class Recorder {
   }
 
   // The steady state of a unit from its exports: all mapped, some bound, none.
-  VolumeState export_state(RowId volume_id) {
-    auto exports = inv_.export_summary(volume_id);
+  VolumeState export_state(RowId volume_id) { return export_state(inv_.export_summary(volume_id)); }
+  static VolumeState export_state(const runtime::Inventory::ExportSummary& exports) {
     if (!exports.any) return VolumeState::Configured;
     return exports.any_unmapped ? VolumeState::Bound : VolumeState::Mapped;
   }
@@ -149,8 +156,8 @@ class Recorder {
         inv_.upsert_binding(*b);
       }
     }
-    bool none_mapped = !inv_.export_summary(v->id).any_mapped;
-    v->state = e_.teardown && none_mapped ? VolumeState::Unmapped : export_state(v->id);
+    auto exports = inv_.export_summary(v->id);
+    v->state = e_.teardown && !exports.any_mapped ? VolumeState::Unmapped : export_state(exports);
     inv_.update_volume(*v);
   }
 
@@ -161,8 +168,8 @@ class Recorder {
     auto v = unit();
     if (!v) return;
     inv_.delete_bindings_through(v->id, d_.initiator);
-    bool none_left = !inv_.export_summary(v->id).any;
-    v->state = e_.teardown && none_left ? VolumeState::Unbound : export_state(v->id);
+    auto exports = inv_.export_summary(v->id);
+    v->state = e_.teardown && !exports.any ? VolumeState::Unbound : export_state(exports);
     inv_.update_volume(*v);
   }
 
@@ -226,8 +233,7 @@ class Recorder {
     v.farm_id = farm_id_;
     v.state = VolumeState::Configured;
     v.dirty_farm = farm_;
-    if (auto device_id = inv_.device_id(d_.device))
-      if (auto source = inv_.volume_by_device_id(*device_id, d_.source)) v.image = source->image;
+    if (auto source = source_volume()) v.image = source->image;
     inv_.update_volume(v);
     runtime::BackupStore backups(inv_);
     if (e_.backup && !backups.of_volume(v.id)) {
@@ -240,8 +246,7 @@ class Recorder {
 
   void restore() {
     VolumeRow v = must_unit();
-    if (auto device_id = inv_.device_id(d_.device))
-      if (auto copy = inv_.volume_by_device_id(*device_id, d_.source)) v.image = copy->image;
+    if (auto copy = source_volume()) v.image = copy->image;
     v.dirty_farm = farm_;
     if (e_.restored) v.state = VolumeState::Configured;  // a new volume, ready to be exported
     inv_.update_volume(v);

@@ -15,6 +15,8 @@ namespace {
 constexpr std::array<std::string_view, 9> kStateNames{"Free",    "Allocated", "Configured",   "Bound", "Mapped",
                                                       "Unmapped", "Unbound",  "Unconfigured", "Member"};
 
+}  // namespace
+
 std::string now_utc() {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
@@ -24,6 +26,8 @@ std::string now_utc() {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                      tm.tm_min, tm.tm_sec);
 }
+
+namespace {
 
 DeviceKind kind_from(std::string_view s) {
   if (s == "gateway") return DeviceKind::gateway;

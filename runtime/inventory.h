@@ -103,6 +103,9 @@ struct Topology {
 // A free pre-carved volume as the allocator sees it before choosing: a
 // million of these are read for a plan against a large estate, so only the
 // columns it chooses by.
+// Now, as the inventory writes times: UTC, "2026-11-22T10:23:22Z".
+std::string now_utc();
+
 struct FreeVolume {
   RowId id = 0;
   std::uint64_t size_mb = 0;

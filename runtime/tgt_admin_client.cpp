@@ -86,6 +86,20 @@ struct TgtAdminClient::Header {
 };
 static_assert(sizeof(TgtAdminClient::Header) == 120, "struct tgtadm_req is 120 bytes");
 
+namespace {
+
+// A request's header: what it does (mode, op), to which target and LUN (-1: none).
+TgtAdminClient::Header header_for(Mode mode, Op op, int tid = -1, int lun = -1) {
+  TgtAdminClient::Header h;
+  h.mode = mode;
+  h.op = op;
+  h.tid = tid;
+  if (lun >= 0) h.lun = static_cast<std::uint64_t>(lun);
+  return h;
+}
+
+}  // namespace
+
 std::string_view describe(TgtErrc code) {
   auto i = static_cast<std::size_t>(code);
   return i < kErrorWords.size() ? kErrorWords[i] : std::string_view("unknown tgtadm error");
@@ -177,119 +191,79 @@ std::string TgtAdminClient::request(const Header& header_in, std::string_view bo
 }
 
 std::string TgtAdminClient::show() {
-  Header h;
-  h.mode = kTarget;
-  h.op = kShow;
+  Header h = header_for(kTarget, kShow);
   return request(h, {}, "tgtadm --lld iscsi --mode target --op show");
 }
 
 std::string TgtAdminClient::show_connections(int tid) {
-  Header h;
-  h.mode = kConnection;
-  h.op = kShow;
-  h.tid = tid;
+  Header h = header_for(kConnection, kShow, tid);
   return request(h, {}, fmt::format("tgtadm --lld iscsi --mode conn --op show --tid {}", tid));
 }
 
 void TgtAdminClient::new_target(int tid, std::string_view name) {
-  Header h;
-  h.mode = kTarget;
-  h.op = kNew;
-  h.tid = tid;
+  Header h = header_for(kTarget, kNew, tid);
   request(h, fmt::format("targetname={}", name),
           fmt::format("tgtadm --lld iscsi --mode target --op new --tid {} --targetname {}", tid, name));
 }
 
 void TgtAdminClient::delete_target(int tid, bool force) {
-  Header h;
-  h.mode = kTarget;
-  h.op = kDelete;
-  h.tid = tid;
+  Header h = header_for(kTarget, kDelete, tid);
   h.force = force ? 1 : 0;
   request(h, {}, fmt::format("tgtadm --lld iscsi --mode target --op delete{} --tid {}", force ? " --force" : "", tid));
 }
 
 void TgtAdminClient::set_target_state(int tid, std::string_view state) {
-  Header h;
-  h.mode = kTarget;
-  h.op = kUpdate;
-  h.tid = tid;
+  Header h = header_for(kTarget, kUpdate, tid);
   request(h, fmt::format("state={}", state),
           fmt::format("tgtadm --lld iscsi --mode target --op update --tid {} --name state --value {}", tid, state));
 }
 
 void TgtAdminClient::bind_initiator_name(int tid, std::string_view iqn) {
-  Header h;
-  h.mode = kTarget;
-  h.op = kBind;
-  h.tid = tid;
+  Header h = header_for(kTarget, kBind, tid);
   request(h, fmt::format("initiator-name={}", iqn),
           fmt::format("tgtadm --lld iscsi --mode target --op bind --tid {} --initiator-name {}", tid, iqn));
 }
 
 void TgtAdminClient::unbind_initiator_name(int tid, std::string_view iqn) {
-  Header h;
-  h.mode = kTarget;
-  h.op = kUnbind;
-  h.tid = tid;
+  Header h = header_for(kTarget, kUnbind, tid);
   request(h, fmt::format("initiator-name={}", iqn),
           fmt::format("tgtadm --lld iscsi --mode target --op unbind --tid {} --initiator-name {}", tid, iqn));
 }
 
 void TgtAdminClient::unbind_initiator_address(int tid, std::string_view address) {
-  Header h;
-  h.mode = kTarget;
-  h.op = kUnbind;
-  h.tid = tid;
+  Header h = header_for(kTarget, kUnbind, tid);
   request(h, fmt::format("initiator-address={}", address),
           fmt::format("tgtadm --lld iscsi --mode target --op unbind --tid {} --initiator-address {}", tid, address));
 }
 
 void TgtAdminClient::new_logical_unit(int tid, int lun, std::string_view backing_path) {
-  Header h;
-  h.mode = kDevice;
-  h.op = kNew;
-  h.tid = tid;
-  h.lun = static_cast<std::uint64_t>(lun);
+  Header h = header_for(kDevice, kNew, tid, lun);
   request(h, fmt::format("path={}", backing_path),
           fmt::format("tgtadm --lld iscsi --mode logicalunit --op new --tid {} --lun {} --backing-store {}", tid, lun,
                       backing_path));
 }
 
 void TgtAdminClient::delete_logical_unit(int tid, int lun) {
-  Header h;
-  h.mode = kDevice;
-  h.op = kDelete;
-  h.tid = tid;
-  h.lun = static_cast<std::uint64_t>(lun);
+  Header h = header_for(kDevice, kDelete, tid, lun);
   request(h, {}, fmt::format("tgtadm --lld iscsi --mode logicalunit --op delete --tid {} --lun {}", tid, lun));
 }
 
 void TgtAdminClient::update_logical_unit(int tid, int lun, std::string_view params) {
-  Header h;
-  h.mode = kDevice;
-  h.op = kUpdate;
-  h.tid = tid;
-  h.lun = static_cast<std::uint64_t>(lun);
+  Header h = header_for(kDevice, kUpdate, tid, lun);
   request(h, params,
           fmt::format("tgtadm --lld iscsi --mode logicalunit --op update --tid {} --lun {} --params {}", tid, lun,
                       params));
 }
 
 void TgtAdminClient::close_connection(int tid, std::uint64_t sid, std::uint32_t cid) {
-  Header h;
-  h.mode = kConnection;
-  h.op = kDelete;
-  h.tid = tid;
+  Header h = header_for(kConnection, kDelete, tid);
   h.sid = sid;
   h.cid = cid;
   request(h, {}, fmt::format("tgtadm --lld iscsi --mode conn --op delete --tid {} --sid {} --cid {}", tid, sid, cid));
 }
 
 void TgtAdminClient::shut_down() {
-  Header h;
-  h.mode = kSystem;
-  h.op = kDelete;
+  Header h = header_for(kSystem, kDelete);
   request(h, {}, "tgtadm --lld iscsi --mode system --op delete");
 }
 

@@ -301,9 +301,7 @@ class Importer {
     auto insert = db_.prepare(
         "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, updated_at) "
         "VALUES (?, ?, ?, ?, ?, 'precarved', ?, 'Free', ?)");
-    auto clock = db_.prepare("SELECT datetime('now')");
-    clock.step();
-    std::string now = clock.text(0);
+    std::string now = now_utc();
     // In the order of the (device, id) index, so that each row goes in at its end.
     std::vector<const WiredVolume*> in_order;
     in_order.reserve(d.volumes.size());

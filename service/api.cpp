@@ -82,9 +82,7 @@ ApiResponse Api::handle(const ApiRequest& request) {
   ApiResponse response;
   try {
     response = route(request);
-  } catch (const api::HttpError& e) {
-    response = api::error_response(e.status(), e.what(), e.parameter());
-  } catch (const OrderRejected& e) {
+  } catch (const RequestRefused& e) {  // api::HttpError, OrderRejected
     response = api::error_response(e.status(), e.what(), e.parameter());
   } catch (const runtime::SqliteError& e) {
     log_.error("api.database_error", {{"path", request.path}, {"message", e.what()}});

@@ -10,22 +10,13 @@
 
 #include "service/accounts.h"
 #include "service/api.h"
+#include "service/request_refused.h"
 #include "service/service_json.h"
 
 namespace farmctl::service::api {
 
 // Thrown by a handler to answer with an error; parameter names the bad one.
-class HttpError : public std::runtime_error {
- public:
-  HttpError(int status, const std::string& message, std::string parameter = "")
-      : std::runtime_error(message), status_(status), parameter_(std::move(parameter)) {}
-  int status() const { return status_; }
-  const std::string& parameter() const { return parameter_; }
-
- private:
-  int status_;
-  std::string parameter_;
-};
+using HttpError = RequestRefused;
 
 struct Context {
   const ApiRequest& request;

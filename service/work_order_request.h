@@ -13,23 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include "service/accounts.h"
+#include "service/request_refused.h"
 #include "service/work_order_types.h"
 
 namespace farmctl::service {
 
 // Why an order is refused: the HTTP status (400 bad request, 403 not allowed,
 // 404 no such farm) and the parameter at fault, if one is.
-class OrderRejected : public std::runtime_error {
- public:
-  OrderRejected(int status, const std::string& message, std::string parameter = "")
-      : std::runtime_error(message), status_(status), parameter_(std::move(parameter)) {}
-  int status() const { return status_; }
-  const std::string& parameter() const { return parameter_; }
-
- private:
-  int status_;
-  std::string parameter_;
-};
+using OrderRejected = RequestRefused;
 
 struct OrderRequest {
   const OrderType* type = nullptr;
