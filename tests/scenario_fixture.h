@@ -43,6 +43,7 @@
 #include "runtime/sim_faults.h"
 #include "runtime/sqlite.h"
 #include "runtime/wiring_import.h"
+#include "tests/temp_dir.h"
 
 namespace farmctl::testing {
 
@@ -103,25 +104,6 @@ inline constexpr std::string_view kScenarioWiring = R"(<?xml version="1.0"?>
   </host>
 </wiring-map>
 )";
-
-class TempDir {
- public:
-  explicit TempDir(std::string_view prefix = "farmctl-test") {
-    std::string pattern = (fs::temp_directory_path() / fmt::format("{}-XXXXXX", prefix)).string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Sets (or, with nullptr, unsets) an environment variable for its lifetime.
 class ScopedEnv {

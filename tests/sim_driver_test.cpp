@@ -16,29 +16,13 @@
 #include <vector>
 
 #include "runtime/sim_faults.h"
+#include "tests/temp_dir.h"
 
 namespace farmctl::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 using Status = ActionOutcome::Status;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "farmctl-sim-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 DeviceConfig array_config(std::string name, std::map<std::string, std::string> attributes = {}) {
   return {std::move(name), DeviceKind::array, "sim", std::move(attributes)};
@@ -56,7 +40,7 @@ DeviceState sym_declaration() {
 // One test's world: a temp directory, an inventory path, a driver with no
 // latency or faults from the environment, and sym1, sym2, gw1, fabric-a declared.
 struct SimWorld {
-  TempDir dir;
+  testing::TempDir dir{"farmctl-sim"};
   std::string inventory = (dir.path() / "farm.db").string();
   DeviceConfig sym1 = array_config("sym1");
   DeviceConfig sym2 = array_config("sym2");
@@ -521,7 +505,7 @@ TEST_CASE("sim: faults by ordinal, by range and by device", "[sim]") {
     CHECK(w.run(masking(Op::bind, "0A1", 0)).status == Status::permanent_failure);         // bind 2
   }
   SECTION("malformed rules are refused when the driver is made") {
-    TempDir dir;
+    testing::TempDir dir{"farmctl-sim"};
     for (const char* bad : {"bind", "bind#0=permanent", "bond=permanent", "bind#3=explode", "map#2-1=transient",
                             "bind@=permanent"}) {
       INFO(bad);

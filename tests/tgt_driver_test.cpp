@@ -12,6 +12,7 @@
 #include "runtime/tgt_backing_store.h"
 #include "runtime/tgt_naming.h"
 #include "runtime/tgt_show_parser.h"
+#include "tests/temp_dir.h"
 
 namespace farmctl::runtime {
 namespace {
@@ -70,23 +71,6 @@ Target 7: iqn.2001-04.com.elsewhere:handmade
     ACL information:
         iqn.2026-11.org.example:db1
 )";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "farmctl-tgt-unit-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -188,7 +172,7 @@ TEST_CASE("tgt discovery: LUNs of known volumes become mappings, ACL rules maski
 }
 
 TEST_CASE("tgt backing files: sparse slices of the exact size, grow, copy, scrub, deallocate", "[tgt]") {
-  TempDir dir;
+  testing::TempDir dir{"farmctl-tgt-unit"};
   std::string images = (dir.path() / "images").string();
   fs::create_directories(images);
   TgtBackingStore store(dir.path().string(), "");
