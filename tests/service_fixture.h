@@ -151,6 +151,19 @@ class Api {
   std::string token_;
 };
 
+// In a forked child: becomes `farmctl ARGS...` (the binary under test), or
+// exits 127 when it cannot.
+[[noreturn]] inline void exec_farmctl(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string binary = FARMCTL_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(binary.c_str(), argv.data());
+  _exit(127);
+}
+
 // A `farmctl serve` child process.
 class ServeProcess {
  public:
@@ -165,14 +178,7 @@ class ServeProcess {
         dup2(fd, STDERR_FILENO);
         dup2(fd, STDOUT_FILENO);
       }
-      std::vector<char*> argv;
-      std::string binary = FARMCTL_BINARY;
-      argv.push_back(binary.data());
-      std::vector<std::string> copy = args;
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
+      exec_farmctl(args);
     }
   }
   ~ServeProcess() {
@@ -281,14 +287,7 @@ class ServiceWorld {
       dup2(e, STDERR_FILENO);
       int null = ::open("/dev/null", O_RDONLY);
       dup2(null, STDIN_FILENO);
-      std::vector<char*> argv;
-      std::string binary = FARMCTL_BINARY;
-      argv.push_back(binary.data());
-      std::vector<std::string> copy = args;
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
+      exec_farmctl(args);
     }
     int status = 0;
     waitpid(pid, &status, 0);
