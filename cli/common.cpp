@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "compiler/compiler.h"
+#include "runtime/phase_timer.h"
 
 namespace farmctl::cli {
 
@@ -19,6 +20,7 @@ std::unique_ptr<runtime::Inventory> open_inventory(const std::string& db_flag) {
 }
 
 plan::Plan compile_or_fail(const std::string& file) {
+  runtime::PhaseTimer timer("compile");
   fml::CompileResult result = fml::compile_file(file);
   std::cerr << result.rendered_diagnostics();
   if (!result.plan) throw CommandError(fmt::format("{} has errors; nothing was planned or changed", file));

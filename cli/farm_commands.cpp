@@ -3,6 +3,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 
@@ -22,6 +23,7 @@
 #include "reconciler/recovery.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
+#include "runtime/phase_timer.h"
 
 namespace farmctl::cli {
 namespace {
@@ -37,19 +39,29 @@ struct Estate {
   runtime::DriverSet drivers;
 };
 
-// Discovery, then the planner; refusals become one error listing each reason.
+// Discovery and the planner; refusals become one error listing each reason.
+// Discovery runs on a second thread while the planner reads the farm's
+// records from the inventory (the devices and the inventory are different
+// connections, and a plan of a large farm spends much of its time in each).
 ReconcilePlan plan_farm(runtime::Inventory& inventory, Estate& estate, const plan::Plan& ir,
                         const reconcile::PlanOptions& options) {
   const runtime::Topology& topology = estate.topology;
+  auto scope = inventory.farm_volume_scope(ir.farm);
+  std::future<reconcile::Discovery> discovering = std::async(std::launch::async, [&estate, &scope] {
+    runtime::PhaseTimer timer("discovery");
+    return estate.drivers.discover_all(&scope);
+  });
   reconcile::Discovery discovery;
+  auto wait_for_discovery = [&]() -> const reconcile::Discovery& {
+    runtime::PhaseTimer timer("plan: waiting for discovery");
+    discovery = discovering.get();
+    return discovery;
+  };
   try {
-    auto scope = inventory.farm_volume_scope(ir.farm);
-    discovery = estate.drivers.discover_all(&scope);
+    runtime::PhaseTimer timer("plan");
+    return reconcile::make_plan(ir, inventory, topology, reconcile::PendingDiscovery(wait_for_discovery), options);
   } catch (const runtime::DeviceError& e) {
     throw CommandError(e.what());
-  }
-  try {
-    return reconcile::make_plan(ir, inventory, topology, discovery, options);
   } catch (const reconcile::PlanRefused& refused) {
     // A farm far beyond the estate fails the same way thousands of times: show a screenful.
     constexpr std::size_t kShown = 12;

@@ -7,17 +7,21 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "reconciler/allocator.h"
+#include "reconciler/key_hash.h"
 #include "reconciler/move_check.h"
 #include "reconciler/name_hash.h"
 #include "reconciler/placement.h"
 #include "reconciler/reachability.h"
+#include "runtime/phase_timer.h"
 #include "runtime/wiring_map.h"
 
 namespace farmctl::reconcile {
@@ -150,11 +154,11 @@ using ZoneKey = std::tuple<RowId, std::string, std::string>;  // fabric, initiat
 class Planner {
  public:
   Planner(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
-          const Discovery& discovery, const PlanOptions& options)
+          const PendingDiscovery& discovery, const PlanOptions& options)
       : ir_(ir),
         inv_(inventory),
         topo_(topology),
-        disc_(discovery),
+        wait_for_discovery_(discovery),
         opt_(options),
         reach_(topology),
         alloc_(inventory, topology) {}
@@ -163,17 +167,27 @@ class Planner {
     out_.farm = ir_.farm;
     out_.destroy = opt_.destroy;
     out_.generation = inv_.generation();
-    out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
+    {
+      runtime::PhaseTimer timer("planner: plan IR as JSON");
+      out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
+    }
     load_farm();
     load_virtual_ports();
+    disc_ = &wait_for_discovery_();
     index_discovery();
     if (!opt_.destroy) keep_clear_of_restored_volumes();
     move_servers();
     place_servers();
-    for (const plan::Volume& v : ir_.volumes) settle_volume(v);
-    for (auto& [id, unit] : units_)
-      if (!wanted_.count(id)) tear_down_unit(id, unit, ChangeKind::destroy, "not in the farm file");
-    for (const plan::Volume& v : ir_.volumes) settle_exports(v);
+    {
+      runtime::PhaseTimer timer("planner: settle volumes");
+      for (const plan::Volume& v : ir_.volumes) settle_volume(v);
+      for (auto& [id, unit] : units_)
+        if (!wanted_.count(id)) tear_down_unit(id, unit, ChangeKind::destroy, "not in the farm file");
+    }
+    {
+      runtime::PhaseTimer timer("planner: settle exports");
+      for (const plan::Volume& v : ir_.volumes) settle_exports(v);
+    }
     carry_virtual_ports();
     remove_stray_bindings();
     for (const VolumeRow& v : orphans_) tear_down_orphan(v);
@@ -189,10 +203,15 @@ class Planner {
   // ---- loading --------------------------------------------------------------
 
   void load_farm() {
+    runtime::PhaseTimer timer("planner: load farm");
     farm_ = inv_.farm(ir_.farm);
     if (!farm_) return;
     record_ = inv_.farm_record(*farm_);
-    for (const BindingRow& b : record_.bindings) bindings_by_volume_[b.volume_id].push_back(&b);
+    for (const BindingRow& b : record_.bindings) {
+      bindings_by_volume_[b.volume_id].push_back(&b);
+      binding_of_host_.emplace(std::pair(b.volume_id, b.host_id), &b);  // the first, as a scan would find
+      ++masking_users_[{b.volume_id, b.initiator}];
+    }
     // Backup copies are the backup engine's (backup_plan.h); only a destroy
     // takes them, with the farm.
     runtime::BackupStore backups(inv_);
@@ -241,7 +260,8 @@ class Planner {
   }
 
   void index_discovery() {
-    for (const auto& [device, state] : disc_) {
+    runtime::PhaseTimer timer("planner: index discovery");
+    for (const auto& [device, state] : *disc_) {
       for (const runtime::DeviceVolume& v : state.volumes) device_volumes_[{device, v.id}] = &v;
       for (const runtime::DeviceMasking& m : state.maskings) {
         device_maskings_[{device, m.volume, m.initiator}] = &m;
@@ -280,15 +300,17 @@ class Planner {
     out_.changes.push_back({kind, std::move(subject), std::move(server), std::move(reason), std::move(actions)});
   }
 
-  std::string array_name(RowId id) const {
+  const std::string& array_name(RowId id) const {
+    static const std::string kUnknown = "?";
     const runtime::DeviceRow* d = topo_.device(id);
-    return d != nullptr ? d->config.name : "?";
+    return d != nullptr ? d->config.name : kUnknown;
   }
   const runtime::HostRow& host(RowId id) const { return *topo_.host(id); }
 
   // ---- servers ------------------------------------------------------------------
 
   void place_servers() {
+    runtime::PhaseTimer timer("planner: place servers");
     std::map<std::string, std::set<std::string>> protocols;
     for (const plan::Export& e : ir_.exports) protocols[e.server].insert(e.protocol);
     std::vector<RowId> taken = inv_.placed_host_ids();
@@ -645,7 +667,7 @@ class Planner {
   }
 
   bool device_has_volume(const std::string& array, const std::string& id) const {
-    if (!disc_.count(array)) return true;  // not discovered: trust the inventory
+    if (!disc_->count(array)) return true;  // not discovered: trust the inventory
     return device_volumes_.count({array, id}) > 0;
   }
 
@@ -896,9 +918,15 @@ class Planner {
   // ---- exports ---------------------------------------------------------------------
 
   const BindingRow* existing_binding(RowId volume_row, RowId host_id) const {
-    for (const BindingRow* b : bindings_of(volume_row))
-      if (b->host_id == host_id) return b;
-    return nullptr;
+    auto it = binding_of_host_.find({volume_row, host_id});
+    return it != binding_of_host_.end() ? it->second : nullptr;
+  }
+
+  // Another export of the unit goes through the same masking (hosts behind
+  // one gateway share the gateway's).
+  bool masking_shared(const BindingRow& b) const {
+    auto it = masking_users_.find({b.volume_id, b.initiator});
+    return it != masking_users_.end() && it->second > 1;
   }
 
   void settle_exports(const plan::Volume& v) {
@@ -982,16 +1010,13 @@ class Planner {
         old.protocol != want.protocol || old.port_id != want.port_id || old.lun != want.lun)
       return false;
     if (old.protocol == "scsi" || old.gateway_id || !old.bound || !old.mapped) return false;
-    if (disc_.count(place.array)) {
+    if (disc_->count(place.array)) {
       if (!device_maskings_.count({place.array, place.device_volume, old.initiator})) return false;
       auto shown = device_mappings_.find({place.array, place.array, place.device_volume, h.name});
       if (shown == device_mappings_.end() || shown->second->target != want.target || shown->second->lun != want.lun)
         return false;
     }
-    const auto& of_unit = bindings_of(old.volume_id);
-    return std::none_of(of_unit.begin(), of_unit.end(), [&](const BindingRow* b) {
-      return b->initiator == old.initiator && b->id != old.id;
-    });
+    return !masking_shared(old);
   }
 
   // The masking moves from the old initiator name to the new one, the host
@@ -1097,7 +1122,7 @@ class Planner {
   int masking_in_place(const std::string& volume, const UnitPlacement& place, const std::string& initiator) {
     if (auto it = maskings_planned_.find({volume, initiator}); it != maskings_planned_.end()) return it->second;
     if (place.fresh) return 0;
-    bool on_device = !disc_.count(place.array) || device_maskings_.count({place.array, place.device_volume, initiator});
+    bool on_device = !disc_->count(place.array) || device_maskings_.count({place.array, place.device_volume, initiator});
     if (!on_device) return 0;
     for (const BindingRow* other : bindings_of(place.row))
       if (other->initiator == initiator && other->bound && stays_masked(*other, volume))
@@ -1133,7 +1158,7 @@ class Planner {
     if (auto it = zone_actions_.find(key); it != zone_actions_.end()) return it->second;
     std::string fabric = array_name(fabric_id);
     bool recorded = existing_zones_.count(key) > 0;
-    bool on_device = !disc_.count(fabric) || device_zones_.count({fabric, initiator, port_wwn});
+    bool on_device = !disc_->count(fabric) || device_zones_.count({fabric, initiator, port_wwn});
     if (recorded && on_device) return zone_actions_[key] = 0;
     Effect e;
     e.zone = runtime::ZoneRow{0, 0, fabric_id, initiator, port_wwn};
@@ -1158,14 +1183,11 @@ class Planner {
     std::string map_device = path.gateway_id ? array_name(*path.gateway_id) : array;
     auto shown_mask = device_maskings_.find({array, place.device_volume, path.initiator});
     auto shown_map = device_mappings_.find({map_device, array, place.device_volume, h.name});
-    bool masked = !disc_.count(array) || shown_mask != device_maskings_.end();
-    bool mapped = !disc_.count(map_device) || shown_map != device_mappings_.end();
+    bool masked = !disc_->count(array) || shown_mask != device_maskings_.end();
+    bool mapped = !disc_->count(map_device) || shown_map != device_mappings_.end();
     // Shown, but not where the inventory says: what is there goes first. (Not
     // a masking other exports share: unbind forgets every export through it.)
-    const auto& of_unit = bindings_of(old.volume_id);
-    bool shared = std::any_of(of_unit.begin(), of_unit.end(), [&](const BindingRow* b) {
-      return b->initiator == old.initiator && b->id != old.id;
-    });
+    bool shared = masking_shared(old);
     const runtime::DeviceMasking* stray_mask =
         shown_mask != device_maskings_.end() && shown_mask->second->lun != want.lun && !shared ? shown_mask->second
                                                                                               : nullptr;
@@ -1234,6 +1256,7 @@ class Planner {
 
   // Bindings in the inventory that no desired export accounts for.
   void remove_stray_bindings() {
+    runtime::PhaseTimer timer("planner: stray bindings");
     std::map<RowId, std::vector<const BindingRow*>> strays;  // by unit
     for (const BindingRow& b : record_.bindings) {
       if (torn_bindings_.count(b.id) || torn_units_.count(b.volume_id)) continue;
@@ -1284,10 +1307,27 @@ class Planner {
   // Maskings and mappings of the farm's volumes that the devices show but no
   // export of the farm accounts for: someone exposed the farm's data.
   void repair_device_exposure() {
-    std::map<std::pair<std::string, std::string>, std::string> ours;  // (array, device volume) -> plan volume
-    for (const auto& [id, place] : placed_) ours[{place.array, place.device_volume}] = id;
-    std::set<std::tuple<std::string, std::string, std::string>> wanted_masks;  // array, volume, initiator
-    std::set<std::tuple<std::string, std::string, std::string>> wanted_maps;   // device, volume, host
+    runtime::PhaseTimer timer("planner: device exposure");
+    for (const StrayExposure& stray : find_stray_exposure()) {
+      if (stray.masking != nullptr) unbind_stray(*stray.device, *stray.volume, *stray.masking);
+      else unmap_stray(*stray.device, *stray.volume, *stray.mapping);
+    }
+  }
+
+  struct StrayExposure {
+    const std::string* device;
+    const std::string* volume;  // the plan volume
+    const runtime::DeviceMasking* masking = nullptr;
+    const runtime::DeviceMapping* mapping = nullptr;
+  };
+
+  // In discovery's order. The tables hold views into the plan's actions, so
+  // nothing may be added to out_.actions while they live.
+  std::vector<StrayExposure> find_stray_exposure() const {
+    std::unordered_map<Names2, const std::string*, KeyHash> ours;  // (array, device volume) -> plan volume
+    for (const auto& [id, place] : placed_) ours.insert_or_assign(Names2{place.array, place.device_volume}, &id);
+    std::unordered_set<Names3, KeyHash> wanted_masks;  // array, volume, initiator
+    std::unordered_set<Names3, KeyHash> wanted_maps;   // device, volume, host
     for (const Action& a : out_.actions) {
       if (a.op == Op::bind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
       if (a.op == Op::map) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
@@ -1304,7 +1344,7 @@ class Planner {
         bool torn = torn_bindings_.count(b.id) > 0;
         if (!torn || stays_masked(b, id)) wanted_masks.insert({place.array, place.device_volume, b.initiator});
         if (torn) continue;
-        std::string map_device = b.gateway_id ? array_name(*b.gateway_id) : place.array;
+        const std::string& map_device = b.gateway_id ? array_name(*b.gateway_id) : place.array;
         wanted_maps.insert({map_device, place.device_volume, host(b.host_id).name});
       }
     }
@@ -1312,41 +1352,47 @@ class Planner {
       if (a.op == Op::unbind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
       else if (a.op == Op::unmap) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
     }
-    for (const auto& [device, state] : disc_) {
+    std::vector<StrayExposure> strays;
+    for (const auto& [device, state] : *disc_) {
       for (const runtime::DeviceMasking& m : state.maskings) {
         auto it = ours.find({device, m.volume});
         if (it == ours.end() || wanted_masks.count({device, m.volume, m.initiator})) continue;
-        Effect e;
-        DeviceAction a;
-        a.device = device;
-        a.volume = m.volume;
-        a.initiator = m.initiator;
-        a.port = m.port;
-        a.lun = m.lun;
-        int id = add(Op::unbind, it->second, "", a, e, {}, fmt::format("{}:{} from {}", device, m.volume, m.initiator));
-        change(ChangeKind::update, "volume " + it->second, "",
-               fmt::format("drift: {}:{} is masked to {}, which is not in the farm", device, m.volume, m.initiator),
-               {id});
+        strays.push_back({&device, it->second, &m, nullptr});
       }
       for (const runtime::DeviceMapping& m : state.mappings) {
-        std::string array = m.array.empty() ? device : m.array;
-        auto it = ours.find({array, m.volume});
+        auto it = ours.find({m.array.empty() ? device : m.array, m.volume});
         if (it == ours.end() || wanted_maps.count({device, m.volume, m.host})) continue;
-        Effect e;
-        DeviceAction a;
-        a.device = device;
-        a.volume = m.volume;
-        a.host = m.host;
-        a.array = array;
-        a.target = m.target;
-        a.lun = m.lun;
-        int id = add(Op::unmap, it->second, "", a, e, {}, fmt::format("{} from host {}", it->second, m.host));
-        change(ChangeKind::update, "volume " + it->second, "",
-               fmt::format("drift: {} shows {}:{} to host {}, which is not in the farm", device, array, m.volume,
-                           m.host),
-               {id});
+        strays.push_back({&device, it->second, nullptr, &m});
       }
     }
+    return strays;
+  }
+
+  void unbind_stray(const std::string& device, const std::string& volume, const runtime::DeviceMasking& m) {
+    DeviceAction a;
+    a.device = device;
+    a.volume = m.volume;
+    a.initiator = m.initiator;
+    a.port = m.port;
+    a.lun = m.lun;
+    int id = add(Op::unbind, volume, "", a, Effect{}, {}, fmt::format("{}:{} from {}", device, m.volume, m.initiator));
+    change(ChangeKind::update, "volume " + volume, "",
+           fmt::format("drift: {}:{} is masked to {}, which is not in the farm", device, m.volume, m.initiator), {id});
+  }
+
+  void unmap_stray(const std::string& device, const std::string& volume, const runtime::DeviceMapping& m) {
+    const std::string& array = m.array.empty() ? device : m.array;
+    DeviceAction a;
+    a.device = device;
+    a.volume = m.volume;
+    a.host = m.host;
+    a.array = array;
+    a.target = m.target;
+    a.lun = m.lun;
+    int id = add(Op::unmap, volume, "", a, Effect{}, {}, fmt::format("{} from host {}", volume, m.host));
+    change(ChangeKind::update, "volume " + volume, "",
+           fmt::format("drift: {} shows {}:{} to host {}, which is not in the farm", device, array, m.volume, m.host),
+           {id});
   }
 
   // ---- NPIV: virtual ports ------------------------------------------------------------
@@ -1497,7 +1543,8 @@ class Planner {
   const plan::Plan& ir_;
   runtime::Inventory& inv_;
   const runtime::Topology& topo_;
-  const Discovery& disc_;
+  const PendingDiscovery& wait_for_discovery_;
+  const Discovery* disc_ = nullptr;  // once load_farm is done
   PlanOptions opt_;
   Reachability reach_;
   VolumeAllocator alloc_;
@@ -1507,6 +1554,8 @@ class Planner {
   std::map<std::string, Unit> units_;
   std::unordered_map<RowId, std::string> volume_by_row_;  // unit head row -> plan volume
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
+  std::unordered_map<std::pair<RowId, RowId>, const BindingRow*, KeyHash> binding_of_host_;  // (unit, host)
+  std::unordered_map<std::pair<RowId, std::string_view>, int, KeyHash> masking_users_;     // (unit, initiator)
   std::vector<VolumeRow> orphans_;
   std::set<RowId> copies_;  // volume rows that are backup copies
   std::vector<const BindingRow*> restored_exports_;  // exports of restored volumes (restore --to-new)
@@ -1515,12 +1564,15 @@ class Planner {
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::multimap<std::string, const plan::Export*> exports_index_;
 
-  std::map<std::pair<std::string, std::string>, const runtime::DeviceVolume*> device_volumes_;
-  std::map<std::tuple<std::string, std::string, std::string>, const runtime::DeviceMasking*> device_maskings_;
-  std::map<std::tuple<std::string, std::string, std::string>, std::set<int>> device_luns_;  // array, port, initiator
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, const runtime::DeviceMapping*>
-      device_mappings_;  // device, array, volume, host
-  std::set<std::tuple<std::string, std::string, std::string>> device_zones_;
+  // What discovery showed, by the names the planner looks things up by (views into disc_).
+  using Names2 = std::pair<std::string_view, std::string_view>;
+  using Names3 = std::tuple<std::string_view, std::string_view, std::string_view>;
+  using Names4 = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>;
+  std::unordered_map<Names2, const runtime::DeviceVolume*, KeyHash> device_volumes_;       // device, volume
+  std::unordered_map<Names3, const runtime::DeviceMasking*, KeyHash> device_maskings_;     // array, volume, initiator
+  std::unordered_map<Names3, std::set<int>, KeyHash> device_luns_;                         // array, port, initiator
+  std::unordered_map<Names4, const runtime::DeviceMapping*, KeyHash> device_mappings_;     // device, array, volume, host
+  std::unordered_set<Names3, KeyHash> device_zones_;                                       // fabric, initiator, port
 
   std::set<std::string> wanted_;
   std::map<std::string, UnitPlacement> placed_;
@@ -1553,8 +1605,14 @@ class Planner {
 }  // namespace
 
 ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
-                        const Discovery& discovery, const PlanOptions& options) {
+                        const PendingDiscovery& discovery, const PlanOptions& options) {
   return Planner(ir, inventory, topology, discovery, options).run();
+}
+
+ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
+                        const Discovery& discovery, const PlanOptions& options) {
+  return make_plan(ir, inventory, topology, PendingDiscovery([&]() -> const Discovery& { return discovery; }),
+                   options);
 }
 
 }  // namespace farmctl::reconcile

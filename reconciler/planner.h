@@ -7,6 +7,7 @@
 //
 // The planner reads and never writes: a refusal (no capacity, no host, a
 // replacement not allowed, ...) throws PlanRefused and nothing has changed.
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -42,5 +43,13 @@ using Discovery = std::map<std::string, runtime::DeviceState>;
 
 ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
                         const Discovery& discovery, const PlanOptions& options);
+
+// Discovery that may still be running: `farmctl plan` overlaps it with
+// reading the farm's records from the inventory (two cores, two databases).
+// The planner calls it once, when it first needs what the devices show; what
+// discovery threw comes out of make_plan.
+using PendingDiscovery = std::function<const Discovery&()>;
+ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
+                        const PendingDiscovery& discovery, const PlanOptions& options);
 
 }  // namespace farmctl::reconcile

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/inventory_schema.h"
+#include "runtime/phase_timer.h"
 
 namespace farmctl::runtime {
 namespace {
@@ -277,6 +278,7 @@ std::vector<FarmRow> Inventory::farms() {
 }
 
 FarmRecord Inventory::farm_record(const FarmRow& farm) {
+  PhaseTimer timer("inventory: farm record");
   FarmRecord r;
   r.farm = farm;
   auto volumes = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE farm_id = ? ORDER BY id", kVolumeColumns));
@@ -305,6 +307,7 @@ FarmRecord Inventory::farm_record(const FarmRow& farm) {
 }
 
 std::map<std::string, VolumeScope> Inventory::farm_volume_scope(std::string_view farm) {
+  PhaseTimer timer("inventory: discovery scope");
   auto s = db_.prepare(
       "SELECT d.name, v.device_volume FROM volumes v JOIN devices d ON d.id = v.device_id "
       "WHERE v.farm_id = (SELECT id FROM farms WHERE name = ?)");
