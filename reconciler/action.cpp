@@ -1,6 +1,8 @@
 // Reconcile plans: summaries and the saved-plan file (JSON).
 #include "reconciler/action.h"
 
+#include "reconciler/applied_volumes.h"
+
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -289,6 +291,7 @@ std::string to_plan_file(const ReconcilePlan& plan) {
   j["generation"] = plan.generation;
   j["destroy"] = plan.destroy;
   j["plan_ir"] = plan.plan_json;
+  j["volumes_applied"] = plan.volumes_applied;
   Json placements = Json::array();
   for (const NewPlacement& p : plan.placements)
     placements.push_back(Json{{"server", p.server}, {"host_id", p.host_id}, {"host", p.host}});
@@ -328,6 +331,10 @@ ReconcilePlan from_plan_file(const std::string& text) {
     plan.generation = j.at("generation");
     plan.destroy = j.at("destroy");
     plan.plan_json = j.at("plan_ir");
+    // Plan files saved before the entries were part of a plan: read them from the IR.
+    plan.volumes_applied = j.contains("volumes_applied") ? j.at("volumes_applied").get<std::string>()
+                           : plan.destroy                ? std::string()
+                                                         : applied_volumes_text_of_plan_json(plan.plan_json);
     for (const Json& p : j.at("placements")) plan.placements.push_back({p.at("server"), p.at("host_id"), p.at("host")});
     plan.released_servers = j.at("released_servers").get<std::vector<std::string>>();
     if (j.contains("moves"))

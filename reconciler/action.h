@@ -93,6 +93,7 @@ struct ReconcilePlan {
   std::int64_t generation = 0;  // inventory generation the plan was made against
   bool destroy = false;         // the farm is being destroyed
   std::string plan_json;        // the Plan IR the farm will have after apply
+  std::string volumes_applied;  // and what it says of each volume (applied_volumes.h)
   std::vector<NewPlacement> placements;
   std::vector<std::string> released_servers;  // placements to drop once their exports are gone
   // Servers moving to another host (farmctl migrate): the placement changes

@@ -128,7 +128,7 @@ void settle_farm(const ReconcilePlan& plan, runtime::Inventory& inv, RowId farm_
       if (record.volumes.empty() && record.bindings.empty() && record.zones.empty() && record.placements.empty())
         inv.delete_farm(farm_id);
     } else {
-      inv.set_farm_plan(farm_id, plan.plan_json);
+      inv.set_farm_plan(farm_id, plan.plan_json, plan.volumes_applied);
     }
   });
 }

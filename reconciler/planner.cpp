@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reconciler/allocator.h"
+#include "reconciler/applied_volumes.h"
 #include "reconciler/key_hash.h"
 #include "reconciler/move_check.h"
 #include "reconciler/name_hash.h"
@@ -49,95 +50,6 @@ struct Unit {
   bool is_meta() const { return !members.empty(); }
 };
 
-// What the farm file said about a volume when it was last applied: its size
-// (a disk cannot shrink) and its backup policies.
-struct PreviousVolume {
-  std::uint64_t size_mb = 0;
-  std::string backup = "none";  // as policies_text() writes them
-};
-
-// "level 0 nightly retain 7, level 1 hourly retain 24", or "none".
-std::string policies_text(const std::vector<std::tuple<int, std::string, int>>& policies) {
-  std::string out;
-  for (const auto& [level, schedule, retain] : policies)
-    out += fmt::format("{}level {} {} retain {}", out.empty() ? "" : ", ", level, schedule, retain);
-  return out.empty() ? "none" : out;
-}
-
-// Read from the stored Plan IR with a SAX pass that keeps only what
-// PreviousVolume holds: the IR of a large farm is tens of megabytes, and a
-// document tree of it cost a no-op plan most of its time.
-//   { "volumes": [ { "id", "size_mb", "backup": [ { "level", "schedule", "retain" } ] } ] }
-class PreviousVolumes : public nlohmann::json_sax<nlohmann::json> {
- public:
-  static std::unordered_map<std::string, PreviousVolume> read(const std::string& plan_json) {
-    PreviousVolumes sax;
-    if (!nlohmann::json::sax_parse(plan_json, &sax)) return {};
-    return std::move(sax.volumes_);
-  }
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t n) override { return number(n < 0 ? 0 : static_cast<std::uint64_t>(n)); }
-  bool number_unsigned(number_unsigned_t n) override { return number(n); }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t& text) override {
-    if (at(Role::volume) && key_ == "id") id_ = text;
-    if (at(Role::policy) && key_ == "schedule") std::get<1>(policy_) = text;
-    return true;
-  }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override {
-    Role parent = stack_.empty() ? Role::none : stack_.back();
-    Role role = parent == Role::volumes ? Role::volume : parent == Role::backup ? Role::policy : Role::none;
-    if (stack_.empty()) role = Role::top;
-    if (role == Role::volume) id_.clear(), size_ = 0, policies_.clear();
-    if (role == Role::policy) policy_ = {0, std::string(), 7};
-    stack_.push_back(role);
-    return true;
-  }
-  bool end_object() override {
-    if (at(Role::volume) && !id_.empty()) volumes_[id_] = PreviousVolume{size_, policies_text(policies_)};
-    if (at(Role::policy)) policies_.push_back(policy_);
-    stack_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    Role role = at(Role::top) && key_ == "volumes"   ? Role::volumes
-                : at(Role::volume) && key_ == "backup" ? Role::backup
-                                                       : Role::none;
-    stack_.push_back(role);
-    return true;
-  }
-  bool end_array() override {
-    stack_.pop_back();
-    return true;
-  }
-  bool key(string_t& name) override {
-    key_ = name;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  enum class Role { none, top, volumes, volume, backup, policy };
-
-  bool at(Role role) const { return !stack_.empty() && stack_.back() == role; }
-  bool number(std::uint64_t n) {
-    if (at(Role::volume) && key_ == "size_mb") size_ = n;
-    if (at(Role::policy) && key_ == "level") std::get<0>(policy_) = static_cast<int>(n);
-    if (at(Role::policy) && key_ == "retain") std::get<2>(policy_) = static_cast<int>(n);
-    return true;
-  }
-
-  std::vector<Role> stack_;
-  std::string key_;
-  std::string id_;
-  std::uint64_t size_ = 0;
-  std::tuple<int, std::string, int> policy_;
-  std::vector<std::tuple<int, std::string, int>> policies_;
-  std::unordered_map<std::string, PreviousVolume> volumes_;
-};
 
 // Where a unit lives and when it is ready to be bound.
 struct UnitPlacement {
@@ -170,6 +82,7 @@ class Planner {
     {
       runtime::PhaseTimer timer("planner: plan IR as JSON");
       out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
+      out_.volumes_applied = opt_.destroy ? std::string() : applied_volumes_text(ir_);
     }
     load_farm();
     load_virtual_ports();
@@ -245,7 +158,9 @@ class Planner {
                 [](const VolumeRow& a, const VolumeRow& b) { return a.member_order < b.member_order; });
     for (const runtime::PlacementRow& p : record_.placements) host_of_[p.server] = p.host_id;
     // The same farm file as last applied: no volume can have shrunk.
-    if (farm_->plan_json && *farm_->plan_json != out_.plan_json) previous_ = PreviousVolumes::read(*farm_->plan_json);
+    if (farm_->plan_json && *farm_->plan_json != out_.plan_json)
+      previous_ = farm_->volumes_applied ? read_applied_volumes(*farm_->volumes_applied)
+                                         : applied_volumes_of_plan_json(*farm_->plan_json);
     for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
   }
 
@@ -473,9 +388,7 @@ class Planner {
   void note_policy_change(const plan::Volume& v) {
     auto before = previous_.find(v.id);
     if (before == previous_.end()) return;
-    std::vector<std::tuple<int, std::string, int>> now;
-    for (const fml::BackupPolicy& p : v.backup) now.emplace_back(p.level, fml::to_string(p.schedule), p.retain);
-    std::string after = policies_text(now);
+    std::string after = policies_text(v.backup);
     if (after != before->second.backup)
       change(ChangeKind::update, "volume " + v.id, owner_server(v),
              fmt::format("backup policies {} -> {}", before->second.backup, after), {});
@@ -1560,7 +1473,7 @@ class Planner {
   std::set<RowId> copies_;  // volume rows that are backup copies
   std::vector<const BindingRow*> restored_exports_;  // exports of restored volumes (restore --to-new)
   std::map<std::string, RowId> host_of_;
-  std::unordered_map<std::string, PreviousVolume> previous_;  // by volume, as last applied
+  AppliedVolumes previous_;  // as last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::multimap<std::string, const plan::Export*> exports_index_;
 

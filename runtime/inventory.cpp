@@ -157,7 +157,7 @@ struct Inventory::Statements {
   explicit Statements(Database& db)
       : generation(db.prepare("SELECT value FROM generation")),
         bump(db.prepare("UPDATE generation SET value = value + 1")),
-        farm_by_name(db.prepare("SELECT id, name, revision, plan_json FROM farms WHERE name = ?")),
+        farm_by_name(db.prepare("SELECT id, name, revision, plan_json, volumes_applied FROM farms WHERE name = ?")),
         update_volume(db.prepare(
             "UPDATE volumes SET size_mb=?2, parent_id=?3, member_order=?4, farm_id=?5, plan_volume=?6, state=?7, "
             "image=?8, dirty_farm=?9, updated_at=?10 WHERE id=?1")),
@@ -265,15 +265,15 @@ std::optional<FarmRow> Inventory::farm(std::string_view name) {
   Statement& s = stmts_->farm_by_name;
   s.bind(1, name);
   std::optional<FarmRow> out;
-  if (s.step()) out = FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3)};
+  if (s.step()) out = FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3), s.optional_text(4)};
   s.reset();
   return out;
 }
 
 std::vector<FarmRow> Inventory::farms() {
-  auto s = db_.prepare("SELECT id, name, revision, plan_json FROM farms ORDER BY name");
+  auto s = db_.prepare("SELECT id, name, revision, plan_json, volumes_applied FROM farms ORDER BY name");
   return read_all<FarmRow>(s, [](const Statement& r) {
-    return FarmRow{r.int64(0), r.text(1), r.int32(2), r.optional_text(3)};
+    return FarmRow{r.int64(0), r.text(1), r.int32(2), r.optional_text(3), r.optional_text(4)};
   });
 }
 
@@ -440,9 +440,10 @@ RowId Inventory::ensure_farm(std::string_view name) {
   return db_.last_insert_rowid();
 }
 
-void Inventory::set_farm_plan(RowId farm_id, const std::string& plan_json) {
-  auto s = db_.prepare("UPDATE farms SET plan_json = ?2, revision = revision + 1, updated_at = ?3 WHERE id = ?1");
-  s.bind_all(farm_id, plan_json, now_utc());
+void Inventory::set_farm_plan(RowId farm_id, const std::string& plan_json, const std::string& volumes_applied) {
+  auto s = db_.prepare(
+      "UPDATE farms SET plan_json = ?2, volumes_applied = ?3, revision = revision + 1, updated_at = ?4 WHERE id = ?1");
+  s.bind_all(farm_id, plan_json, volumes_applied, now_utc());
   s.run();
 }
 

@@ -177,6 +177,7 @@ struct FarmRow {
   std::string name;
   int revision = 0;
   std::optional<std::string> plan_json;
+  std::optional<std::string> volumes_applied;  // what plan_json says of each volume (reconcile/applied_volumes.h)
 };
 
 // What the inventory holds for one farm.
@@ -269,7 +270,7 @@ class Inventory {
   }
 
   RowId ensure_farm(std::string_view name);
-  void set_farm_plan(RowId farm_id, const std::string& plan_json);
+  void set_farm_plan(RowId farm_id, const std::string& plan_json, const std::string& volumes_applied);
   void delete_farm(RowId farm_id);
 
   void place(RowId farm_id, std::string_view server, RowId host_id);

@@ -354,7 +354,17 @@ CREATE TABLE virtual_ports (
 );
 )SQL";
 
-constexpr std::array<std::string_view, 5> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
+// Version 6: what the last applied farm file said of each volume (its size
+// and backup policies), next to the Plan IR it was read from, so that a plan
+// of a changed file does not parse the whole stored IR
+// (reconciler/applied_volumes.h). NULL for farms applied before: the planner
+// then reads the IR.
+constexpr std::string_view kVersion6 = R"SQL(
+ALTER TABLE farms ADD COLUMN volumes_applied TEXT;
+)SQL";
+
+constexpr std::array<std::string_view, 6> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
+                                                      kVersion6};
 
 }  // namespace
 

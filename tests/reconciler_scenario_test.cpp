@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "reconciler/applied_volumes.h"
 #include "tests/scenario_fixture.h"
 
 namespace farmctl::testing {
@@ -307,6 +308,33 @@ TEST_CASE("grow a disk: a pool slice grows in place, a pre-carved volume becomes
     auto reasons = s.refused(f.fml());
     REQUIRE(reasons.size() == 1);
     CHECK_THAT(reasons[0], Catch::StartsWith("volume web-0/t3 cannot grow by 20992 MB: its pool has"));
+  }
+}
+
+// What the last applied file said of each disk (size, backup policies) is
+// kept next to its Plan IR (farms.volumes_applied); a farm applied by a
+// farmctl from before that column has none, and the planner reads the IR.
+TEST_CASE("a disk cannot shrink, whether the sizes applied are kept apart from the IR or read from it",
+          "[scenario]") {
+  Scenario s;
+  WebFarm f;
+  f.servers = 1;
+  s.converge(f.fml());
+  auto farm = s.inventory().farm("web");
+  REQUIRE(farm);
+  REQUIRE(farm->volumes_applied);
+  auto applied = reconcile::read_applied_volumes(*farm->volumes_applied);
+  CHECK(applied == reconcile::applied_volumes_of_plan_json(*farm->plan_json));
+  CHECK(applied.at("web-0/t3").size_mb == 512);
+
+  f.home = "256MB";
+  std::string refusal =
+      "volume web-0/t3 would be replaced (size 512 MB -> 256 MB (a disk cannot shrink)), destroying its data: "
+      "run again with --allow-replace to accept";
+  SECTION("kept apart") { CHECK(s.refused(f.fml()) == std::vector<std::string>{refusal}); }
+  SECTION("read from the IR") {
+    s.inventory().database().exec("UPDATE farms SET volumes_applied = NULL");
+    CHECK(s.refused(f.fml()) == std::vector<std::string>{refusal});
   }
 }
 

@@ -1,0 +1,135 @@
+// Applied volumes: from a compiled farm, to and from farms.volumes_applied,
+// and from a stored Plan IR for farms applied before it existed.
+#include "reconciler/applied_volumes.h"
+
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace farmctl::reconcile {
+namespace {
+
+using Policy = std::tuple<int, std::string, int>;  // level, schedule as written, retain
+
+std::string text_of(const std::vector<Policy>& policies) {
+  std::string out;
+  for (const auto& [level, schedule, retain] : policies)
+    out += fmt::format("{}level {} {} retain {}", out.empty() ? "" : ", ", level, schedule, retain);
+  return out.empty() ? "none" : out;
+}
+
+// Read from the stored Plan IR with a SAX pass that keeps only what
+// AppliedVolume holds: the IR of a large farm is tens of megabytes, and a
+// document tree of it cost a no-op plan most of its time.
+//   { "volumes": [ { "id", "size_mb", "backup": [ { "level", "schedule", "retain" } ] } ] }
+class IrVolumesSax : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  static AppliedVolumes read(const std::string& plan_json) {
+    IrVolumesSax sax;
+    if (!nlohmann::json::sax_parse(plan_json, &sax)) return {};
+    return std::move(sax.volumes_);
+  }
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t n) override { return number(n < 0 ? 0 : static_cast<std::uint64_t>(n)); }
+  bool number_unsigned(number_unsigned_t n) override { return number(n); }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t& text) override {
+    if (at(Role::volume) && key_ == "id") id_ = text;
+    if (at(Role::policy) && key_ == "schedule") std::get<1>(policy_) = text;
+    return true;
+  }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    Role parent = stack_.empty() ? Role::none : stack_.back();
+    Role role = parent == Role::volumes ? Role::volume : parent == Role::backup ? Role::policy : Role::none;
+    if (stack_.empty()) role = Role::top;
+    if (role == Role::volume) id_.clear(), size_ = 0, policies_.clear();
+    if (role == Role::policy) policy_ = {0, std::string(), 7};
+    stack_.push_back(role);
+    return true;
+  }
+  bool end_object() override {
+    if (at(Role::volume) && !id_.empty()) volumes_[id_] = AppliedVolume{size_, text_of(policies_)};
+    if (at(Role::policy)) policies_.push_back(policy_);
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    Role role = at(Role::top) && key_ == "volumes"   ? Role::volumes
+                : at(Role::volume) && key_ == "backup" ? Role::backup
+                                                       : Role::none;
+    stack_.push_back(role);
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool key(string_t& name) override {
+    key_ = name;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  enum class Role { none, top, volumes, volume, backup, policy };
+
+  bool at(Role role) const { return !stack_.empty() && stack_.back() == role; }
+  bool number(std::uint64_t n) {
+    if (at(Role::volume) && key_ == "size_mb") size_ = n;
+    if (at(Role::policy) && key_ == "level") std::get<0>(policy_) = static_cast<int>(n);
+    if (at(Role::policy) && key_ == "retain") std::get<2>(policy_) = static_cast<int>(n);
+    return true;
+  }
+
+  std::vector<Role> stack_;
+  std::string key_;
+  std::string id_;
+  std::uint64_t size_ = 0;
+  std::tuple<int, std::string, int> policy_;
+  std::vector<std::tuple<int, std::string, int>> policies_;
+  AppliedVolumes volumes_;
+};
+
+std::string text_of(const AppliedVolumes& volumes) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& [id, v] : volumes) entries.push_back(nlohmann::json::array({id, v.size_mb, v.backup}));
+  return entries.dump();
+}
+
+}  // namespace
+
+std::string policies_text(const std::vector<fml::BackupPolicy>& policies) {
+  std::vector<Policy> written;
+  for (const fml::BackupPolicy& p : policies) written.emplace_back(p.level, fml::to_string(p.schedule), p.retain);
+  return text_of(written);
+}
+
+std::string applied_volumes_text(const plan::Plan& ir) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const plan::Volume& v : ir.volumes) entries.push_back(nlohmann::json::array({v.id, v.size_mb, policies_text(v.backup)}));
+  return entries.dump();
+}
+
+AppliedVolumes read_applied_volumes(const std::string& text) {
+  AppliedVolumes out;
+  auto entries = nlohmann::json::parse(text, nullptr, false);
+  if (!entries.is_array()) return out;
+  out.reserve(entries.size());
+  for (const auto& e : entries)
+    if (e.is_array() && e.size() == 3 && e[0].is_string() && e[1].is_number_unsigned() && e[2].is_string())
+      out[e[0].get<std::string>()] = AppliedVolume{e[1].get<std::uint64_t>(), e[2].get<std::string>()};
+  return out;
+}
+
+AppliedVolumes applied_volumes_of_plan_json(const std::string& plan_json) { return IrVolumesSax::read(plan_json); }
+
+std::string applied_volumes_text_of_plan_json(const std::string& plan_json) {
+  return text_of(applied_volumes_of_plan_json(plan_json));
+}
+
+}  // namespace farmctl::reconcile
