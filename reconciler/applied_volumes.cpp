@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "compiler/json_writer.h"
+
 namespace farmctl::reconcile {
 namespace {
 
@@ -110,9 +112,21 @@ std::string policies_text(const std::vector<fml::BackupPolicy>& policies) {
 }
 
 std::string applied_volumes_text(const plan::Plan& ir) {
-  nlohmann::json entries = nlohmann::json::array();
-  for (const plan::Volume& v : ir.volumes) entries.push_back(nlohmann::json::array({v.id, v.size_mb, policies_text(v.backup)}));
-  return entries.dump();
+  std::string out;
+  json::Writer w(out);
+  w.begin_array();
+  const std::vector<fml::BackupPolicy>* last = nullptr;  // disks of one role share their policies
+  std::string policies;
+  for (const plan::Volume& v : ir.volumes) {
+    if (last == nullptr || *last != v.backup) policies = policies_text(v.backup), last = &v.backup;
+    w.begin_array();
+    w.value(v.id);
+    w.value(v.size_mb);
+    w.value(policies);
+    w.end_array();
+  }
+  w.end_array();
+  return out;
 }
 
 AppliedVolumes read_applied_volumes(const std::string& text) {

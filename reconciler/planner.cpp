@@ -342,17 +342,13 @@ class Planner {
     return out;
   }
 
-  std::vector<const plan::Export*> exports_of(const std::string& volume) const {
-    std::vector<const plan::Export*> out;
-    auto range = exports_by_volume().equal_range(volume);
-    for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
-    return out;
-  }
-
-  const std::multimap<std::string, const plan::Export*>& exports_by_volume() const {
+  // In the farm file's order.
+  const std::vector<const plan::Export*>& exports_of(const std::string& volume) const {
+    static const std::vector<const plan::Export*> kNone;
     if (exports_index_.empty())
-      for (const plan::Export& e : ir_.exports) exports_index_.emplace(e.volume, &e);
-    return exports_index_;
+      for (const plan::Export& e : ir_.exports) exports_index_[e.volume].push_back(&e);
+    auto it = exports_index_.find(volume);
+    return it != exports_index_.end() ? it->second : kNone;
   }
 
   std::string owner_server(const plan::Volume& v) const { return v.server; }
@@ -870,6 +866,11 @@ class Planner {
     }
   }
 
+  // Made only for a change: a plan of a converged farm keeps 30,000 exports.
+  static std::string export_subject(const plan::Volume& v, const BindingRow& want) {
+    return fmt::format("export {} -> {} (target {})", v.id, want.server, want.target);
+  }
+
   void settle_export(const plan::Volume& v, const plan::Export& e, const runtime::HostRow& h, const StoragePath& path,
                      const UnitPlacement& place, const BindingRow* old) {
     BindingRow want;
@@ -882,25 +883,24 @@ class Planner {
     want.initiator = path.initiator;
     want.port_id = path.port_id;
     want.gateway_id = path.gateway_id;
-    std::string subject = fmt::format("export {} -> {} (target {})", v.id, e.server, e.target);
     if (old != nullptr) {
       bool same = old->target == want.target && old->protocol == want.protocol && old->initiator == want.initiator &&
                   old->port_id == want.port_id;
       if (!same && initiator_renamed(*old, want, h, place)) {
-        swap_initiator(v, want, *old, path, place, subject);
+        swap_initiator(v, want, *old, path, place);
         return;
       }
       if (!same) {
         std::vector<int> ids = tear_down_bindings({old}, v.id, place.device_volume, place.array_id, false);
         auto made = make_export(v, want, h, path, place, ids);
         ids.insert(ids.end(), made.begin(), made.end());
-        change(ChangeKind::update, subject, e.server,
+        change(ChangeKind::update, export_subject(v, want), e.server,
                fmt::format("moves from target {} over {} to target {} over {}", old->target, old->protocol,
                            want.target, want.protocol),
                ids);
         return;
       }
-      repair_export(v, want, *old, h, path, place, subject);
+      repair_export(v, want, *old, h, path, place);
       return;
     }
     auto ids = make_export(v, want, h, path, place, {});
@@ -909,7 +909,7 @@ class Planner {
       creates.insert(creates.end(), ids.begin(), ids.end());
       for (int id : ids) out_.actions[id - 1].move = Action::Move::create;
     }
-    change(ChangeKind::create, subject, e.server,
+    change(ChangeKind::create, export_subject(v, want), e.server,
            fmt::format("{} over {}, lun {}", h.name, e.protocol, want.lun), ids);
   }
 
@@ -937,14 +937,14 @@ class Planner {
   // each other: the old name belongs to no host of the wiring map any more,
   // and the new one reaches nothing until its bind.
   void swap_initiator(const plan::Volume& v, BindingRow want, const BindingRow& old, const StoragePath& path,
-                      const UnitPlacement& place, const std::string& subject) {
+                      const UnitPlacement& place) {
     std::vector<int> ids;
     std::vector<int> bind_deps = bind_prerequisites(v, want.server, path, place, host(want.host_id), &ids);
     ids.push_back(add_unbind(old, v.id, place.device_volume, place.array, false, {}));
     want.id = old.id;
     want.mapped = true;
     ids.push_back(add_bind(v, want, path, place, std::move(bind_deps)));
-    change(ChangeKind::update, subject, want.server,
+    change(ChangeKind::update, export_subject(v, want), want.server,
            fmt::format("initiator renamed: masking moves from {} to {}", old.initiator, want.initiator), ids);
   }
 
@@ -1088,8 +1088,7 @@ class Planner {
 
   // A kept export: finish what an interrupted apply left, repair drift.
   void repair_export(const plan::Volume& v, const BindingRow& want_in, const BindingRow& old,
-                     const runtime::HostRow& h, const StoragePath& path, const UnitPlacement& place,
-                     const std::string& subject) {
+                     const runtime::HostRow& h, const StoragePath& path, const UnitPlacement& place) {
     BindingRow want = want_in;
     want.id = old.id;
     std::string array = place.array;
@@ -1163,7 +1162,7 @@ class Planner {
     if (!ids.empty()) {
       std::string reason;
       for (const std::string& r : reasons) reason += (reason.empty() ? "" : "; ") + r;
-      change(ChangeKind::update, subject, want.server, reason, ids);
+      change(ChangeKind::update, export_subject(v, want), want.server, reason, ids);
     }
   }
 
@@ -1475,7 +1474,7 @@ class Planner {
   std::map<std::string, RowId> host_of_;
   AppliedVolumes previous_;  // as last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
-  mutable std::multimap<std::string, const plan::Export*> exports_index_;
+  mutable std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
 
   // What discovery showed, by the names the planner looks things up by (views into disc_).
   using Names2 = std::pair<std::string_view, std::string_view>;
@@ -1495,12 +1494,13 @@ class Planner {
   std::map<std::string, std::vector<int>> replaced_teardown_;
   std::map<std::pair<RowId, int>, std::vector<int>> unmaps_by_target_;
   std::map<RowId, std::vector<int>> unbinds_of_unit_;
-  std::map<std::pair<std::string, std::string>, int> maskings_planned_;  // (volume, initiator) -> bind id or -1
-  std::map<std::pair<std::string, std::string>, int> gateway_luns_;  // (volume, gateway initiator) -> array LUN
+  using VolumeInitiator = std::pair<std::string, std::string>;
+  std::unordered_map<VolumeInitiator, int, KeyHash> maskings_planned_;  // bind id, or -1: masking stays
+  std::unordered_map<VolumeInitiator, int, KeyHash> gateway_luns_;      // (volume, gateway initiator) -> array LUN
   std::map<std::pair<RowId, std::string>, std::set<int>> luns_used_;  // (port, initiator) -> LUNs taken
   std::map<std::pair<std::string, std::string>, std::vector<int>> unbinds_by_pair_;
-  std::set<ZoneKey> wanted_zones_;
-  std::map<ZoneKey, int> zone_actions_;
+  std::unordered_set<ZoneKey, KeyHash> wanted_zones_;
+  std::unordered_map<ZoneKey, int, KeyHash> zone_actions_;
   std::map<std::string, RowId> moved_from_;               // moving server -> the host it leaves
   std::map<std::string, std::vector<int>> move_creates_;  // moving server -> its new host's zone/bind/map
   std::set<std::string> npiv_servers_;
