@@ -54,7 +54,10 @@ class StoreGroupCommit {
 
   ActionOutcome apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
                       std::int64_t started_us) {
-    SimStore::Request request{&action, &injected, started_us, {}};
+    SimStore::Request request;
+    request.action = &action;
+    request.injected = &injected;
+    request.started_us = started_us;
     std::unique_lock lock(mutex_);
     queued_.push_back(&request);
     const std::uint64_t mine = next_batch_;

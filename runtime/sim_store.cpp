@@ -381,11 +381,14 @@ void SimStore::apply_batch(const std::vector<Request*>& batch) {
     Transaction tx(db_);
     for (Request* request : batch) apply_one(*request);
     tx.commit();
-  } catch (const SqliteError& e) {
+  } catch (const SqliteError& e) {  // nothing of the batch was stored: every action may be tried again
     reset_all();
     for (Request* request : batch)
       request->outcome =
           ActionOutcome::transient(fmt::format("sim store for {}: {}", request->action->device, e.what()));
+  } catch (const std::exception& e) {
+    reset_all();
+    for (Request* request : batch) request->outcome = ActionOutcome::permanent(e.what());
   }
 }
 

@@ -39,17 +39,20 @@ class SimStore {
   std::optional<DeviceState> discover(std::string_view device, const VolumeScope* only = nullptr);
 
   // One action for apply_batch: run `action` (or, with `injected`, only log
-  // that outcome); apply_batch fills in `outcome`.
+  // that outcome); apply_batch fills in `outcome`. Until it does, the
+  // outcome is a transient failure, so an action is never acknowledged by
+  // default.
   struct Request {
     const DeviceAction* action = nullptr;
     const std::optional<ActionOutcome>* injected = nullptr;
     std::int64_t started_us = 0;
-    ActionOutcome outcome;
+    ActionOutcome outcome = ActionOutcome::transient("sim store: the action was not stored");
   };
 
   // Runs and logs each request in order, all in one transaction. An action
   // the store fails on (SqliteError) is rolled back alone and gets a
   // transient outcome; when the commit itself fails, every request does.
+  // Never throws.
   void apply_batch(const std::vector<Request*>& batch);
 
   std::vector<SimLogEntry> read_log();
