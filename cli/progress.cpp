@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "compiler/json_writer.h"
+
 namespace farmctl::cli {
 namespace {
 
@@ -20,7 +22,7 @@ class Progress : public reconcile::ApplyEvents {
 
   void started(const reconcile::Action& a) override {
     ++running_;
-    if (style_ == ProgressStyle::json) event("started", a, {});
+    if (style_ == ProgressStyle::json) event("started", a, no_extra);
     if (style_ == ProgressStyle::live) draw();
   }
 
@@ -31,7 +33,10 @@ class Progress : public reconcile::ApplyEvents {
     std::string retries = attempts > 1 ? fmt::format(" after {} attempts", attempts) : "";
     switch (style_) {
       case ProgressStyle::json:
-        event(outcome.ok() ? "done" : "failed", a, {{"attempts", attempts}, {"message", outcome.message}});
+        event(outcome.ok() ? "done" : "failed", a, [&](json::Writer& w) {
+          w.field("attempts", attempts);
+          w.field("message", outcome.message);
+        });
         break;
       case ProgressStyle::lines:
         if (outcome.ok())
@@ -55,7 +60,7 @@ class Progress : public reconcile::ApplyEvents {
   void skipped(const reconcile::Action& a, int because_of) override {
     ++finished_;
     ++skipped_;
-    if (style_ == ProgressStyle::json) event("skipped", a, {{"because_of", because_of}});
+    if (style_ == ProgressStyle::json) event("skipped", a, [&](json::Writer& w) { w.field("because_of", because_of); });
     if (style_ == ProgressStyle::lines)
       fmt::print("[{}/{}] {} {}: skipped (depends on failed action {})\n", finished_, total_, runtime::to_string(a.op),
                  a.detail, because_of);
@@ -78,13 +83,27 @@ class Progress : public reconcile::ApplyEvents {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
   }
 
-  void event(std::string_view kind, const reconcile::Action& a, nlohmann::json extra) {
-    nlohmann::ordered_json j{{"event", kind},        {"id", a.id},         {"op", runtime::to_string(a.op)},
-                             {"volume", a.volume},   {"server", a.server}, {"device", a.device},
-                             {"detail", a.detail},   {"elapsed_ms", elapsed_ms()}};
-    for (auto& [k, v] : extra.items()) j[k] = v;
-    std::puts(j.dump().c_str());
+  // One line of JSON per event, streamed (two events per action run); the
+  // fields in the order they always had, `extra` adding the event's own.
+  template <class Extra>
+  void event(std::string_view kind, const reconcile::Action& a, const Extra& extra) {
+    std::string line;
+    json::Writer w(line, json::Writer::Layout::compact);
+    w.begin_object();
+    w.field("event", kind);
+    w.field("id", a.id);
+    w.field("op", runtime::to_string(a.op));
+    w.field("volume", a.volume);
+    w.field("server", a.server);
+    w.field("device", a.device);
+    w.field("detail", a.detail);
+    w.field("elapsed_ms", static_cast<std::int64_t>(elapsed_ms()));
+    extra(w);
+    w.end_object();
+    line += '\n';
+    std::fputs(line.c_str(), stdout);
   }
+  static void no_extra(json::Writer&) {}
 
   void clear() {
     if (style_ == ProgressStyle::live && drawn_) std::fputs("\r\033[2K", stdout);

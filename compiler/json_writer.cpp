@@ -5,6 +5,7 @@
 namespace farmctl::json {
 
 void Writer::newline_indent() {
+  if (!pretty_) return;
   out_ += '\n';
   out_.append(levels_.size() * 2, ' ');
 }
@@ -25,7 +26,7 @@ void Writer::before_value() {
 void Writer::key(std::string_view k) {
   before_value();
   write_string(k);
-  out_ += ": ";
+  out_ += pretty_ ? ": " : ":";
   after_key_ = true;
 }
 

@@ -2,7 +2,8 @@
 // A streaming JSON writer for large outputs (the Plan IR of a 100,000-server
 // farm is 100 MB of JSON): it appends to one buffer with no document tree in
 // between. Pretty-prints exactly as nlohmann::json's dump(2) does, so the
-// format of every JSON file farmctl writes stays one and the same.
+// format of every JSON file farmctl writes stays one and the same; compact,
+// exactly as dump() does (the journal's one-line records).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,7 +13,8 @@ namespace farmctl::json {
 
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  enum class Layout { pretty, compact };
+  explicit Writer(std::string& out, Layout layout = Layout::pretty) : out_(out), pretty_(layout == Layout::pretty) {}
 
   void begin_object();
   void end_object();
@@ -46,6 +48,7 @@ class Writer {
   void write_string(std::string_view s);
 
   std::string& out_;
+  bool pretty_;
   std::vector<Level> levels_;
   bool after_key_ = false;
 };

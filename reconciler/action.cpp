@@ -7,41 +7,197 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/json_writer.h"
+
 namespace farmctl::reconcile {
 namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr int kPlanFileVersion = 1;
 
+// ---- writing: streamed (json::Writer), as the journal writes one record per
+// action it runs; the fields in the order the readers below expect ----------
+
 template <class T>
-void put_optional(Json& j, const char* key, const std::optional<T>& v) {
-  if (v) j[key] = *v;
+void optional_field(json::Writer& w, std::string_view key, const std::optional<T>& v) {
+  if (v) w.field(key, *v);
 }
+
+void string_array(json::Writer& w, const std::vector<std::string>& items) {
+  w.begin_array();
+  for (const std::string& item : items) w.value(item);
+  w.end_array();
+}
+
+void write(json::Writer& w, const runtime::DeviceAction& a) {
+  w.begin_object();
+  w.field("op", runtime::to_string(a.op));
+  w.field("device", a.device);
+  w.field("volume", a.volume);
+  w.field("pool", a.pool);
+  w.field("size_mb", a.size_mb);
+  w.key("members");
+  string_array(w, a.members);
+  w.field("image", a.image);
+  w.field("initiator", a.initiator);
+  w.field("port", a.port);
+  w.field("host", a.host);
+  w.field("array", a.array);
+  w.field("lun", a.lun);
+  w.field("target", a.target);
+  w.field("farm", a.farm);
+  if (!a.source.empty()) w.field("source", a.source);
+  if (a.level != 0) w.field("level", a.level);
+  w.end_object();
+}
+
+void write(json::Writer& w, const runtime::VolumeRow& v) {
+  w.begin_object();
+  w.field("id", v.id);
+  w.field("device_id", v.device_id);
+  w.field("device_volume", v.device_volume);
+  w.field("size_mb", v.size_mb);
+  w.field("class", v.cls);
+  w.field("origin", v.origin);
+  w.field("member_order", v.member_order);
+  w.field("state", runtime::to_string(v.state));
+  optional_field(w, "raid", v.raid);
+  optional_field(w, "pool_id", v.pool_id);
+  optional_field(w, "parent_id", v.parent_id);
+  optional_field(w, "farm_id", v.farm_id);
+  optional_field(w, "plan_volume", v.plan_volume);
+  optional_field(w, "image", v.image);
+  optional_field(w, "dirty_farm", v.dirty_farm);
+  w.end_object();
+}
+
+void write(json::Writer& w, const runtime::BindingRow& b) {
+  w.begin_object();
+  w.field("id", b.id);
+  w.field("farm_id", b.farm_id);
+  w.field("volume_id", b.volume_id);
+  w.field("host_id", b.host_id);
+  w.field("server", b.server);
+  w.field("target", b.target);
+  w.field("lun", b.lun);
+  w.field("protocol", b.protocol);
+  w.field("initiator", b.initiator);
+  w.field("port_id", b.port_id);
+  w.field("bound", b.bound);
+  w.field("mapped", b.mapped);
+  optional_field(w, "gateway_id", b.gateway_id);
+  w.end_object();
+}
+
+void write(json::Writer& w, const runtime::ZoneRow& z) {
+  w.begin_object();
+  w.field("id", z.id);
+  w.field("farm_id", z.farm_id);
+  w.field("fabric_id", z.fabric_id);
+  w.field("initiator", z.initiator);
+  w.field("port_wwn", z.port_wwn);
+  w.end_object();
+}
+
+void write(json::Writer& w, const runtime::BackupRow& b) {
+  w.begin_object();
+  w.field("farm_id", b.farm_id);
+  w.field("volume_id", b.volume_id);
+  w.field("source", b.source);
+  w.field("level", b.level);
+  w.field("schedule", b.schedule);
+  w.field("taken_at", b.taken_at);
+  w.field("size_mb", b.size_mb);
+  w.field("manual", b.manual);
+  w.end_object();
+}
+
+void write(json::Writer& w, const runtime::RestoredRow& r) {
+  w.begin_object();
+  w.field("farm_id", r.farm_id);
+  w.field("volume_id", r.volume_id);
+  w.field("source", r.source);
+  w.field("copy_taken_at", r.copy_taken_at);
+  w.field("restored_at", r.restored_at);
+  w.end_object();
+}
+
+void write_vport(json::Writer& w, const Effect& e) {
+  w.begin_object();
+  w.field("wwpn", e.vport->wwpn);
+  w.field("fabric_id", e.vport->fabric_id);
+  w.field("farm_id", e.vport->farm_id);
+  w.field("server", e.vport->server);
+  w.field("from_host", e.vport_from_host);
+  w.field("release", e.release_vport);
+  optional_field(w, "host_id", e.vport->host_id);
+  optional_field(w, "from_host_id", e.vport_from_host_id);
+  w.end_object();
+}
+
+void write(json::Writer& w, const Effect& e) {
+  w.begin_object();
+  w.field("volume_row", e.volume_row);
+  if (e.slice) {
+    w.key("slice");
+    write(w, *e.slice);
+  }
+  optional_field(w, "plan_volume", e.plan_volume);
+  if (e.state_after) w.field("state_after", runtime::to_string(*e.state_after));
+  w.key("members");
+  w.begin_array();
+  for (RowId m : e.members) w.value(m);
+  w.end_array();
+  if (e.binding) {
+    w.key("binding");
+    write(w, *e.binding);
+  }
+  if (e.zone) {
+    w.key("zone");
+    write(w, *e.zone);
+  }
+  w.field("teardown", e.teardown);
+  w.field("drop_binding", e.drop_binding);
+  if (e.backup) {
+    w.key("backup");
+    write(w, *e.backup);
+  }
+  if (e.restored) {
+    w.key("restored");
+    write(w, *e.restored);
+  }
+  if (e.vport) {
+    w.key("vport");
+    write_vport(w, e);
+  }
+  w.end_object();
+}
+
+void write(json::Writer& w, const Action& a) {
+  w.begin_object();
+  w.field("id", a.id);
+  w.field("op", runtime::to_string(a.op));
+  w.field("volume", a.volume);
+  w.field("server", a.server);
+  w.field("device", a.device);
+  w.key("depends_on");
+  w.begin_array();
+  for (int d : a.depends_on) w.value(d);
+  w.end_array();
+  w.key("device_action");
+  write(w, a.device_action);
+  w.key("effect");
+  write(w, a.effect);
+  w.field("detail", a.detail);
+  w.end_object();
+}
+
+// ---- reading ----------------------------------------------------------------
+
 template <class T>
 std::optional<T> get_optional(const Json& j, const char* key) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
   return j[key].get<T>();
-}
-
-Json to_json(const runtime::DeviceAction& a) {
-  Json j;
-  j["op"] = runtime::to_string(a.op);
-  j["device"] = a.device;
-  j["volume"] = a.volume;
-  j["pool"] = a.pool;
-  j["size_mb"] = a.size_mb;
-  j["members"] = a.members;
-  j["image"] = a.image;
-  j["initiator"] = a.initiator;
-  j["port"] = a.port;
-  j["host"] = a.host;
-  j["array"] = a.array;
-  j["lun"] = a.lun;
-  j["target"] = a.target;
-  j["farm"] = a.farm;
-  if (!a.source.empty()) j["source"] = a.source;
-  if (a.level != 0) j["level"] = a.level;
-  return j;
 }
 
 runtime::DeviceAction device_action_from(const Json& j) {
@@ -67,20 +223,6 @@ runtime::DeviceAction device_action_from(const Json& j) {
   return a;
 }
 
-Json to_json(const runtime::VolumeRow& v) {
-  Json j{{"id", v.id},       {"device_id", v.device_id}, {"device_volume", v.device_volume},
-         {"size_mb", v.size_mb}, {"class", v.cls},      {"origin", v.origin},
-         {"member_order", v.member_order}, {"state", runtime::to_string(v.state)}};
-  put_optional(j, "raid", v.raid);
-  put_optional(j, "pool_id", v.pool_id);
-  put_optional(j, "parent_id", v.parent_id);
-  put_optional(j, "farm_id", v.farm_id);
-  put_optional(j, "plan_volume", v.plan_volume);
-  put_optional(j, "image", v.image);
-  put_optional(j, "dirty_farm", v.dirty_farm);
-  return j;
-}
-
 runtime::VolumeRow volume_row_from(const Json& j) {
   runtime::VolumeRow v;
   v.id = j.at("id");
@@ -101,14 +243,6 @@ runtime::VolumeRow volume_row_from(const Json& j) {
   return v;
 }
 
-Json to_json(const runtime::BindingRow& b) {
-  Json j{{"id", b.id},         {"farm_id", b.farm_id},     {"volume_id", b.volume_id}, {"host_id", b.host_id},
-         {"server", b.server}, {"target", b.target},       {"lun", b.lun},             {"protocol", b.protocol},
-         {"initiator", b.initiator}, {"port_id", b.port_id}, {"bound", b.bound},       {"mapped", b.mapped}};
-  put_optional(j, "gateway_id", b.gateway_id);
-  return j;
-}
-
 runtime::BindingRow binding_row_from(const Json& j) {
   runtime::BindingRow b;
   b.id = j.at("id");
@@ -125,47 +259,6 @@ runtime::BindingRow binding_row_from(const Json& j) {
   b.mapped = j.at("mapped");
   b.gateway_id = get_optional<RowId>(j, "gateway_id");
   return b;
-}
-
-Json to_json(const Effect& e) {
-  Json j;
-  j["volume_row"] = e.volume_row;
-  if (e.slice) j["slice"] = to_json(*e.slice);
-  put_optional(j, "plan_volume", e.plan_volume);
-  if (e.state_after) j["state_after"] = runtime::to_string(*e.state_after);
-  j["members"] = e.members;
-  if (e.binding) j["binding"] = to_json(*e.binding);
-  if (e.zone)
-    j["zone"] = Json{{"id", e.zone->id},
-                     {"farm_id", e.zone->farm_id},
-                     {"fabric_id", e.zone->fabric_id},
-                     {"initiator", e.zone->initiator},
-                     {"port_wwn", e.zone->port_wwn}};
-  j["teardown"] = e.teardown;
-  j["drop_binding"] = e.drop_binding;
-  if (e.backup)
-    j["backup"] = Json{{"farm_id", e.backup->farm_id}, {"volume_id", e.backup->volume_id},
-                       {"source", e.backup->source},   {"level", e.backup->level},
-                       {"schedule", e.backup->schedule}, {"taken_at", e.backup->taken_at},
-                       {"size_mb", e.backup->size_mb}, {"manual", e.backup->manual}};
-  if (e.restored)
-    j["restored"] = Json{{"farm_id", e.restored->farm_id},
-                         {"volume_id", e.restored->volume_id},
-                         {"source", e.restored->source},
-                         {"copy_taken_at", e.restored->copy_taken_at},
-                         {"restored_at", e.restored->restored_at}};
-  if (e.vport) {
-    Json v{{"wwpn", e.vport->wwpn},
-           {"fabric_id", e.vport->fabric_id},
-           {"farm_id", e.vport->farm_id},
-           {"server", e.vport->server},
-           {"from_host", e.vport_from_host},
-           {"release", e.release_vport}};
-    put_optional(v, "host_id", e.vport->host_id);
-    put_optional(v, "from_host_id", e.vport_from_host_id);
-    j["vport"] = std::move(v);
-  }
-  return j;
 }
 
 Effect effect_from(const Json& j) {
@@ -211,18 +304,6 @@ Effect effect_from(const Json& j) {
   return e;
 }
 
-Json action_json(const Action& a) {
-  return Json{{"id", a.id},
-              {"op", runtime::to_string(a.op)},
-              {"volume", a.volume},
-              {"server", a.server},
-              {"device", a.device},
-              {"depends_on", a.depends_on},
-              {"device_action", to_json(a.device_action)},
-              {"effect", to_json(a.effect)},
-              {"detail", a.detail}};
-}
-
 Action action_from(const Json& a) {
   Action action;
   action.id = a.at("id");
@@ -241,7 +322,12 @@ Action action_from(const Json& a) {
 
 }  // namespace
 
-std::string action_to_json(const Action& action) { return action_json(action).dump(); }
+std::string action_to_json(const Action& action) {
+  std::string out;
+  json::Writer w(out, json::Writer::Layout::compact);
+  write(w, action);
+  return out;
+}
 
 Action action_from_json(const std::string& text) {
   try {
@@ -303,7 +389,7 @@ std::string to_plan_file(const ReconcilePlan& plan) {
                          {"from_host_id", p.from_host_id}, {"from_host", p.from_host}});
   j["moves"] = std::move(moves);
   Json actions = Json::array();
-  for (const Action& a : plan.actions) actions.push_back(action_json(a));
+  for (const Action& a : plan.actions) actions.push_back(Json::parse(action_to_json(a)));  // one writer for both
   j["actions"] = std::move(actions);
   Json changes = Json::array();
   for (const Change& c : plan.changes)

@@ -13,16 +13,24 @@ namespace {
 
 bool stopping(const ExecutorOptions& options) { return options.stop != nullptr && options.stop->load(); }
 
-// Marks the outcome in the graph and reports what it skipped.
-void settle(ActionGraph& graph, StepHooks& hooks, const Completion& c) {
-  hooks.on_finish(graph.action(c.index), c);
+// Marks the outcome in the graph; returns the actions it skipped.
+std::vector<std::size_t> mark(ActionGraph& graph, const Completion& c) {
   if (c.outcome.ok()) {
     graph.mark_done(c.index);
-    return;
+    return {};
   }
   graph.mark_failed(c.index);
-  for (std::size_t s : graph.skipped_by(c.index)) hooks.on_skip(graph.action(s), graph.action(c.index).id);
+  return graph.skipped_by(c.index);
 }
+
+// Tells the hooks what an outcome (marked already) did and skipped.
+void report(ActionGraph& graph, StepHooks& hooks, const Completion& c, const std::vector<std::size_t>& skipped) {
+  hooks.on_finish(graph.action(c.index), c);
+  for (std::size_t s : skipped) hooks.on_skip(graph.action(s), graph.action(c.index).id);
+}
+
+// Marks the outcome in the graph and reports what it skipped.
+void settle(ActionGraph& graph, StepHooks& hooks, const Completion& c) { report(graph, hooks, c, mark(graph, c)); }
 
 // Ready actions not yet started, best first.
 class ReadyQueue {
@@ -124,7 +132,7 @@ class DeviceQueues {
       if (it == devices_.end()) it = devices_.emplace(device, Device(graph_)).first;
       it->second.queued.push({index, action, entry, device});
     }
-    work_cv_.notify_all();
+    work_cv_.notify_one();  // one task, one worker
   }
 
   // Every completion there is; waits for one when `wait` and none is there.
@@ -192,8 +200,9 @@ class DeviceQueues {
         --devices_.at(task.device).running;
         done_.push_back(std::move(c));
       }
+      // No other worker is woken: this one looks for the next task itself
+      // (the slot it freed is the only new room).
       done_cv_.notify_one();
-      work_cv_.notify_all();
     }
   }
 
@@ -247,6 +256,12 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
   int in_flight = 0;  // journalled, not yet completed
   std::vector<Completion> arrived;
   for (;;) {
+    // Outcomes are marked before the commit that records them, so the
+    // actions they make ready are journalled in that same transaction: one
+    // fsync per step along a unit's chain, not two. Nothing of it is
+    // reported, or handed to a device, before the commit.
+    std::vector<std::vector<std::size_t>> skipped;
+    for (const Completion& c : arrived) skipped.push_back(mark(graph, c));
     queue.add(graph.take_ready());
     // Stock each device (stock_of): a freed slot finds its next action
     // already journalled.
@@ -254,17 +269,19 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     if (!stopping(options))
       chosen = queue.take([&](const std::string& device) { return stock_of(device) - devices.load(device); });
     if (chosen.empty() && in_flight == 0 && arrived.empty()) break;
-    if (chosen.empty() && arrived.empty()) arrived = devices.collect(true);
-    std::vector<const Action*> starting;
-    for (std::size_t i : chosen) {
-      starting.push_back(&graph.action(i));
-      hooks.on_start(graph.action(i));
+    if (chosen.empty() && arrived.empty()) {
+      arrived = devices.collect(true);
+      continue;
     }
+    std::vector<const Action*> starting;
+    for (std::size_t i : chosen) starting.push_back(&graph.action(i));
     std::vector<std::int64_t> entries = hooks.commit(actions_of(graph, arrived), arrived, starting);
-    for (std::size_t k = 0; k < chosen.size(); ++k)
+    for (std::size_t k = 0; k < arrived.size(); ++k) report(graph, hooks, arrived[k], skipped[k]);
+    for (std::size_t k = 0; k < chosen.size(); ++k) {
+      hooks.on_start(*starting[k]);
       devices.enqueue(starting[k]->device, starting[k], chosen[k], entries[k]);
+    }
     in_flight += static_cast<int>(chosen.size()) - static_cast<int>(arrived.size());
-    for (const Completion& c : arrived) settle(graph, hooks, c);
     arrived = devices.collect(false);
     if (stopping(options)) {
       std::vector<Completion> never = devices.withdraw_queued();

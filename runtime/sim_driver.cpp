@@ -5,6 +5,9 @@
 // Threads: run() and discover() may be called from many threads at once. One
 // mutex serializes the store (one SQLite connection); the simulated latency
 // is slept outside it, so actions on different devices overlap in time.
+// Actions that arrive while the store is busy are stored together, in one
+// transaction (StoreGroupCommit): a device acknowledges an action only once
+// it is committed, as before, but a commit no longer costs one per action.
 #include "runtime/sim_driver.h"
 
 #include <fmt/format.h>
@@ -12,6 +15,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -40,12 +44,65 @@ std::string attribute(const DeviceConfig& device, const std::string& key) {
   return it == device.attributes.end() ? std::string() : it->second;
 }
 
+// Group commit for the store: a caller queues its action; whoever finds no
+// batch under way takes every queued action and stores them in one
+// transaction, while later callers queue up for the next batch. Each caller
+// returns only when the batch holding its action has committed.
+class StoreGroupCommit {
+ public:
+  StoreGroupCommit(SimStore& store, std::mutex& store_mutex) : store_(store), store_mutex_(store_mutex) {}
+
+  ActionOutcome apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
+                      std::int64_t started_us) {
+    SimStore::Request request;
+    request.action = &action;
+    request.injected = &injected;
+    request.started_us = started_us;
+    std::unique_lock lock(mutex_);
+    queued_.push_back(&request);
+    const std::uint64_t mine = next_batch_;
+    idle_.wait(lock, [&] { return committed_ >= mine || !storing_; });
+    if (committed_ >= mine) return request.outcome;
+    store_queued(lock);
+    return request.outcome;
+  }
+
+ private:
+  // Called with mutex_ held and no batch under way; stores the queue (which
+  // holds the caller's own request) and wakes everyone it answered.
+  void store_queued(std::unique_lock<std::mutex>& lock) {
+    storing_ = true;
+    std::vector<SimStore::Request*> batch;
+    batch.swap(queued_);
+    const std::uint64_t this_batch = next_batch_++;
+    lock.unlock();
+    {
+      std::lock_guard store_lock(store_mutex_);
+      store_.apply_batch(batch);
+    }
+    lock.lock();
+    committed_ = this_batch;
+    storing_ = false;
+    idle_.notify_all();
+  }
+
+  SimStore& store_;
+  std::mutex& store_mutex_;
+  std::mutex mutex_;  // guards what follows
+  std::condition_variable idle_;
+  std::vector<SimStore::Request*> queued_;
+  std::uint64_t next_batch_ = 1;  // the batch that queued_ will become
+  std::uint64_t committed_ = 0;   // the last batch stored
+  bool storing_ = false;
+};
+
 class SimDriver final : public Driver {
  public:
   explicit SimDriver(const DriverContext& context)
       : env_latency_(SimLatency::parse(env("FARMCTL_SIM_LATENCY"), "FARMCTL_SIM_LATENCY")),
         faults_(SimFaults::parse(env("FARMCTL_SIM_FAULTS"))),
-        store_(sim_store_path(context.inventory_path)) {}
+        store_(sim_store_path(context.inventory_path)),
+        group_commit_(store_, mutex_) {}
 
   std::string_view family() const override { return "sim"; }
 
@@ -87,13 +144,7 @@ class SimDriver final : public Driver {
     }
     std::this_thread::sleep_for(delay);
 
-    ActionOutcome outcome;
-    try {
-      std::lock_guard lock(mutex_);
-      outcome = store_.apply(action, injected, started);
-    } catch (const SqliteError& e) {
-      outcome = ActionOutcome::transient(fmt::format("sim store for {}: {}", action.device, e.what()));
-    }
+    ActionOutcome outcome = group_commit_.apply(action, injected, started);
     if (fault.effect == SimFaultEffect::crash_after) _exit(kCrashExitCode);  // applied and logged, then killed
     return outcome;
   }
@@ -129,6 +180,7 @@ class SimDriver final : public Driver {
   const SimFaults faults_;
   std::mutex mutex_;  // guards store_
   SimStore store_;
+  StoreGroupCommit group_commit_;
 };
 
 }  // namespace

@@ -343,31 +343,63 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
   zones.bind_all(device);
   while (zones.step()) state.zones.push_back({zones.text(0), zones.text(1)});
 
-  for (auto& [_, st] : statements_) st.reset();
+  reset_all();
   tx.commit();
   return state;
 }
 
-ActionOutcome SimStore::apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
-                              std::int64_t started_us) {
-  Transaction tx(db_);
-  ActionOutcome outcome;
-  if (injected) {
-    outcome = *injected;
-  } else {
-    db_.exec("SAVEPOINT action");
-    outcome = apply_sim_action([this](std::string_view text) -> Statement& { return sql(text); }, action);
-    for (auto& [_, st] : statements_) st.reset();
-    if (!outcome.ok()) db_.exec("ROLLBACK TO action");
-    db_.exec("RELEASE action");
+// One request inside the batch's transaction: its device writes and its log
+// row stand or fall together (savepoint `action`).
+void SimStore::apply_one(Request& request) {
+  const DeviceAction& action = *request.action;
+  sql("SAVEPOINT action").run();
+  try {
+    if (*request.injected) {
+      request.outcome = **request.injected;
+    } else {
+      request.outcome = apply_sim_action([this](std::string_view text) -> Statement& { return sql(text); }, action);
+      reset_all();
+      if (!request.outcome.ok()) sql("ROLLBACK TO action").run();
+    }
+    sql("INSERT INTO sim_log(started_us, finished_us, device, op, farm, action, status, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(request.started_us, now_us(), action.device, to_string(action.op), action.farm,
+                  action_json(action), status_name(request.outcome.status), request.outcome.message)
+        .run();
+  } catch (const SqliteError& e) {
+    undo_one();
+    request.outcome = ActionOutcome::transient(fmt::format("sim store for {}: {}", action.device, e.what()));
+  } catch (const std::exception& e) {  // a bug in an operation: this action fails, the batch goes on
+    undo_one();
+    request.outcome = ActionOutcome::permanent(e.what());
   }
-  sql("INSERT INTO sim_log(started_us, finished_us, device, op, farm, action, status, message) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind_all(started_us, now_us(), action.device, to_string(action.op), action.farm, action_json(action),
-                status_name(outcome.status), outcome.message)
-      .run();
-  tx.commit();
-  return outcome;
+  sql("RELEASE action").run();
+}
+
+void SimStore::apply_batch(const std::vector<Request*>& batch) {
+  try {
+    Transaction tx(db_);
+    for (Request* request : batch) apply_one(*request);
+    tx.commit();
+  } catch (const SqliteError& e) {  // nothing of the batch was stored: every action may be tried again
+    reset_all();
+    for (Request* request : batch)
+      request->outcome =
+          ActionOutcome::transient(fmt::format("sim store for {}: {}", request->action->device, e.what()));
+  } catch (const std::exception& e) {
+    reset_all();
+    for (Request* request : batch) request->outcome = ActionOutcome::permanent(e.what());
+  }
+}
+
+// Whatever the current request wrote, log row included, is gone.
+void SimStore::undo_one() {
+  reset_all();
+  sql("ROLLBACK TO action").run();
+}
+
+void SimStore::reset_all() {
+  for (auto& [_, st] : statements_) st.reset();
 }
 
 std::vector<SimLogEntry> SimStore::read_log() {

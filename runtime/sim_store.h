@@ -4,9 +4,11 @@
 // Not thread-safe: the driver serializes calls. Processes may share a file
 // (SQLite's locks and a busy timeout keep them apart).
 //
-// Every apply() is one transaction that also writes the log entry; an action
-// that fails (refused by the device, or failed by an injected fault) leaves
-// the devices exactly as they were.
+// apply_batch() runs several actions in ONE transaction (group commit: one
+// commit instead of one per action), each in its own savepoint with its log
+// entry; an action that fails (refused by the device, or failed by an
+// injected fault) leaves the devices exactly as they were, and no outcome is
+// known to the caller before the batch has committed.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -36,15 +38,31 @@ class SimStore {
   // With `only`: of the volumes, just those named (looked up one by one).
   std::optional<DeviceState> discover(std::string_view device, const VolumeScope* only = nullptr);
 
-  // Runs `action` (or, with `injected`, only logs that outcome) and logs it.
-  ActionOutcome apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
-                      std::int64_t started_us);
+  // One action for apply_batch: run `action` (or, with `injected`, only log
+  // that outcome); apply_batch fills in `outcome`. Until it does, the
+  // outcome is a transient failure, so an action is never acknowledged by
+  // default.
+  struct Request {
+    const DeviceAction* action = nullptr;
+    const std::optional<ActionOutcome>* injected = nullptr;
+    std::int64_t started_us = 0;
+    ActionOutcome outcome = ActionOutcome::transient("sim store: the action was not stored");
+  };
+
+  // Runs and logs each request in order, all in one transaction. An action
+  // the store fails on (SqliteError) is rolled back alone and gets a
+  // transient outcome; when the commit itself fails, every request does.
+  // Never throws.
+  void apply_batch(const std::vector<Request*>& batch);
 
   std::vector<SimLogEntry> read_log();
   void exec(std::string_view sql) { db_.exec(sql); }
 
  private:
   Statement& sql(std::string_view text);  // prepared once, reset before each use
+  void reset_all();                        // every prepared statement, so none holds a read open
+  void apply_one(Request& request);
+  void undo_one();
 
   Database db_;
   std::map<std::string, Statement, std::less<>> statements_;

@@ -969,6 +969,18 @@ TEST_CASE("plan --json is pretty-printed JSON, as a JSON library prints it", "[s
   CHECK(parsed["summary"]["create"] == p.summary().create);
 }
 
+TEST_CASE("the journal records each action as one-line JSON, as a JSON library prints it, and reads it back", "[scenario]") {
+  Scenario s;
+  DbFarm farm;
+  ReconcilePlan p = s.plan(farm.fml());
+  REQUIRE_FALSE(p.actions.empty());
+  for (const reconcile::Action& a : p.actions) {
+    std::string text = reconcile::action_to_json(a);
+    CHECK(nlohmann::ordered_json::parse(text).dump() == text);
+    CHECK(reconcile::action_to_json(reconcile::action_from_json(text)) == text);
+  }
+}
+
 // A host's initiator renamed in the wiring map (an HBA replaced, an iSCSI
 // initiator renamed): the masking moves to the new name, the host keeps its
 // disks where they are — no unmap, no map.
