@@ -113,7 +113,7 @@ std::string policies_text(const std::vector<fml::BackupPolicy>& policies) {
 
 std::string applied_volumes_text(const plan::Plan& ir) {
   std::string out;
-  json::Writer w(out);
+  json::Writer w(out, json::Writer::Layout::compact);
   w.begin_array();
   const std::vector<fml::BackupPolicy>* last = nullptr;  // disks of one role share their policies
   std::string policies;
