@@ -44,6 +44,12 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_static(int index, std::string_view value) {
+  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) fail(db_, rc, "bind");
@@ -122,6 +128,36 @@ void Database::exec(std::string_view sql) {
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
+
+namespace {
+
+std::string rows_sql(std::string_view head, std::string_view row, int rows) {
+  std::string sql(head);
+  for (int i = 0; i < rows; ++i) {
+    if (i > 0) sql += ", ";
+    sql += row;
+  }
+  return sql;
+}
+
+}  // namespace
+
+BatchInsert::BatchInsert(Database& db, std::string_view head, std::string_view row, int params_per_row,
+                         std::size_t rows)
+    : db_(db), head_(head), row_(row), params_(params_per_row), left_(rows),
+      full_(db.prepare(rows_sql(head, row, kRows))) {
+  if (left_ > 0 && left_ < kRows) last_.emplace(db.prepare(rows_sql(head, row, static_cast<int>(left_))));
+}
+
+int BatchInsert::statement_rows() const { return left_ < kRows ? static_cast<int>(left_) : kRows; }
+
+void BatchInsert::end_row() {
+  if (++pending_ < statement_rows()) return;
+  current().run();
+  left_ -= static_cast<std::size_t>(pending_);
+  pending_ = 0;
+  if (left_ > 0 && left_ < kRows && !last_) last_.emplace(db_.prepare(rows_sql(head_, row_, static_cast<int>(left_))));
+}
 
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 

@@ -7,7 +7,6 @@
 #include <map>
 #include <set>
 #include <tuple>
-#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -298,25 +297,19 @@ class Importer {
     while (all.step())
       existing[all.text(1)] = {all.int64(0), static_cast<std::uint64_t>(all.int64(2)), all.text(3),
                                all.optional_text(4), all.int64(5) != 0, all.int64(6) != 0};
-    auto insert = db_.prepare(
-        "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 'precarved', ?, 'Free', ?)");
-    std::string now = now_utc();
     // In the order of the (device, id) index, so that each row goes in at its end.
     std::vector<const WiredVolume*> in_order;
     in_order.reserve(d.volumes.size());
     for (const WiredVolume& v : d.volumes) in_order.push_back(&v);
-    std::sort(in_order.begin(), in_order.end(), [](const WiredVolume* a, const WiredVolume* b) { return a->id < b->id; });
-    std::unordered_set<std::string_view> declared;
-    declared.reserve(d.volumes.size());
+    std::sort(in_order.begin(), in_order.end(),
+              [](const WiredVolume* a, const WiredVolume* b) { return a->id < b->id; });
+    std::vector<const WiredVolume*> fresh;
+    fresh.reserve(existing.empty() ? in_order.size() : 0);
     for (const WiredVolume* wired : in_order) {
       const WiredVolume& v = *wired;
-      declared.insert(v.id);
-      auto it = existing.find(v.id);
+      auto it = existing.empty() ? existing.end() : existing.find(v.id);
       if (it == existing.end()) {
-        insert.bind_all(device_id, v.id, v.size_mb, v.cls, v.raid, static_cast<int>(v.bcv), now);
-        insert.run();
-        ++report_.added;
+        fresh.push_back(wired);
         continue;
       }
       const Existing& e = it->second;
@@ -331,8 +324,27 @@ class Importer {
       s.run();
       ++report_.changed;
     }
+    // The map's strings outlive the insert, so SQLite need not copy them.
+    std::string now = now_utc();
+    BatchInsert insert(db_,
+                       "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, "
+                       "updated_at) VALUES ",
+                       "(?, ?, ?, ?, ?, 'precarved', ?, 'Free', ?)", 7, fresh.size());
+    for (const WiredVolume* v : fresh) {
+      insert.bind(1, device_id).bind_static(2, v->id).bind(3, v->size_mb).bind_static(4, v->cls);
+      insert.bind_static(5, v->raid).bind(6, static_cast<int>(v->bcv)).bind_static(7, now);
+      insert.end_row();
+    }
+    report_.added += static_cast<int>(fresh.size());
+    // in_order is sorted by id: whether the map still declares a volume is a
+    // binary search, not a set of a million names built for the purpose.
+    auto declared = [&](const std::string& name) {
+      auto at = std::lower_bound(in_order.begin(), in_order.end(), name,
+                                 [](const WiredVolume* v, const std::string& n) { return v->id < n; });
+      return at != in_order.end() && (*at)->id == name;
+    };
     for (const auto& [name, e] : existing) {
-      if (declared.count(name)) continue;
+      if (declared(name)) continue;
       if (e.in_use) {
         refuse(fmt::format("volume '{}' of array '{}' is not in the map but is in use{}", name, d.name,
                            farms_suffix(e.id)));
