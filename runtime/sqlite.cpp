@@ -99,6 +99,11 @@ std::optional<std::int64_t> Statement::optional_int64(int column) const {
 }
 
 Database::Database(const std::string& path) : path_(path) {
+  // SQLite counts every allocation under a global mutex for
+  // sqlite3_memory_used(), which farmctl never asks; a bulk import makes
+  // millions. Settable only before SQLite starts: once, before the first open.
+  static const bool no_memory_counts = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)no_memory_counts;
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
