@@ -233,6 +233,19 @@ Statement& SimStore::sql(std::string_view text) {
 
 void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceState& declared) {
   Transaction tx(db_);
+  add_device(device, kind, declared);
+  tx.commit();
+}
+
+void SimStore::declare_all(const std::vector<DeviceConfig>& devices,
+                           const std::function<DeviceState(std::size_t)>& declared,
+                           const std::function<bool()>& go_ahead) {
+  Transaction tx(db_);
+  for (std::size_t i = 0; i < devices.size(); ++i) add_device(devices[i].name, devices[i].kind, declared(i));
+  if (go_ahead()) tx.commit();
+}
+
+void SimStore::add_device(std::string_view device, DeviceKind kind, const DeviceState& declared) {
   auto& existing = sql("SELECT kind FROM sim_devices WHERE name = ?");
   existing.bind_all(device);
   auto stored = existing.step() ? std::optional<std::string>(existing.text(0)) : std::nullopt;
@@ -293,7 +306,6 @@ void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceSta
     sql("INSERT OR IGNORE INTO sim_zones(fabric, initiator, port) VALUES (?, ?, ?)")
         .bind_all(device, z.initiator, z.port)
         .run();
-  tx.commit();
 }
 
 std::optional<DeviceState> SimStore::discover(std::string_view device, const VolumeScope* only) {

@@ -8,6 +8,7 @@
 // that fails (refused by the device, or failed by an injected fault) leaves
 // the devices exactly as they were.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,6 +32,11 @@ class SimStore {
   // missing and never removes or changes anything. Throws DeviceError if the
   // store knows the device as another kind.
   void declare(std::string_view device, DeviceKind kind, const DeviceState& declared);
+  // Declares each device as declare() does, all in one transaction that is
+  // committed only if go_ahead() (Driver::declare_all) returns true.
+  void declare_all(const std::vector<DeviceConfig>& devices,
+                   const std::function<DeviceState(std::size_t)>& declared,
+                   const std::function<bool()>& go_ahead);
 
   // The whole state of one device; nullopt when it was never declared.
   // With `only`: of the volumes, just those named (looked up one by one).
@@ -45,6 +51,7 @@ class SimStore {
 
  private:
   Statement& sql(std::string_view text);  // prepared once, reset before each use
+  void add_device(std::string_view device, DeviceKind kind, const DeviceState& declared);  // in a transaction
 
   Database db_;
   std::map<std::string, Statement, std::less<>> statements_;

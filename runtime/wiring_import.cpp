@@ -4,6 +4,7 @@
 #include "runtime/wiring_import.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 #include <tuple>
@@ -484,6 +485,15 @@ class Importer {
   std::vector<std::tuple<std::string, std::string, std::string>> added_ranges_;  // fabric, first, last
 };
 
+DeviceConfig device_config(const WiredDevice& d) {
+  DeviceConfig config{d.name, d.kind == "gateway" ? DeviceKind::gateway
+                              : d.kind == "fabric" ? DeviceKind::fabric
+                                                   : DeviceKind::array,
+                      d.driver, d.attributes};
+  for (const WiredPort& p : d.ports) config.ports.push_back({p.id, p.wwn.value_or(""), p.iqn.value_or("")});
+  return config;
+}
+
 DeviceState declared_state(const WiredDevice& d) {
   DeviceState s;
   s.device = d.name;
@@ -507,20 +517,43 @@ ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const
   }
   if (!report.ok()) return report;
 
+  // Each driver declares its devices on a thread of its own while the
+  // inventory transaction runs (the sim's million volumes were a tenth of
+  // the import after it), and keeps them uncommitted until the import's
+  // outcome is known: a refused import leaves the devices as they were.
+  std::promise<bool> outcome;
+  std::shared_future<bool> imported = outcome.get_future().share();
+  std::vector<std::future<void>> declaring;
+  for (auto& [family, driver] : drivers) {
+    std::vector<const WiredDevice*> wired;
+    std::vector<DeviceConfig> configs;
+    for (const WiredDevice& d : map.devices)
+      if (d.driver == family) {
+        wired.push_back(&d);
+        configs.push_back(device_config(d));
+      }
+    declaring.push_back(std::async(std::launch::async, [&driver, imported, wired = std::move(wired),
+                                                        configs = std::move(configs)] {
+      driver->declare_all(
+          configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
+    }));
+  }
+  auto settle = [&](bool ok) {
+    outcome.set_value(ok);
+    for (auto& d : declaring) d.wait();
+  };
   Importer importer(inventory, map);
   try {
     report = importer.run();
   } catch (const Importer::Refused&) {
+    settle(false);
     return importer.report();
+  } catch (...) {
+    settle(false);
+    throw;
   }
-  for (const WiredDevice& d : map.devices) {
-    DeviceConfig config{d.name, d.kind == "gateway" ? DeviceKind::gateway
-                                : d.kind == "fabric" ? DeviceKind::fabric
-                                                     : DeviceKind::array,
-                        d.driver, d.attributes};
-    for (const WiredPort& p : d.ports) config.ports.push_back({p.id, p.wwn.value_or(""), p.iqn.value_or("")});
-    drivers.at(d.driver)->declare(config, declared_state(d));
-  }
+  settle(true);
+  for (auto& d : declaring) d.get();  // a driver's failure, after the inventory took the map (as before)
   return report;
 }
 
