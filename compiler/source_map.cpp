@@ -12,8 +12,22 @@ SourceMap::SourceMap(std::string_view source) : source_(source) {
 
 Position SourceMap::position(std::size_t offset) const {
   offset = std::min(offset, source_.size());
-  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  std::size_t line = static_cast<std::size_t>(it - line_starts_.begin());  // 1-based
+  // A parse asks about offsets on the line it asked about last, or the next
+  // one: those are tried before a search over every line of the source.
+  auto on_line = [&](std::size_t line) {
+    return line >= 1 && line <= line_starts_.size() && line_starts_[line - 1] <= offset &&
+           (line == line_starts_.size() || offset < line_starts_[line]);
+  };
+  std::size_t line = cached_position_line_;  // 1-based
+  if (!on_line(line)) {
+    if (on_line(line + 1)) {
+      ++line;
+    } else {
+      auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+      line = static_cast<std::size_t>(it - line_starts_.begin());
+    }
+    cached_position_line_ = line;
+  }
   return {static_cast<int>(line), static_cast<int>(offset - line_starts_[line - 1] + 1)};
 }
 

@@ -26,6 +26,7 @@ class SourceMap {
   mutable int cached_line_ = 0;
   mutable int cached_char_col_ = 1;
   mutable std::size_t cached_offset_ = 0;
+  mutable std::size_t cached_position_line_ = 1;  // position's last answer (1-based)
 };
 
 }  // namespace farmctl::fml

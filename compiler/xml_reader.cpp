@@ -11,7 +11,8 @@
 #include <regex>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <xercesc/framework/MemBufInputSource.hpp>
@@ -102,13 +103,23 @@ struct AttributeSpot {
   std::size_t name = 0;
   std::size_t value = 0;  // first character inside the quotes
 };
-using AttributeSpots = std::unordered_map<std::string_view, AttributeSpot>;
+// In the tag's order. A hash map made one allocation per attribute of every
+// start tag read (a million in a large wiring map); tags have a few.
+using AttributeSpots = std::vector<std::pair<std::string_view, AttributeSpot>>;
+
+// The first spot of attribute `name` (as a hash map's emplace kept it), or null.
+const AttributeSpot* find_spot(const AttributeSpots& spots, std::string_view name) {
+  for (const auto& [n, spot] : spots)
+    if (n == name) return &spot;
+  return nullptr;
+}
 
 // Re-scans a start tag from its '<' for the place of each attribute: Xerces
 // reports only where a start tag ends. One pass, so that a tag with thousands
-// of attributes costs no more than its length.
-AttributeSpots scan_attributes(std::string_view src, std::size_t tag_start, std::size_t tag_end) {
-  AttributeSpots spots;
+// of attributes costs no more than its length. Fills `spots` (cleared first,
+// so that its memory serves every tag).
+void scan_attributes(std::string_view src, std::size_t tag_start, std::size_t tag_end, AttributeSpots& spots) {
+  spots.clear();
   std::size_t i = tag_start + 1;
   while (i < tag_end && is_name_char(src[i])) ++i;
   while (i < tag_end) {
@@ -121,10 +132,9 @@ AttributeSpots scan_attributes(std::string_view src, std::size_t tag_start, std:
     std::size_t value_start = i + 1;
     std::size_t close = src.find(src[i], value_start);
     if (close == std::string_view::npos || close > tag_end) break;
-    spots.emplace(name, AttributeSpot{name_start, value_start});
+    spots.emplace_back(name, AttributeSpot{name_start, value_start});
     i = close + 1;
   }
-  return spots;
 }
 
 // Turns a Xerces message into farmctl's words, with the position that helps
@@ -137,7 +147,11 @@ struct TranslatedError {
 
 class Handler : public xc::DefaultHandler {
  public:
-  Handler(const SourceMap& map, DiagnosticList& diags) : map_(map), src_(map.source()), diags_(diags) {}
+  Handler(const SourceMap& map, DiagnosticList& diags) : map_(map), src_(map.source()), diags_(diags) {
+    // Every element starts with a '<': room for them all at once, instead of
+    // moving a million elements of a large wiring map each time the vector grows.
+    doc_.elements.reserve(static_cast<std::size_t>(std::count(src_.begin(), src_.end(), '<')));
+  }
 
   XmlDocument take_document() { return std::move(doc_); }
   bool fatal() const { return fatal_; }
@@ -151,13 +165,14 @@ class Handler : public xc::DefaultHandler {
     XmlElement element;
     element.name = utf8(local_name);
     element.pos = map_.position(tag_start);
+    element.attributes.reserve(attrs.getLength());
     for (XMLSize_t i = 0; i < attrs.getLength(); ++i)
       element.attributes.push_back({utf8(attrs.getLocalName(i)), utf8(attrs.getValue(i)), element.pos, element.pos});
     const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
     for (XmlAttribute& a : element.attributes)
-      if (auto spot = spots.find(a.name); spot != spots.end()) {
-        a.name_pos = map_.position(spot->second.name);
-        a.value_pos = map_.position(spot->second.value);
+      if (const AttributeSpot* spot = find_spot(spots, a.name)) {
+        a.name_pos = map_.position(spot->name);
+        a.value_pos = map_.position(spot->value);
       }
     auto index = static_cast<std::uint32_t>(doc_.elements.size());
     if (!open_.empty()) {
@@ -459,7 +474,7 @@ class Handler : public xc::DefaultHandler {
   // however many messages and attributes ask for them.
   const AttributeSpots& attribute_spots(std::size_t tag_start, std::size_t tag_end) {
     if (tag_start != spots_tag_start_ || tag_end != spots_tag_end_) {
-      spots_ = scan_attributes(src_, tag_start, tag_end);
+      scan_attributes(src_, tag_start, tag_end, spots_);
       spots_tag_start_ = tag_start;
       spots_tag_end_ = tag_end;
     }
@@ -469,9 +484,8 @@ class Handler : public xc::DefaultHandler {
   // Where an attribute's name stands, for a message about it; the tag's '<'
   // when it cannot be found.
   std::size_t attribute_name_offset(std::size_t tag_start, std::size_t tag_end, const std::string& name) {
-    const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
-    auto spot = spots.find(name);
-    return spot == spots.end() ? tag_start : spot->second.name;
+    const AttributeSpot* spot = find_spot(attribute_spots(tag_start, tag_end), name);
+    return spot == nullptr ? tag_start : spot->name;
   }
 
   std::string element_name_at(std::size_t tag_start) const {

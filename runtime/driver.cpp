@@ -7,6 +7,13 @@
 #include "runtime/tgt_driver.h"
 
 namespace farmctl::runtime {
+
+void Driver::declare_all(const std::vector<DeviceConfig>& devices,
+                         const std::function<DeviceState(std::size_t)>& declared,
+                         const std::function<bool()>& go_ahead) {
+  if (!go_ahead()) return;
+  for (std::size_t i = 0; i < devices.size(); ++i) declare(devices[i], declared(i));
+}
 namespace {
 
 constexpr std::array<std::pair<Op, std::string_view>, 16> kOpNames{{

@@ -10,6 +10,7 @@
 // existing masking, scrub of a clean volume, deallocate of a missing one...).
 // See docs/drivers.md and docs/design/driver-interface.md.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -194,6 +195,16 @@ class Driver {
   // sim creates the device from them (it has no other way to learn them).
   // Idempotent: declaring the same device again changes nothing it holds.
   virtual void declare(const DeviceConfig& device, const DeviceState& declared) {}
+  // Declares every device of `devices` (`declared(i)` is what devices[i]
+  // holds) so that it takes effect only if `go_ahead()`, which blocks until
+  // the caller knows, returns true. The import runs this on a thread of its
+  // own while its inventory transaction runs, so that a refused import
+  // leaves the devices as they were. By default: waits for go_ahead(), then
+  // calls declare for each device. The sim does the work first, in one
+  // transaction it commits only on go_ahead().
+  virtual void declare_all(const std::vector<DeviceConfig>& devices,
+                           const std::function<DeviceState(std::size_t)>& declared,
+                           const std::function<bool()>& go_ahead);
   // How many actions may run on one device at once.
   virtual int concurrency_limit(const DeviceConfig& device) const { return 4; }
 };

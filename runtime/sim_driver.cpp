@@ -154,6 +154,12 @@ class SimDriver final : public Driver {
     store_.declare(device.name, device.kind, declared);
   }
 
+  void declare_all(const std::vector<DeviceConfig>& devices, const std::function<DeviceState(std::size_t)>& declared,
+                   const std::function<bool()>& go_ahead) override {
+    std::lock_guard lock(mutex_);
+    store_.declare_all(devices, declared, go_ahead);
+  }
+
   int concurrency_limit(const DeviceConfig& device) const override {
     auto text = attribute(device, "concurrency");
     if (text.empty()) return kDefaultConcurrency;

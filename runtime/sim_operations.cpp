@@ -75,14 +75,30 @@ class DeviceModel {
     return kind_from_name(st.text_view(0));
   }
 
+  // Every operation finds a single volume here, so this is where a
+  // pre-carved volume nothing has touched yet moves from sim_idle_volumes to
+  // sim_volumes (sim_store.cpp, version 3): the rest of this file then knows
+  // sim_volumes alone. The move is undone with the action if it fails.
   std::optional<VolumeRow> volume(std::string_view device, std::string_view id) {
-    auto& st = sql_(
+    static constexpr std::string_view kSelect =
         "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, ''), IFNULL(image, ''), IFNULL(data_owner, '') "
-        "FROM sim_volumes WHERE device = ? AND id = ?");
-    st.bind_all(device, id);
-    if (!st.step()) return std::nullopt;
-    return VolumeRow{st.text(0), static_cast<std::uint64_t>(st.int64(1)), st.text(2), st.int64(3) != 0,
-                     st.text(4),  st.text(5), st.text(6)};
+        "FROM sim_volumes WHERE device = ? AND id = ?";
+    auto* st = &sql_(kSelect);
+    st->bind_all(device, id);
+    if (!st->step()) {
+      sql_("INSERT INTO sim_volumes(device, id, size_mb) SELECT device, id, size_mb FROM sim_idle_volumes "
+           "WHERE device = ? AND id = ?")
+          .bind_all(device, id)
+          .run();
+      if (changes() == 0) return std::nullopt;
+      sql_("DELETE FROM sim_idle_volumes WHERE device = ? AND id = ?").bind_all(device, id).run();
+      st = &sql_(kSelect);
+      st->bind_all(device, id);
+      if (!st->step()) return std::nullopt;
+    }
+    auto& row = *st;
+    return VolumeRow{row.text(0), static_cast<std::uint64_t>(row.int64(1)), row.text(2), row.int64(3) != 0,
+                     row.text(4),  row.text(5), row.text(6)};
   }
   std::optional<VolumeRow> volume(std::string_view id) { return volume(dev_, id); }
 

@@ -14,7 +14,7 @@
 namespace farmctl::runtime {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // What the operations look up per action; without these, an estate of a
 // million volumes turns every allocate from a pool and every exposure check
@@ -59,6 +59,23 @@ CREATE TRIGGER sim_pool_usage_update AFTER UPDATE OF device, pool, size_mb ON si
   INSERT INTO sim_pool_usage(device, pool, used_mb) SELECT NEW.device, NEW.pool, NEW.size_mb WHERE NEW.pool <> ''
     ON CONFLICT (device, pool) DO UPDATE SET used_mb = used_mb + NEW.size_mb;
 END;
+)sql";
+
+// Version 3: pre-carved volumes no operation has touched yet, one narrow row
+// each in a table of their own (docs/design/sim-store.md). Declaring an
+// estate of a million volumes wrote a million sim_volumes rows, each with its
+// rowid, its key index and the pool-usage trigger: a quarter of the import.
+// The first operation to look a volume up moves it to sim_volumes
+// (sim_operations.cpp), so the operations see sim_volumes alone; discovery
+// reads both. No foreign key to sim_devices: devices are never deleted, and
+// the check per row was part of the cost. Stores of version 2 keep their
+// pre-carved rows in sim_volumes, which stays right.
+constexpr const char* kIdleVolumes = R"sql(
+CREATE TABLE sim_idle_volumes(
+  device TEXT NOT NULL,
+  id TEXT NOT NULL,
+  size_mb INTEGER NOT NULL,
+  PRIMARY KEY (device, id)) WITHOUT ROWID;
 )sql";
 
 // Pool slices have pool != ''; pre-carved volumes and metas have pool ''.
@@ -196,10 +213,11 @@ SimStore::SimStore(const std::string& path) : db_(path) {
     throw DeviceError(fmt::format("sim store {} has schema version {}; this farmctl knows {} (delete the file and "
                                   "run farmctl inventory import again)",
                                   path, found, kSchemaVersion));
-  if (found == 0 || found == 1) {
+  if (found < kSchemaVersion) {
     Transaction tx(db_);
     if (found == 0) db_.exec(kSchema);
-    db_.exec(kPoolUsage);
+    if (found < 2) db_.exec(kPoolUsage);
+    db_.exec(kIdleVolumes);
     db_.exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     tx.commit();
   }
@@ -215,6 +233,19 @@ Statement& SimStore::sql(std::string_view text) {
 
 void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceState& declared) {
   Transaction tx(db_);
+  add_device(device, kind, declared);
+  tx.commit();
+}
+
+void SimStore::declare_all(const std::vector<DeviceConfig>& devices,
+                           const std::function<DeviceState(std::size_t)>& declared,
+                           const std::function<bool()>& go_ahead) {
+  Transaction tx(db_);
+  for (std::size_t i = 0; i < devices.size(); ++i) add_device(devices[i].name, devices[i].kind, declared(i));
+  if (go_ahead()) tx.commit();
+}
+
+void SimStore::add_device(std::string_view device, DeviceKind kind, const DeviceState& declared) {
   auto& existing = sql("SELECT kind FROM sim_devices WHERE name = ?");
   existing.bind_all(device);
   auto stored = existing.step() ? std::optional<std::string>(existing.text(0)) : std::nullopt;
@@ -232,8 +263,30 @@ void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceSta
   in_order.reserve(declared.volumes.size());
   for (const auto& v : declared.volumes) in_order.push_back(&v);
   std::sort(in_order.begin(), in_order.end(), [](const DeviceVolume* a, const DeviceVolume* b) { return a->id < b->id; });
+  // A plain pre-carved volume waits in sim_idle_volumes until an operation
+  // touches it, unless it is in sim_volumes already (touched, or declared
+  // by an older farmctl). Strings are bound static: they outlive the insert.
+  std::vector<const DeviceVolume*> idle, other;
+  for (const DeviceVolume* v : in_order) (v->pool.empty() && v->members.empty() ? idle : other).push_back(v);
+  auto& any = sql("SELECT 1 FROM sim_volumes WHERE device = ? LIMIT 1");
+  any.bind_all(device);
+  bool touched_before = any.step();
+  any.reset();
+  if (!touched_before) {  // a new device, or one nothing has touched: nothing to check per volume
+    BatchInsert insert(db_, "INSERT OR IGNORE INTO sim_idle_volumes(device, id, size_mb) VALUES ", "(?, ?, ?)", 3,
+                       idle.size());
+    for (const DeviceVolume* v : idle) {
+      insert.bind_static(1, device).bind_static(2, v->id).bind(3, v->size_mb);
+      insert.end_row();
+    }
+  } else {
+    auto& insert = sql(
+        "INSERT OR IGNORE INTO sim_idle_volumes(device, id, size_mb) SELECT ?1, ?2, ?3 "
+        "WHERE NOT EXISTS (SELECT 1 FROM sim_volumes WHERE device = ?1 AND id = ?2)");
+    for (const DeviceVolume* v : idle) insert.bind_static(1, device).bind_static(2, v->id).bind(3, v->size_mb).run();
+  }
   auto& insert = sql("INSERT OR IGNORE INTO sim_volumes(device, id, size_mb, pool, is_meta) VALUES (?, ?, ?, ?, ?)");
-  for (const DeviceVolume* v : in_order)
+  for (const DeviceVolume* v : other)
     insert.bind_all(device, v->id, v->members.empty() ? v->size_mb : 0, v->pool, v->members.empty() ? 0 : 1).run();
   for (const auto& v : declared.volumes)
     for (std::size_t i = 0; i < v.members.size(); ++i)
@@ -253,7 +306,6 @@ void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceSta
     sql("INSERT OR IGNORE INTO sim_zones(fabric, initiator, port) VALUES (?, ?, ?)")
         .bind_all(device, z.initiator, z.port)
         .run();
-  tx.commit();
 }
 
 std::optional<DeviceState> SimStore::discover(std::string_view device, const VolumeScope* only) {
@@ -294,8 +346,11 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
     meta.size_mb += static_cast<std::uint64_t>(row.int64(2));
   };
   if (only == nullptr) {
+    // A row in both tables (only tampering makes one) counts as touched.
     auto& volumes = sql(
-        "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? ORDER BY id");
+        "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ?1 "
+        "UNION ALL SELECT id, size_mb, '', 0, '' FROM sim_idle_volumes i WHERE device = ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM sim_volumes v WHERE v.device = ?1 AND v.id = i.id) ORDER BY 1");
     volumes.bind_all(device);
     while (volumes.step()) read_volume(volumes);
     auto& members = sql(
@@ -308,9 +363,16 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
     std::sort(ids.begin(), ids.end());
     auto& volume = sql(
         "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? AND id = ?");
+    auto& idle = sql("SELECT id, size_mb, '', 0, '' FROM sim_idle_volumes WHERE device = ? AND id = ?");
     for (std::string_view id : ids) {
       volume.bind_all(device, id);
-      if (volume.step()) read_volume(volume);
+      if (volume.step()) {
+        read_volume(volume);
+      } else {
+        idle.bind_all(device, id);
+        if (idle.step()) read_volume(idle);
+        idle.reset();
+      }
       volume.reset();
     }
     auto& members = sql(

@@ -10,6 +10,7 @@
 // injected fault) leaves the devices exactly as they were, and no outcome is
 // known to the caller before the batch has committed.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,11 @@ class SimStore {
   // missing and never removes or changes anything. Throws DeviceError if the
   // store knows the device as another kind.
   void declare(std::string_view device, DeviceKind kind, const DeviceState& declared);
+  // Declares each device as declare() does, all in one transaction that is
+  // committed only if go_ahead() (Driver::declare_all) returns true.
+  void declare_all(const std::vector<DeviceConfig>& devices,
+                   const std::function<DeviceState(std::size_t)>& declared,
+                   const std::function<bool()>& go_ahead);
 
   // The whole state of one device; nullopt when it was never declared.
   // With `only`: of the volumes, just those named (looked up one by one).
@@ -63,6 +69,7 @@ class SimStore {
   void reset_all();                        // every prepared statement, so none holds a read open
   void apply_one(Request& request);
   void undo_one();
+  void add_device(std::string_view device, DeviceKind kind, const DeviceState& declared);  // in a transaction
 
   Database db_;
   std::map<std::string, Statement, std::less<>> statements_;

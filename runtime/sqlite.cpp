@@ -44,6 +44,12 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_static(int index, std::string_view value) {
+  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) fail(db_, rc, "bind");
@@ -93,6 +99,11 @@ std::optional<std::int64_t> Statement::optional_int64(int column) const {
 }
 
 Database::Database(const std::string& path) : path_(path) {
+  // SQLite counts every allocation under a global mutex for
+  // sqlite3_memory_used(), which farmctl never asks; a bulk import makes
+  // millions. Settable only before SQLite starts: once, before the first open.
+  static const bool no_memory_counts = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)no_memory_counts;
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
@@ -122,6 +133,36 @@ void Database::exec(std::string_view sql) {
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
+
+namespace {
+
+std::string rows_sql(std::string_view head, std::string_view row, int rows) {
+  std::string sql(head);
+  for (int i = 0; i < rows; ++i) {
+    if (i > 0) sql += ", ";
+    sql += row;
+  }
+  return sql;
+}
+
+}  // namespace
+
+BatchInsert::BatchInsert(Database& db, std::string_view head, std::string_view row, int params_per_row,
+                         std::size_t rows)
+    : db_(db), head_(head), row_(row), params_(params_per_row), left_(rows),
+      full_(db.prepare(rows_sql(head, row, kRows))) {
+  if (left_ > 0 && left_ < kRows) last_.emplace(db.prepare(rows_sql(head, row, static_cast<int>(left_))));
+}
+
+int BatchInsert::statement_rows() const { return left_ < kRows ? static_cast<int>(left_) : kRows; }
+
+void BatchInsert::end_row() {
+  if (++pending_ < statement_rows()) return;
+  current().run();
+  left_ -= static_cast<std::size_t>(pending_);
+  pending_ = 0;
+  if (left_ > 0 && left_ < kRows && !last_) last_.emplace(db_.prepare(rows_sql(head_, row_, static_cast<int>(left_))));
+}
 
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 

@@ -20,8 +20,9 @@ struct ImportReport {
   bool ok() const { return refusals.empty(); }
 };
 
-// After a successful import every declared device is announced to its driver
-// (Driver::declare), which lets the sim create it.
+// Every declared device is announced to its driver (Driver::declare_all, on
+// a thread per driver while the inventory transaction runs), which lets the
+// sim create it; the drivers' work takes effect only if the import succeeds.
 ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const DriverContext& context);
 
 }  // namespace farmctl::runtime

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -151,10 +152,16 @@ class WiringReader {
     return a->value;
   }
 
-  void unique(std::set<std::string>& seen, const XmlElement& e, std::string_view key_attr, std::string_view what) {
+  // `array`: the array the name must be unique on, for the message (built
+  // only when there is one to give: a map has a million volume ids).
+  template <class Names>
+  void unique(Names& seen, const XmlElement& e, std::string_view key_attr, std::string_view what,
+              std::string_view array = {}) {
     const XmlAttribute* a = e.attribute(key_attr);
-    if (a != nullptr && !seen.insert(a->value).second)
-      diags_.error(Code::duplicate_name, a->value_pos, fmt::format("duplicate {} '{}'", what, a->value));
+    if (a != nullptr && !seen.emplace(a->value).second)
+      diags_.error(Code::duplicate_name, a->value_pos,
+                   array.empty() ? fmt::format("duplicate {} '{}'", what, a->value)
+                                 : fmt::format("duplicate {} on array {} '{}'", what, array, a->value));
   }
 
   void read_top(const XmlElement& e) {
@@ -185,25 +192,28 @@ class WiringReader {
     d.serial = attr(e, "serial");
     d.san = attr(e, "san");
     read_protocols(e, d);
-    std::set<std::string> port_ids, volume_ids, pool_names;
+    std::set<std::string> port_ids, pool_names;
+    std::unordered_set<std::string_view> volume_ids;  // views of the document's strings, which outlive them
+    volume_ids.reserve(e.children.size());
+    d.volumes.reserve(e.children.size());
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_.at(c);
       if (child.name == "port") {
-        unique(port_ids, child, "id", fmt::format("port id on array {}", d.name));
+        unique(port_ids, child, "id", "port id", d.name);
         d.ports.push_back({attr(child, "id"), wwn_of(child), iqn_of(child), attr(child, "san"),
                            attr(child, "type", "front-end")});
         if (!d.ports.back().wwn && !d.ports.back().iqn)
           diags_.error(Code::missing_attribute, child.pos, "<port> needs a 'wwn' (fibre channel) or an 'iqn' (iSCSI)");
         port_elements_.push_back(&child);
       } else if (child.name == "volume") {
-        unique(volume_ids, child, "id", fmt::format("volume id on array {}", d.name));
+        unique(volume_ids, child, "id", "volume id", d.name);
         std::string bcv = attr(child, "bcv", "no");
         d.volumes.push_back({attr(child, "id"), size_of(child), class_of(child), raid_of(child),
                              bcv == "yes" || bcv == "true" || bcv == "1"});
       } else if (child.name == "npiv-range") {
         read_npiv_range(child, d);
       } else if (child.name == "pool") {
-        unique(pool_names, child, "name", fmt::format("pool name on array {}", d.name));
+        unique(pool_names, child, "name", "pool name", d.name);
         d.pools.push_back({attr(child, "name"), size_of(child), class_of(child), raid_of(child)});
       }
     }

@@ -98,6 +98,32 @@ TEST_CASE("import keeps a range whose virtual ports a farm owns, and changes not
   CHECK(s.inventory().topology().npiv_ranges.empty());
 }
 
+// The sim declares a map's devices while the inventory transaction runs
+// (wiring_import.cpp); a refused map must not leave its new devices behind.
+TEST_CASE("a refused import declares nothing to the devices", "[npiv]") {
+  Scenario s(wiring(kRange));
+  s.converge(npiv_farm(R"( npiv="true")"));
+  std::string refused = wiring("", R"(
+  <array name="sym9" driver="sim" model="Symmetrix" serial="9" protocols="fc"><volume id="0A1" size="1GB"/></array>)");
+  runtime::WiringParseResult parsed = runtime::parse_wiring_map_source(refused, "wiring.xml");
+  INFO(parsed.rendered_diagnostics());
+  REQUIRE(parsed.map);
+  runtime::ImportReport report = runtime::import_wiring_map(s.inventory(), *parsed.map, {s.db()});
+  REQUIRE(report.refusals.size() == 1);
+  runtime::Database store(runtime::sim_store_path(s.db()));
+  auto sym9 = store.prepare(
+      "SELECT (SELECT COUNT(*) FROM sim_devices WHERE name = 'sym9') + "
+      "(SELECT COUNT(*) FROM sim_idle_volumes WHERE device = 'sym9')");
+  REQUIRE(sym9.step());
+  CHECK(sym9.int64(0) == 0);
+  // Accepted, the same device is there.
+  s.destroy("app");
+  s.reimport(refused);
+  sym9.reset();
+  REQUIRE(sym9.step());
+  CHECK(sym9.int64(0) == 2);
+}
+
 TEST_CASE("npiv on a server-role: in the Plan IR only when true, so older dumps do not change", "[npiv][compiler]") {
   auto json_of = [](const std::string& fml) {
     fml::CompileResult r = fml::compile_source(fml, "app.fml");

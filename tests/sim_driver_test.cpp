@@ -434,7 +434,8 @@ TEST_CASE("sim: drift made behind farmctl's back shows in discover", "[sim]") {
   SimWorld w;
   REQUIRE(w.run(masking(Op::bind, "0A1", 0)).ok());
   sim_tamper(w.inventory, "DELETE FROM sim_maskings WHERE device = 'sym1' AND volume = '0A1'");
-  sim_tamper(w.inventory, "DELETE FROM sim_volumes WHERE device = 'sym1' AND id = '0A3'");
+  // 0A3 was never touched: it is still a row of sim_idle_volumes.
+  sim_tamper(w.inventory, "DELETE FROM sim_idle_volumes WHERE device = 'sym1' AND id = '0A3'");
   auto s = w.state();
   CHECK(s.maskings.empty());
   CHECK(find_volume(s, "0A3") == nullptr);
