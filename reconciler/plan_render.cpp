@@ -67,6 +67,7 @@ std::string render_plan_text(const ReconcilePlan& plan, bool color) {
 // bytes as an nlohmann::ordered_json document dumped with indent 2.
 std::string render_plan_json(const ReconcilePlan& plan) {
   std::string out;
+  out.reserve(400 * plan.actions.size() + 4096);  // about what an action takes: no regrowth on the way
   json::Writer w(out);
   auto ints = [&](std::string_view key, const std::vector<int>& values) {
     w.key(key);

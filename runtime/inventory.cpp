@@ -280,7 +280,7 @@ std::vector<FarmRow> Inventory::farms() {
 FarmRecord Inventory::farm_record(const FarmRow& farm) {
   PhaseTimer timer("inventory: farm record");
   FarmRecord r;
-  r.farm = farm;
+  r.farm = FarmRow{farm.id, farm.name, farm.revision, std::nullopt, std::nullopt};
   auto volumes = db_.prepare(fmt::format("SELECT {} FROM volumes WHERE farm_id = ? ORDER BY id", kVolumeColumns));
   volumes.bind(1, farm.id);
   r.volumes = read_all<VolumeRow>(volumes, read_volume);

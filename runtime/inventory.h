@@ -182,7 +182,7 @@ struct FarmRow {
 
 // What the inventory holds for one farm.
 struct FarmRecord {
-  FarmRow farm;
+  FarmRow farm;  // without plan_json and volumes_applied (megabytes for a large farm): see the FarmRow given
   std::vector<VolumeRow> volumes;  // heads, singles and meta members
   std::vector<BindingRow> bindings;
   std::vector<ZoneRow> zones;
