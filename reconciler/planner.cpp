@@ -6,6 +6,7 @@
 #include "reconciler/planner.h"
 
 #include <algorithm>
+#include <future>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -84,12 +85,17 @@ class Planner {
     // their pages faulted in again) each time the vector grows; what a
     // smaller plan leaves unused is never touched.
     out_.actions.reserve(4 * ir_.volumes.size() + 3 * ir_.exports.size() + 64);
-    {
+    // The IR as text is only compared and stored: it is written on another
+    // core while the farm's records are read (nothing else touches these two
+    // members until the join).
+    std::future<void> ir_text = std::async(std::launch::async, [this] {
       runtime::PhaseTimer timer("planner: plan IR as JSON");
       out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
       out_.volumes_applied = opt_.destroy ? std::string() : applied_volumes_text(ir_);
-    }
+    });
     load_farm();
+    ir_text.get();
+    load_previous_volumes();
     load_virtual_ports();
     disc_ = &wait_for_discovery_();
     index_discovery();
@@ -162,11 +168,15 @@ class Planner {
       std::sort(unit.members.begin(), unit.members.end(),
                 [](const VolumeRow& a, const VolumeRow& b) { return a.member_order < b.member_order; });
     for (const runtime::PlacementRow& p : record_.placements) host_of_[p.server] = p.host_id;
-    // The same farm file as last applied: no volume can have shrunk.
-    if (farm_->plan_json && *farm_->plan_json != out_.plan_json)
-      previous_ = farm_->volumes_applied ? read_applied_volumes(*farm_->volumes_applied)
-                                         : applied_volumes_of_plan_json(*farm_->plan_json);
     for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
+  }
+
+  // What the file last applied said of each disk; the same farm file as
+  // last applied needs none (no volume can have shrunk).
+  void load_previous_volumes() {
+    if (!farm_ || !farm_->plan_json || *farm_->plan_json == out_.plan_json) return;
+    previous_ = farm_->volumes_applied ? read_applied_volumes(*farm_->volumes_applied)
+                                       : applied_volumes_of_plan_json(*farm_->plan_json);
   }
 
   // NPIV (docs/design/npiv.md): the farm's virtual ports, and every WWPN
