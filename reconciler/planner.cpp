@@ -348,7 +348,7 @@ class Planner {
     for (const runtime::DeviceRow& d : topo_.devices) {
       if (d.config.kind != runtime::DeviceKind::array) continue;
       bool all = true;
-      for (const plan::Export* e : exports_of(v.id)) {
+      for (const plan::Export* e : exports_of(v)) {
         auto h = host_of_.find(e->server);
         if (h == host_of_.end() || !reach_.path(host(h->second), d.id, e->protocol)) all = false;
       }
@@ -360,10 +360,24 @@ class Planner {
   // In the farm file's order.
   const std::vector<const plan::Export*>& exports_of(const std::string& volume) const {
     static const std::vector<const plan::Export*> kNone;
-    if (exports_index_.empty())
-      for (const plan::Export& e : ir_.exports) exports_index_[e.volume].push_back(&e);
+    index_exports();
     auto it = exports_index_.find(volume);
     return it != exports_index_.end() ? it->second : kNone;
+  }
+  // The same for a volume of the IR, without hashing its name.
+  const std::vector<const plan::Export*>& exports_of(const plan::Volume& v) const {
+    index_exports();
+    std::less<const plan::Volume*> before;  // a total order, whatever `v` is
+    if (before(&v, ir_.volumes.data()) || !before(&v, ir_.volumes.data() + ir_.volumes.size())) return exports_of(v.id);
+    return exports_by_position_[static_cast<std::size_t>(&v - ir_.volumes.data())];
+  }
+  void index_exports() const {
+    if (!exports_by_position_.empty() || ir_.volumes.empty()) return;
+    for (const plan::Export& e : ir_.exports) exports_index_[e.volume].push_back(&e);
+    exports_by_position_.resize(ir_.volumes.size());
+    for (std::size_t i = 0; i < ir_.volumes.size(); ++i)
+      if (auto it = exports_index_.find(ir_.volumes[i].id); it != exports_index_.end())
+        exports_by_position_[i] = it->second;
   }
 
   std::string owner_server(const plan::Volume& v) const { return v.server; }
@@ -446,7 +460,7 @@ class Planner {
   void create_unit(const plan::Volume& v, const std::vector<int>& after, ChangeKind kind, const std::string& reason) {
     // A server that found no host is refused already; where its storage would
     // go cannot be known, and "no array is reachable" would only mislead.
-    for (const plan::Export* e : exports_of(v.id))
+    for (const plan::Export* e : exports_of(v))
       if (!host_of_.count(e->server)) return;
     AllocationRequest request{v.id, v.size_mb, v.cls, v.raid, reachable_arrays(v)};
     std::string why;
@@ -842,6 +856,12 @@ class Planner {
   // ---- exports ---------------------------------------------------------------------
 
   const BindingRow* existing_binding(RowId volume_row, RowId host_id) const {
+    const auto& of_unit = bindings_of(volume_row);
+    if (of_unit.size() <= 8) {  // most units: a private disk with its one export
+      for (const BindingRow* b : of_unit)
+        if (b->host_id == host_id) return b;
+      return nullptr;
+    }
     auto it = binding_of_host_.find({volume_row, host_id});
     return it != binding_of_host_.end() ? it->second : nullptr;
   }
@@ -857,7 +877,7 @@ class Planner {
     auto placed = placed_.find(v.id);
     if (placed == placed_.end()) return;  // refused above
     const UnitPlacement& place = placed->second;
-    for (const plan::Export* e : exports_of(v.id)) {
+    for (const plan::Export* e : exports_of(v)) {
       auto h = host_of_.find(e->server);
       if (h == host_of_.end()) continue;  // no host: refused above
       const runtime::HostRow& hr = host(h->second);
@@ -874,7 +894,7 @@ class Planner {
                                           v.id, place.array, hr.name, e->server, e->protocol));
         continue;
       }
-      kept_hosts_[v.id].insert(hr.id);
+      kept_hosts_.insert({v.id, hr.id});
       plan::Export chosen = *e;
       chosen.protocol = protocol;
       settle_export(v, chosen, hr, *path, place, old);
@@ -1189,8 +1209,7 @@ class Planner {
       if (torn_bindings_.count(b.id) || torn_units_.count(b.volume_id)) continue;
       std::string volume = volume_of_row(b.volume_id);
       if (volume.empty()) continue;
-      auto kept = kept_hosts_.find(volume);
-      if (kept != kept_hosts_.end() && kept->second.count(b.host_id)) continue;
+      if (kept_hosts_.count({volume, b.host_id})) continue;
       strays[b.volume_id].push_back(&b);
     }
     for (const auto& [row, going] : strays) {
@@ -1490,6 +1509,7 @@ class Planner {
   AppliedVolumes previous_;  // as last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
+  mutable std::vector<std::vector<const plan::Export*>> exports_by_position_;  // by index in ir_.volumes
 
   // What discovery showed, by the names the planner looks things up by (views into disc_).
   using Names2 = std::pair<std::string_view, std::string_view>;
@@ -1503,7 +1523,7 @@ class Planner {
 
   std::set<std::string> wanted_;
   std::map<std::string, UnitPlacement> placed_;
-  std::map<std::string, std::set<RowId>> kept_hosts_;
+  std::unordered_set<std::pair<std::string_view, RowId>, KeyHash> kept_hosts_;  // (volume, host) exports settled
   std::set<RowId> torn_bindings_;
   std::set<RowId> torn_units_;
   std::map<std::string, std::vector<int>> replaced_teardown_;
