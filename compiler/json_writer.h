@@ -30,6 +30,13 @@ class Writer {
   void value(int n) { value(static_cast<std::int64_t>(n)); }
   void value(bool b);
   void null();
+  // An array of plain values (ids, names).
+  template <class T>
+  void value(const std::vector<T>& items) {
+    begin_array();
+    for (const T& item : items) value(item);
+    end_array();
+  }
 
   // key + value in one call
   template <class T>

@@ -23,12 +23,6 @@ void optional_field(json::Writer& w, std::string_view key, const std::optional<T
   if (v) w.field(key, *v);
 }
 
-void string_array(json::Writer& w, const std::vector<std::string>& items) {
-  w.begin_array();
-  for (const std::string& item : items) w.value(item);
-  w.end_array();
-}
-
 void write(json::Writer& w, const runtime::DeviceAction& a) {
   w.begin_object();
   w.field("op", runtime::to_string(a.op));
@@ -36,8 +30,7 @@ void write(json::Writer& w, const runtime::DeviceAction& a) {
   w.field("volume", a.volume);
   w.field("pool", a.pool);
   w.field("size_mb", a.size_mb);
-  w.key("members");
-  string_array(w, a.members);
+  w.field("members", a.members);
   w.field("image", a.image);
   w.field("initiator", a.initiator);
   w.field("port", a.port);
@@ -122,6 +115,14 @@ void write(json::Writer& w, const runtime::RestoredRow& r) {
   w.end_object();
 }
 
+// After the writers of the rows it may hold (they are found where it is defined).
+template <class T>
+void optional_object(json::Writer& w, std::string_view key, const std::optional<T>& v) {
+  if (!v) return;
+  w.key(key);
+  write(w, *v);
+}
+
 void write_vport(json::Writer& w, const Effect& e) {
   w.begin_object();
   w.field("wwpn", e.vport->wwpn);
@@ -138,34 +139,16 @@ void write_vport(json::Writer& w, const Effect& e) {
 void write(json::Writer& w, const Effect& e) {
   w.begin_object();
   w.field("volume_row", e.volume_row);
-  if (e.slice) {
-    w.key("slice");
-    write(w, *e.slice);
-  }
+  optional_object(w, "slice", e.slice);
   optional_field(w, "plan_volume", e.plan_volume);
   if (e.state_after) w.field("state_after", runtime::to_string(*e.state_after));
-  w.key("members");
-  w.begin_array();
-  for (RowId m : e.members) w.value(m);
-  w.end_array();
-  if (e.binding) {
-    w.key("binding");
-    write(w, *e.binding);
-  }
-  if (e.zone) {
-    w.key("zone");
-    write(w, *e.zone);
-  }
+  w.field("members", e.members);
+  optional_object(w, "binding", e.binding);
+  optional_object(w, "zone", e.zone);
   w.field("teardown", e.teardown);
   w.field("drop_binding", e.drop_binding);
-  if (e.backup) {
-    w.key("backup");
-    write(w, *e.backup);
-  }
-  if (e.restored) {
-    w.key("restored");
-    write(w, *e.restored);
-  }
+  optional_object(w, "backup", e.backup);
+  optional_object(w, "restored", e.restored);
   if (e.vport) {
     w.key("vport");
     write_vport(w, e);
@@ -180,10 +163,7 @@ void write(json::Writer& w, const Action& a) {
   w.field("volume", a.volume);
   w.field("server", a.server);
   w.field("device", a.device);
-  w.key("depends_on");
-  w.begin_array();
-  for (int d : a.depends_on) w.value(d);
-  w.end_array();
+  w.field("depends_on", a.depends_on);
   w.key("device_action");
   write(w, a.device_action);
   w.key("effect");

@@ -69,12 +69,6 @@ std::string render_plan_json(const ReconcilePlan& plan) {
   std::string out;
   out.reserve(400 * plan.actions.size() + 4096);  // about what an action takes: no regrowth on the way
   json::Writer w(out);
-  auto ints = [&](std::string_view key, const std::vector<int>& values) {
-    w.key(key);
-    w.begin_array();
-    for (int v : values) w.value(v);
-    w.end_array();
-  };
   w.begin_object();
   w.field("format_version", 1);
   w.field("farm", plan.farm);
@@ -88,7 +82,7 @@ std::string render_plan_json(const ReconcilePlan& plan) {
     w.field("volume", a.volume);
     w.field("server", a.server);
     w.field("array", a.device);
-    ints("depends_on", a.depends_on);
+    w.field("depends_on", a.depends_on);
     w.field("detail", a.detail);
     w.end_object();
   }
@@ -101,7 +95,7 @@ std::string render_plan_json(const ReconcilePlan& plan) {
     w.field("subject", c.subject);
     w.field("server", c.server);
     w.field("reason", c.reason);
-    ints("actions", c.actions);
+    w.field("actions", c.actions);
     w.end_object();
   }
   w.end_array();
@@ -114,10 +108,7 @@ std::string render_plan_json(const ReconcilePlan& plan) {
     w.end_object();
   }
   w.end_array();
-  w.key("released_servers");
-  w.begin_array();
-  for (const std::string& server : plan.released_servers) w.value(server);
-  w.end_array();
+  w.field("released_servers", plan.released_servers);
   w.key("moves");
   w.begin_array();
   for (const NewPlacement& m : plan.moves) {
