@@ -97,10 +97,22 @@ class IrVolumesSax : public nlohmann::json_sax<nlohmann::json> {
   AppliedVolumes volumes_;
 };
 
+// One entry of farms.volumes_applied: ["id", size_mb, "policies"].
+void write_entry(json::Writer& w, std::string_view id, std::uint64_t size_mb, std::string_view backup) {
+  w.begin_array();
+  w.value(id);
+  w.value(size_mb);
+  w.value(backup);
+  w.end_array();
+}
+
 std::string text_of(const AppliedVolumes& volumes) {
-  nlohmann::json entries = nlohmann::json::array();
-  for (const auto& [id, v] : volumes) entries.push_back(nlohmann::json::array({id, v.size_mb, v.backup}));
-  return entries.dump();
+  std::string out;
+  json::Writer w(out, json::Writer::Layout::compact);
+  w.begin_array();
+  for (const auto& [id, v] : volumes) write_entry(w, id, v.size_mb, v.backup);
+  w.end_array();
+  return out;
 }
 
 }  // namespace
@@ -119,11 +131,7 @@ std::string applied_volumes_text(const plan::Plan& ir) {
   std::string policies;
   for (const plan::Volume& v : ir.volumes) {
     if (last == nullptr || *last != v.backup) policies = policies_text(v.backup), last = &v.backup;
-    w.begin_array();
-    w.value(v.id);
-    w.value(v.size_mb);
-    w.value(policies);
-    w.end_array();
+    write_entry(w, v.id, v.size_mb, policies);
   }
   w.end_array();
   return out;

@@ -133,9 +133,12 @@ class Planner {
     record_ = inv_.farm_record(*farm_);
     for (const BindingRow& b : record_.bindings) {
       bindings_by_volume_[b.volume_id].push_back(&b);
-      binding_of_host_.emplace(std::pair(b.volume_id, b.host_id), &b);  // the first, as a scan would find
       ++masking_users_[{b.volume_id, b.initiator}];
     }
+    for (const auto& [unit, bindings] : bindings_by_volume_)
+      if (bindings.size() > kScannedBindings)
+        for (const BindingRow* b : bindings)
+          binding_of_host_.emplace(std::pair(unit, b->host_id), b);  // the first, as a scan would find
     // Backup copies are the backup engine's (backup_plan.h); only a destroy
     // takes them, with the farm.
     runtime::BackupStore backups(inv_);
@@ -369,15 +372,14 @@ class Planner {
     index_exports();
     std::less<const plan::Volume*> before;  // a total order, whatever `v` is
     if (before(&v, ir_.volumes.data()) || !before(&v, ir_.volumes.data() + ir_.volumes.size())) return exports_of(v.id);
-    return exports_by_position_[static_cast<std::size_t>(&v - ir_.volumes.data())];
+    return *exports_by_position_[static_cast<std::size_t>(&v - ir_.volumes.data())];
   }
   void index_exports() const {
-    if (!exports_by_position_.empty() || ir_.volumes.empty()) return;
+    if (exports_indexed_) return;
+    exports_indexed_ = true;
     for (const plan::Export& e : ir_.exports) exports_index_[e.volume].push_back(&e);
-    exports_by_position_.resize(ir_.volumes.size());
-    for (std::size_t i = 0; i < ir_.volumes.size(); ++i)
-      if (auto it = exports_index_.find(ir_.volumes[i].id); it != exports_index_.end())
-        exports_by_position_[i] = it->second;
+    exports_by_position_.reserve(ir_.volumes.size());
+    for (const plan::Volume& v : ir_.volumes) exports_by_position_.push_back(&exports_index_[v.id]);
   }
 
   std::string owner_server(const plan::Volume& v) const { return v.server; }
@@ -857,7 +859,7 @@ class Planner {
 
   const BindingRow* existing_binding(RowId volume_row, RowId host_id) const {
     const auto& of_unit = bindings_of(volume_row);
-    if (of_unit.size() <= 8) {  // most units: a private disk with its one export
+    if (of_unit.size() <= kScannedBindings) {
       for (const BindingRow* b : of_unit)
         if (b->host_id == host_id) return b;
       return nullptr;
@@ -1500,6 +1502,9 @@ class Planner {
   std::map<std::string, Unit> units_;
   std::unordered_map<RowId, std::string> volume_by_row_;  // unit head row -> plan volume
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
+  // Most units are a private disk with one export, found by a scan; a shared
+  // disk's thousands of exports are looked up by (unit, host).
+  static constexpr std::size_t kScannedBindings = 8;
   std::unordered_map<std::pair<RowId, RowId>, const BindingRow*, KeyHash> binding_of_host_;  // (unit, host)
   std::unordered_map<std::pair<RowId, std::string_view>, int, KeyHash> masking_users_;     // (unit, initiator)
   std::vector<VolumeRow> orphans_;
@@ -1509,7 +1514,8 @@ class Planner {
   AppliedVolumes previous_;  // as last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
-  mutable std::vector<std::vector<const plan::Export*>> exports_by_position_;  // by index in ir_.volumes
+  mutable std::vector<const std::vector<const plan::Export*>*> exports_by_position_;  // by index in ir_.volumes
+  mutable bool exports_indexed_ = false;
 
   // What discovery showed, by the names the planner looks things up by (views into disc_).
   using Names2 = std::pair<std::string_view, std::string_view>;
