@@ -542,7 +542,8 @@ bool meant_as_utf8(std::string_view source) {
   return name == "utf-8" || name == "utf8";
 }
 
-std::unique_ptr<xc::SAX2XMLReader> make_safe_reader() {
+std::unique_ptr<xc::SAX2XMLReader> make_reader() {
+  ensure_xerces_initialized();
   std::unique_ptr<xc::SAX2XMLReader> p(xc::XMLReaderFactory::createXMLReader());
   p->setFeature(xc::XMLUni::fgSAX2CoreNameSpaces, true);
   p->setFeature(xc::XMLUni::fgXercesSchema, true);
@@ -556,6 +557,25 @@ std::unique_ptr<xc::SAX2XMLReader> make_safe_reader() {
   p->setFeature(xc::XMLUni::fgXercesIdentityConstraintChecking, false);
   return p;
 }
+
+// A reader with the features above, one that resolves nothing, a limit on
+// entity expansion, and the schema loaded and cached: every document farmctl
+// reads is read by one of these.
+struct SafeReader {
+  SafeReader(std::string_view schema_xsd, std::string_view schema_name) : parser(make_reader()) {
+    parser->setEntityResolver(&refuse);
+    security.setEntityExpansionLimit(16);
+    parser->setProperty(xc::XMLUni::fgXercesSecurityManager, &security);
+    std::string schema_id(schema_name);
+    xc::MemBufInputSource schema_source(reinterpret_cast<const XMLByte*>(schema_xsd.data()), schema_xsd.size(),
+                                        schema_id.c_str());
+    if (parser->loadGrammar(schema_source, xc::Grammar::SchemaGrammarType, true) == nullptr)
+      throw std::logic_error("the embedded schema " + schema_id + " does not load");
+  }
+  RefuseEverything refuse;
+  xc::SecurityManager security;
+  std::unique_ptr<xc::SAX2XMLReader> parser;
+};
 
 }  // namespace
 
@@ -577,19 +597,8 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
   }
   if (find_legacy_syntax(map, diags) > 0) return std::nullopt;
 
-  ensure_xerces_initialized();
-  std::unique_ptr<xc::SAX2XMLReader> parser = make_safe_reader();
-  RefuseEverything refuse;
-  parser->setEntityResolver(&refuse);
-  xc::SecurityManager security;
-  security.setEntityExpansionLimit(16);
-  parser->setProperty(xc::XMLUni::fgXercesSecurityManager, &security);
-
-  std::string schema_id(schema_name);
-  xc::MemBufInputSource schema_source(reinterpret_cast<const XMLByte*>(schema_xsd.data()), schema_xsd.size(),
-                                      schema_id.c_str());
-  if (parser->loadGrammar(schema_source, xc::Grammar::SchemaGrammarType, true) == nullptr)
-    throw std::logic_error("the embedded schema " + schema_id + " does not load");
+  SafeReader reader(schema_xsd, schema_name);
+  xc::SAX2XMLReader* parser = reader.parser.get();
 
   Handler handler(map, diags);
   parser->setContentHandler(&handler);
@@ -613,6 +622,22 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
     return std::nullopt;
   }
   return doc;
+}
+
+bool parse_only(std::string_view source, std::string_view schema_xsd, std::string_view schema_name) {
+  SafeReader reader(schema_xsd, schema_name);
+  xc::DefaultHandler nothing;
+  reader.parser->setContentHandler(&nothing);
+  reader.parser->setErrorHandler(&nothing);
+  xc::MemBufInputSource input(reinterpret_cast<const XMLByte*>(source.data()), source.size(), "input");
+  try {
+    reader.parser->parse(input);
+  } catch (const xc::SAXException&) {
+    return false;
+  } catch (const xc::XMLException&) {
+    return false;
+  }
+  return reader.parser->getErrorCount() == 0;
 }
 
 }  // namespace farmctl::fml
