@@ -194,15 +194,7 @@ Inventory::~Inventory() = default;
 
 // Statements prepared once per Inventory and reused: the apply records every
 // action through a few of them, tens of thousands of times.
-Statement& Inventory::cached(std::string_view sql) {
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) {
-    auto stmt = std::make_unique<Statement>(db_.prepare(sql));
-    it = cache_.emplace(std::string(sql), std::move(stmt)).first;
-  }
-  it->second->reset();
-  return *it->second;
-}
+Statement& Inventory::cached(std::string_view sql) { return db_.cached(sql); }
 
 void Inventory::bump_generation() { stmts_->bump.run(); }
 

@@ -306,7 +306,6 @@ class Inventory {
   void bump_generation();
   Statement& cached(std::string_view sql);
   Database db_;
-  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache_;
   struct Statements;
   std::unique_ptr<Statements> stmts_;
 };

@@ -224,12 +224,7 @@ SimStore::SimStore(const std::string& path) : db_(path) {
   db_.exec(kIndexes);
 }
 
-Statement& SimStore::sql(std::string_view text) {
-  auto it = statements_.find(text);
-  if (it == statements_.end()) it = statements_.emplace(std::string(text), db_.prepare(text)).first;
-  it->second.reset();
-  return it->second;
-}
+Statement& SimStore::sql(std::string_view text) { return db_.cached(text); }
 
 void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceState& declared) {
   Transaction tx(db_);
@@ -461,7 +456,7 @@ void SimStore::undo_one() {
 }
 
 void SimStore::reset_all() {
-  for (auto& [_, st] : statements_) st.reset();
+  db_.reset_cached();
 }
 
 std::vector<SimLogEntry> SimStore::read_log() {

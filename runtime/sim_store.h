@@ -72,7 +72,6 @@ class SimStore {
   void add_device(std::string_view device, DeviceKind kind, const DeviceState& declared);  // in a transaction
 
   Database db_;
-  std::map<std::string, Statement, std::less<>> statements_;
 };
 
 }  // namespace farmctl::runtime

@@ -118,7 +118,21 @@ Database::Database(const std::string& path) : path_(path) {
   exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  cached_.clear();  // finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
+
+Statement& Database::cached(std::string_view sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) it = cached_.emplace(std::string(sql), prepare(sql)).first;
+  it->second.reset();
+  return it->second;
+}
+
+void Database::reset_cached() {
+  for (auto& [_, statement] : cached_) statement.reset();
+}
 
 void Database::exec(std::string_view sql) {
   std::string text(sql);
@@ -151,7 +165,11 @@ BatchInsert::BatchInsert(Database& db, std::string_view head, std::string_view r
                          std::size_t rows)
     : db_(db), head_(head), row_(row), params_(params_per_row), left_(rows),
       full_(db.prepare(rows_sql(head, row, kRows))) {
-  if (left_ > 0 && left_ < kRows) last_.emplace(db.prepare(rows_sql(head, row, static_cast<int>(left_))));
+  prepare_last();
+}
+
+void BatchInsert::prepare_last() {
+  if (left_ > 0 && left_ < kRows && !last_) last_.emplace(db_.prepare(rows_sql(head_, row_, static_cast<int>(left_))));
 }
 
 int BatchInsert::statement_rows() const { return left_ < kRows ? static_cast<int>(left_) : kRows; }
@@ -161,7 +179,7 @@ void BatchInsert::end_row() {
   current().run();
   left_ -= static_cast<std::size_t>(pending_);
   pending_ = 0;
-  if (left_ > 0 && left_ < kRows && !last_) last_.emplace(db_.prepare(rows_sql(head_, row_, static_cast<int>(left_))));
+  prepare_last();
 }
 
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }

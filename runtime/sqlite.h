@@ -4,6 +4,7 @@
 // are prepared once and reused (bind, step, reset), which is what keeps bulk
 // inventory work fast.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -90,6 +91,10 @@ class Database {
 
   void exec(std::string_view sql);  // one or more statements, no results
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  // For statements run many times (per action, per row): prepared on first
+  // use, kept for the connection's life, reset before each hand-out.
+  Statement& cached(std::string_view sql);
+  void reset_cached();  // every cached statement, so that none holds a read open
   std::int64_t last_insert_rowid() const;
   int changes() const;
   const std::string& path() const { return path_; }
@@ -98,6 +103,7 @@ class Database {
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::map<std::string, Statement, std::less<>> cached_;
 };
 
 // Inserts `rows` rows with multi-row INSERT statements of up to kRows rows:
@@ -128,6 +134,7 @@ class BatchInsert {
  private:
   Statement& current() { return last_ ? *last_ : full_; }
   int statement_rows() const;
+  void prepare_last();  // once fewer than kRows rows are left: a statement of just those
 
   Database& db_;
   std::string head_;

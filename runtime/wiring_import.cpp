@@ -420,14 +420,14 @@ class Importer {
     auto it = existing.find(h.name);
     std::optional<std::string> gateway = h.gateway.empty() ? std::nullopt : std::optional(h.gateway);
     if (it == existing.end()) {
-      auto& s = cached(
+      auto& s = db_.cached(
           "INSERT INTO hosts (name, hw, gateway_id) VALUES (?1, ?2, (SELECT id FROM devices WHERE name = ?3))");
       s.bind_all(h.name, h.hw, gateway);
       s.run();
       ++report_.added;
       return db_.last_insert_rowid();
     }
-    auto& s = cached(
+    auto& s = db_.cached(
         "UPDATE hosts SET hw=?2, gateway_id=(SELECT id FROM devices WHERE name = ?3) WHERE id=?1 AND "
         "(hw, gateway_id) IS NOT (?2, (SELECT id FROM devices WHERE name = ?3))");
     s.bind_all(it->second, h.hw, gateway);
@@ -442,7 +442,7 @@ class Importer {
   void sync_initiators(RowId host_id, const WiredHost& h, bool new_host) {
     std::set<std::string> existing;
     if (!new_host) {
-      auto& all = cached("SELECT COALESCE(wwn, iqn) FROM initiators WHERE host_id = ?");
+      auto& all = db_.cached("SELECT COALESCE(wwn, iqn) FROM initiators WHERE host_id = ?");
       all.bind(1, host_id);
       while (all.step()) existing.insert(all.text(0));
     }
@@ -451,7 +451,7 @@ class Importer {
       std::string key = i.wwn.value_or(i.iqn.value_or(""));
       declared.insert(key);
       std::optional<std::string> fabric = i.fabric.empty() ? std::nullopt : std::optional(i.fabric);
-      auto& s = cached(
+      auto& s = db_.cached(
           "INSERT INTO initiators (host_id, wwn, iqn, fabric_id) VALUES (?1, ?2, ?3, (SELECT id FROM devices WHERE "
           "name = ?4)) ON CONFLICT DO UPDATE SET host_id = excluded.host_id, fabric_id = excluded.fabric_id "
           "WHERE (host_id, fabric_id) IS NOT (excluded.host_id, excluded.fabric_id)");
@@ -461,25 +461,15 @@ class Importer {
     }
     for (const std::string& key : existing) {
       if (declared.count(key)) continue;
-      auto& s = cached("DELETE FROM initiators WHERE host_id = ? AND COALESCE(wwn, iqn) = ?");
+      auto& s = db_.cached("DELETE FROM initiators WHERE host_id = ? AND COALESCE(wwn, iqn) = ?");
       s.bind_all(host_id, key);
       s.run();
       ++report_.removed;
     }
   }
 
-  // Prepared once per import: a map of 10,000 hosts spent a tenth of the
-  // import preparing the same few statements for each host.
-  Statement& cached(std::string_view sql) {
-    auto it = statements_.find(sql);
-    if (it == statements_.end()) it = statements_.emplace(std::string(sql), db_.prepare(sql)).first;
-    it->second.reset();
-    return it->second;
-  }
-
   Inventory& inv_;
   Database& db_;
-  std::map<std::string, Statement, std::less<>> statements_;
   const WiringMap& map_;
   ImportReport report_;
   std::vector<std::tuple<std::string, std::string, std::string>> added_ranges_;  // fabric, first, last
