@@ -338,6 +338,24 @@ TEST_CASE("a disk cannot shrink, whether the sizes applied are kept apart from t
   }
 }
 
+// The planner takes what was applied from farms.volumes_applied when it is
+// there, not from the IR: a policy recorded there (and nowhere else) shows up
+// as the policy the file changes.
+TEST_CASE("what was applied of each disk is read from the entries kept apart from the IR", "[scenario]") {
+  Scenario s;
+  WebFarm f;
+  f.servers = 1;
+  s.converge(f.fml());
+  s.inventory().database().exec(
+      R"(UPDATE farms SET volumes_applied = replace(volumes_applied, '["web-0/t3",512,"none"]',
+                                                    '["web-0/t3",512,"level 0 nightly retain 3"]'))");
+  f.servers = 2;
+  auto plan = s.plan(f.fml());
+  CHECK(std::count_if(plan.changes.begin(), plan.changes.end(), [](const reconcile::Change& c) {
+          return c.subject == "volume web-0/t3" && c.reason == "backup policies level 0 nightly retain 3 -> none";
+        }) == 1);
+}
+
 TEST_CASE("add and remove a shared disk", "[scenario]") {
   Scenario s;
   s.converge(web(2));
