@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/progress.h"
+#include "compiler/farm_name_hint.h"
 #include "reconciler/action_graph.h"
 #include "reconciler/apply.h"
 #include "reconciler/backup_engine.h"
@@ -39,27 +41,89 @@ struct Estate {
   runtime::DriverSet drivers;
 };
 
+// What a plan needs that depends only on the farm's name, not on its file:
+// the farm's records in the inventory, and discovery of its devices (on a
+// second thread: the devices and the inventory are different connections).
+// `farmctl plan` and `apply` gather it while the farm file compiles.
+class FarmReading {
+ public:
+  FarmReading(runtime::Inventory& inventory, Estate& estate, const std::string& farm)
+      : scope_(inventory.farm_volume_scope(farm)) {
+    discovering_ = std::async(std::launch::async, [&estate, this] {
+      runtime::PhaseTimer timer("discovery");
+      return estate.drivers.discover_all(&scope_);
+    });
+    snapshot_.name = farm;
+    snapshot_.row = inventory.farm(farm);
+    if (snapshot_.row) snapshot_.record = inventory.farm_record(*snapshot_.row);
+  }
+  // Joins discovery, should the plan never ask for it.
+  ~FarmReading() {
+    if (discovering_.valid()) discovering_.wait();
+  }
+
+  const std::string& farm() const { return snapshot_.name; }
+  reconcile::FarmSnapshot& snapshot() { return snapshot_; }
+  const reconcile::Discovery& discovery() {
+    if (discovering_.valid()) {
+      runtime::PhaseTimer timer("plan: waiting for discovery");
+      discovery_ = discovering_.get();
+    }
+    return discovery_;
+  }
+
+ private:
+  std::map<std::string, runtime::VolumeScope> scope_;
+  std::future<reconcile::Discovery> discovering_;
+  reconcile::Discovery discovery_;
+  reconcile::FarmSnapshot snapshot_;
+};
+
+// The farm file, compiled on a second thread while the caller opens the
+// inventory and reads what the plan needs under the farm name the file's
+// root tag gives (fml::farm_name_hint; checked against the compiled name).
+class BackgroundCompile {
+ public:
+  explicit BackgroundCompile(const std::string& file)
+      : name_hint_(name_hint_of(file)), compiling_(std::async(std::launch::async, [file] {
+          return compile_or_fail(file);
+        })) {}
+
+  const std::optional<std::string>& name_hint() const { return name_hint_; }
+  // Joins the compile (the first call): the plan, or CommandError with the
+  // file's diagnostics printed. Called before anything that writes, it keeps
+  // a file with errors from changing anything.
+  plan::Plan& plan() {
+    if (!compiled_) compiled_ = compiling_.get();
+    return *compiled_;
+  }
+
+ private:
+  static std::optional<std::string> name_hint_of(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    char head[4096];
+    in.read(head, sizeof head);
+    return fml::farm_name_hint(std::string_view(head, static_cast<std::size_t>(in.gcount())), file);
+  }
+
+  std::optional<std::string> name_hint_;
+  std::future<plan::Plan> compiling_;
+  std::optional<plan::Plan> compiled_;
+};
+
 // Discovery and the planner; refusals become one error listing each reason.
-// Discovery runs on a second thread while the planner reads the farm's
-// records from the inventory (the devices and the inventory are different
-// connections, and a plan of a large farm spends much of its time in each).
+// `early`, when it is of this farm, is what was read while the file compiled.
 ReconcilePlan plan_farm(runtime::Inventory& inventory, Estate& estate, const plan::Plan& ir,
-                        const reconcile::PlanOptions& options) {
+                        const reconcile::PlanOptions& options, std::unique_ptr<FarmReading> early = nullptr) {
   const runtime::Topology& topology = estate.topology;
-  auto scope = inventory.farm_volume_scope(ir.farm);
-  std::future<reconcile::Discovery> discovering = std::async(std::launch::async, [&estate, &scope] {
-    runtime::PhaseTimer timer("discovery");
-    return estate.drivers.discover_all(&scope);
-  });
-  reconcile::Discovery discovery;
-  auto wait_for_discovery = [&]() -> const reconcile::Discovery& {
-    runtime::PhaseTimer timer("plan: waiting for discovery");
-    discovery = discovering.get();
-    return discovery;
-  };
+  if (early && early->farm() != ir.farm) early.reset();
+  if (!early) early = std::make_unique<FarmReading>(inventory, estate, ir.farm);
+  FarmReading& reading = *early;
+  auto wait_for_discovery = [&]() -> const reconcile::Discovery& { return reading.discovery(); };
   try {
     runtime::PhaseTimer timer("plan");
-    return reconcile::make_plan(ir, inventory, topology, reconcile::PendingDiscovery(wait_for_discovery), options);
+    return reconcile::make_plan(ir, inventory, topology, reconcile::PendingDiscovery(wait_for_discovery), options,
+                                &reading.snapshot());
   } catch (const runtime::DeviceError& e) {
     throw CommandError(e.what());
   } catch (const reconcile::PlanRefused& refused) {
@@ -188,10 +252,30 @@ int execute(runtime::Inventory& inventory, Estate& estate, const ReconcilePlan& 
 
 }  // namespace
 
+// What `plan` and `apply` read while the farm file compiles, under the name
+// the file's root tag gives; nothing when there is no guess, or when the
+// journal shows an interrupted apply (recovery changes the inventory, and
+// only once the file is known to compile).
+std::unique_ptr<FarmReading> read_while_compiling(runtime::Inventory& inventory, Estate& estate,
+                                                  BackgroundCompile& compiling) {
+  if (!compiling.name_hint() || !inventory.open_journal_entries().empty()) return nullptr;
+  return std::make_unique<FarmReading>(inventory, estate, *compiling.name_hint());
+}
+
+// The inventory, opened while the farm file compiles when it already exists;
+// a new one is made only once the file compiled.
+std::unique_ptr<runtime::Inventory> open_inventory_for(const FarmOptions& options, BackgroundCompile& compiling) {
+  std::error_code ec;
+  if (!std::filesystem::exists(runtime::resolve_inventory_path(options.db), ec)) compiling.plan();
+  return open_inventory(options.db);
+}
+
 int run_plan(const FarmOptions& options) {
-  plan::Plan ir = compile_or_fail(options.file);
-  auto inventory = open_inventory(options.db);
+  BackgroundCompile compiling(options.file);
+  auto inventory = open_inventory_for(options, compiling);
   Estate estate(*inventory);
+  auto early = read_while_compiling(*inventory, estate, compiling);
+  const plan::Plan& ir = compiling.plan();
   if (!inventory->open_journal_entries().empty()) {
     try {
       runtime::InventoryLock lock(inventory->path(), "plan (recovery) " + options.file, std::chrono::milliseconds(0));
@@ -201,7 +285,9 @@ int run_plan(const FarmOptions& options) {
                  busy.holder().pid);
     }
   }
-  ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false});
+  reconcile::PlanOptions plan_options{options.allow_replace, false};
+  plan_options.ir_text = !options.out.empty();  // only a saved plan carries the IR on
+  ReconcilePlan plan = plan_farm(*inventory, estate, ir, plan_options, std::move(early));
   if (!options.out.empty()) {
     std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
     if (!(out << reconcile::to_plan_file(plan)) || !out.flush())
@@ -222,30 +308,39 @@ int run_plan(const FarmOptions& options) {
   return options.detailed_exitcode && !plan.empty() ? 2 : 0;
 }
 
-int run_apply(const FarmOptions& options) {
+// `farmctl apply PLANFILE`: exactly the saved plan, if the inventory is
+// still as it was when the plan was made.
+int apply_saved_plan(const FarmOptions& options) {
   auto inventory = open_inventory(options.db);
   runtime::InventoryLock lock(inventory->path(), "apply " + options.file, parse_duration(options.lock_timeout));
   Estate estate(*inventory);
-  if (looks_like_plan_file(options.file)) {
-    if (!inventory->open_journal_entries().empty())
-      throw CommandError("an earlier apply was interrupted; run farmctl plan (or apply the farm file) to finish its "
-                         "actions in flight, then make a new plan");
-    ReconcilePlan plan;
-    try {
-      plan = reconcile::from_plan_file(read_file(options.file));
-    } catch (const std::runtime_error& e) {
-      throw CommandError(fmt::format("{}: {}", options.file, e.what()));
-    }
-    if (plan.generation != inventory->generation())
-      throw CommandError(fmt::format(
-          "the saved plan {} is stale: the inventory changed since it was made (generation {} then, {} now); run "
-          "farmctl plan again",
-          options.file, plan.generation, inventory->generation()));
-    return execute(*inventory, estate, plan, options, "apply");
+  if (!inventory->open_journal_entries().empty())
+    throw CommandError("an earlier apply was interrupted; run farmctl plan (or apply the farm file) to finish its "
+                       "actions in flight, then make a new plan");
+  ReconcilePlan plan;
+  try {
+    plan = reconcile::from_plan_file(read_file(options.file));
+  } catch (const std::runtime_error& e) {
+    throw CommandError(fmt::format("{}: {}", options.file, e.what()));
   }
-  plan::Plan ir = compile_or_fail(options.file);
+  if (plan.generation != inventory->generation())
+    throw CommandError(fmt::format(
+        "the saved plan {} is stale: the inventory changed since it was made (generation {} then, {} now); run "
+        "farmctl plan again",
+        options.file, plan.generation, inventory->generation()));
+  return execute(*inventory, estate, plan, options, "apply");
+}
+
+int run_apply(const FarmOptions& options) {
+  if (looks_like_plan_file(options.file)) return apply_saved_plan(options);
+  BackgroundCompile compiling(options.file);
+  auto inventory = open_inventory_for(options, compiling);
+  runtime::InventoryLock lock(inventory->path(), "apply " + options.file, parse_duration(options.lock_timeout));
+  Estate estate(*inventory);
+  auto early = read_while_compiling(*inventory, estate, compiling);
+  const plan::Plan& ir = compiling.plan();
   recover(*inventory, estate, options.json);
-  ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false});
+  ReconcilePlan plan = plan_farm(*inventory, estate, ir, {options.allow_replace, false}, std::move(early));
   int code = execute(*inventory, estate, plan, options, "apply");
   if (code == 0) free_copies_beyond_retention(*inventory, estate, ir.farm, options.json);
   return code;
@@ -274,6 +369,7 @@ int run_migrate(const MigrateOptions& m) {
   reconcile::PlanOptions plan_options{options.allow_replace, false};
   plan_options.move_to[m.server] = m.to;
   if (m.plan_only) {
+    plan_options.ir_text = false;  // shown, never applied
     Estate estate(*inventory);
     ReconcilePlan plan = plan_farm(*inventory, estate, ir, plan_options);
     std::cout << (options.json ? reconcile::render_plan_json(plan) : reconcile::render_plan_text(plan, stdout_is_terminal()));

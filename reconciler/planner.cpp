@@ -67,12 +67,13 @@ using ZoneKey = std::tuple<RowId, std::string, std::string>;  // fabric, initiat
 class Planner {
  public:
   Planner(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
-          const PendingDiscovery& discovery, const PlanOptions& options)
+          const PendingDiscovery& discovery, const PlanOptions& options, FarmSnapshot* snapshot)
       : ir_(ir),
         inv_(inventory),
         topo_(topology),
         wait_for_discovery_(discovery),
         opt_(options),
+        snapshot_(snapshot),
         reach_(topology),
         alloc_(inventory, topology) {}
 
@@ -90,8 +91,9 @@ class Planner {
     // members until the join).
     std::future<void> ir_text = std::async(std::launch::async, [this] {
       runtime::PhaseTimer timer("planner: plan IR as JSON");
-      out_.plan_json = opt_.destroy ? std::string() : plan::to_json(ir_);
-      out_.volumes_applied = opt_.destroy ? std::string() : applied_volumes_text(ir_);
+      if (opt_.destroy) return;
+      if (opt_.ir_text) out_.plan_json = plan::to_json(ir_);
+      out_.volumes_applied = applied_volumes_text(ir_);
     });
     load_farm();
     ir_text.get();
@@ -128,9 +130,14 @@ class Planner {
 
   void load_farm() {
     runtime::PhaseTimer timer("planner: load farm");
-    farm_ = inv_.farm(ir_.farm);
+    if (snapshot_ != nullptr && snapshot_->name == ir_.farm) {
+      farm_ = std::move(snapshot_->row);
+      record_ = std::move(snapshot_->record);
+    } else {
+      farm_ = inv_.farm(ir_.farm);
+      if (farm_) record_ = inv_.farm_record(*farm_);
+    }
     if (!farm_) return;
-    record_ = inv_.farm_record(*farm_);
     for (const BindingRow& b : record_.bindings) {
       bindings_by_volume_[b.volume_id].push_back(&b);
       ++masking_users_[{b.volume_id, b.initiator}];
@@ -174,12 +181,18 @@ class Planner {
     for (const runtime::ZoneRow& z : record_.zones) existing_zones_[{z.fabric_id, z.initiator, z.port_wwn}] = z;
   }
 
-  // What the file last applied said of each disk; the same farm file as
-  // last applied needs none (no volume can have shrunk).
+  // What the file last applied said of each disk (its sizes and backup
+  // policies); when the file says the same of each disk as then, none is
+  // needed (no volume can have shrunk, no policy changed).
   void load_previous_volumes() {
-    if (!farm_ || !farm_->plan_json || *farm_->plan_json == out_.plan_json) return;
-    previous_ = farm_->volumes_applied ? read_applied_volumes(*farm_->volumes_applied)
-                                       : applied_volumes_of_plan_json(*farm_->plan_json);
+    if (!farm_ || !farm_->plan_json) return;
+    if (farm_->volumes_applied) {
+      if (opt_.destroy || *farm_->volumes_applied != out_.volumes_applied)
+        previous_ = read_applied_volumes(*farm_->volumes_applied);
+      return;
+    }
+    // Applied before inventory schema v6: only the IR says.
+    if (*farm_->plan_json != out_.plan_json) previous_ = applied_volumes_of_plan_json(*farm_->plan_json);
   }
 
   // NPIV (docs/design/npiv.md): the farm's virtual ports, and every WWPN
@@ -1494,6 +1507,7 @@ class Planner {
   const PendingDiscovery& wait_for_discovery_;
   const Discovery* disc_ = nullptr;  // once load_farm is done
   PlanOptions opt_;
+  FarmSnapshot* snapshot_;  // read while the file compiled, or null
   Reachability reach_;
   VolumeAllocator alloc_;
 
@@ -1559,8 +1573,8 @@ class Planner {
 }  // namespace
 
 ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
-                        const PendingDiscovery& discovery, const PlanOptions& options) {
-  return Planner(ir, inventory, topology, discovery, options).run();
+                        const PendingDiscovery& discovery, const PlanOptions& options, FarmSnapshot* snapshot) {
+  return Planner(ir, inventory, topology, discovery, options, snapshot).run();
 }
 
 ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,

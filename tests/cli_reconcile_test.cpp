@@ -197,6 +197,47 @@ TEST_CASE("cli: a saved plan is applied exactly, a stale one is refused", "[cli]
   CHECK(w.snapshot() == before);
 }
 
+// plan and apply read the farm's records while the file compiles, under the
+// name its root tag seems to give (compiler/farm_name_hint.h). Where that
+// guess is missing or wrong, they read the farm the file compiles to.
+TEST_CASE("cli: plan and apply find the farm the file compiles to, whatever its root tag looks like", "[cli]") {
+  CliWorld w;
+  w.import();
+  std::string farm = kWebFarm;
+  farm.replace(farm.find("name=\"web\""), 10, "name=\"my web\"");
+  write_text(w.file("web.fml"), farm);
+  w.ok("apply --auto-approve web.fml");
+  auto applied = w.snapshot();
+
+  SECTION("no guess: a character reference in the name") {
+    farm.replace(farm.find("name=\"my web\""), 13, "name=\"my w&#101;b\"");
+  }
+  SECTION("a wrong guess: the line break in the name is a space once parsed") {
+    farm.replace(farm.find("name=\"my web\""), 13, "name=\"my\nweb\"");
+  }
+  write_text(w.file("same.fml"), farm);
+  Run plan = w.farmctl("plan --detailed-exitcode same.fml");
+  SHOW(plan);
+  CHECK(plan.code == 0);
+  CHECK(plan.out == "No changes. Farm my web matches its farm file and the devices.\n");
+  Run apply = w.ok("apply --auto-approve same.fml");
+  CHECK_THAT(apply.out, Catch::Contains("No changes. Farm my web matches"));
+  CHECK(w.snapshot() == applied);
+}
+
+TEST_CASE("cli: a farm file with errors makes no inventory", "[cli]") {
+  CliWorld w;
+  write_text(w.file("bad.fml"), "<farm fmlversion=\"1.2\" name=\"bad\"><tier/></farm>\n");
+  std::string db = (w.dir() / "new.db").string();
+  for (const char* command : {"plan bad.fml", "apply --auto-approve bad.fml"}) {
+    Run r = w.farmctl(command, db);
+    SHOW(r);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("bad.fml has errors; nothing was planned or changed"));
+    CHECK_FALSE(fs::exists(db));
+  }
+}
+
 // A child process that holds the inventory's writer lock until told to let
 // go (or for `hold` when given).
 class LockHolderProcess {
