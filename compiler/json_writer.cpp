@@ -7,7 +7,7 @@ namespace farmctl::json {
 void Writer::newline_indent() {
   if (!pretty_) return;
   out_ += '\n';
-  out_.append(levels_.size() * 2, ' ');
+  out_.append(levels_.size() * static_cast<std::size_t>(indent_), ' ');
 }
 
 // Commas and line breaks before a value (or a key) as dump(2) places them.

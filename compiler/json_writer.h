@@ -1,7 +1,7 @@
 #pragma once
 // A streaming JSON writer for large outputs (the Plan IR of a 100,000-server
 // farm is 100 MB of JSON): it appends to one buffer with no document tree in
-// between. Pretty-prints exactly as nlohmann::json's dump(2) does, so the
+// between. Pretty-prints exactly as nlohmann::json's dump(2) (or dump(n)) does, so the
 // format of every JSON file farmctl writes stays one and the same; compact,
 // exactly as dump() does (the journal's one-line records).
 #include <cstdint>
@@ -14,7 +14,9 @@ namespace farmctl::json {
 class Writer {
  public:
   enum class Layout { pretty, compact };
-  explicit Writer(std::string& out, Layout layout = Layout::pretty) : out_(out), pretty_(layout == Layout::pretty) {}
+  // `indent`: spaces per level when pretty, as dump(indent) takes them.
+  explicit Writer(std::string& out, Layout layout = Layout::pretty, int indent = 2)
+      : out_(out), pretty_(layout == Layout::pretty), indent_(indent) {}
 
   void begin_object();
   void end_object();
@@ -56,6 +58,7 @@ class Writer {
 
   std::string& out_;
   bool pretty_;
+  int indent_;
   std::vector<Level> levels_;
   bool after_key_ = false;
 };

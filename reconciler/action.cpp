@@ -350,45 +350,159 @@ ReconcilePlan::Summary ReconcilePlan::summary() const {
   return s;
 }
 
-std::string to_plan_file(const ReconcilePlan& plan) {
-  Json j;
-  j["plan_file_version"] = kPlanFileVersion;
-  j["farm"] = plan.farm;
-  j["generation"] = plan.generation;
-  j["destroy"] = plan.destroy;
-  j["plan_ir"] = plan.plan_json;
-  j["volumes_applied"] = plan.volumes_applied;
-  Json placements = Json::array();
-  for (const NewPlacement& p : plan.placements)
-    placements.push_back(Json{{"server", p.server}, {"host_id", p.host_id}, {"host", p.host}});
-  j["placements"] = std::move(placements);
-  j["released_servers"] = plan.released_servers;
-  Json moves = Json::array();
-  for (const NewPlacement& p : plan.moves)
-    moves.push_back(Json{{"server", p.server}, {"host_id", p.host_id}, {"host", p.host},
-                         {"from_host_id", p.from_host_id}, {"from_host", p.from_host}});
-  j["moves"] = std::move(moves);
-  Json actions = Json::array();
-  for (const Action& a : plan.actions) actions.push_back(Json::parse(action_to_json(a)));  // one writer for both
-  j["actions"] = std::move(actions);
-  Json changes = Json::array();
-  for (const Change& c : plan.changes)
-    changes.push_back(Json{{"kind", to_string(c.kind)},
-                           {"subject", c.subject},
-                           {"server", c.server},
-                           {"reason", c.reason},
-                           {"actions", c.actions}});
-  j["changes"] = std::move(changes);
-  return j.dump(1) + "\n";
+void write_changes(json::Writer& w, const std::vector<Change>& changes) {
+  w.begin_array();
+  for (const Change& c : changes) {
+    w.begin_object();
+    w.field("kind", to_string(c.kind));
+    w.field("subject", c.subject);
+    w.field("server", c.server);
+    w.field("reason", c.reason);
+    w.field("actions", c.actions);
+    w.end_object();
+  }
+  w.end_array();
 }
 
-ReconcilePlan from_plan_file(const std::string& text) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
+// Streamed: a plan of 90,000 actions is 100 MB of JSON, which a document
+// tree took seconds to build and dump. The same bytes as that tree's dump(1).
+std::string to_plan_file(const ReconcilePlan& plan) {
+  std::string out;
+  out.reserve(1100 * plan.actions.size() + 2 * plan.plan_json.size() + plan.volumes_applied.size() + 4096);
+  json::Writer w(out, json::Writer::Layout::pretty, 1);
+  w.begin_object();
+  w.field("plan_file_version", kPlanFileVersion);
+  w.field("farm", plan.farm);
+  w.field("generation", plan.generation);
+  w.field("destroy", plan.destroy);
+  w.field("plan_ir", plan.plan_json);
+  w.field("volumes_applied", plan.volumes_applied);
+  w.key("placements");
+  w.begin_array();
+  for (const NewPlacement& p : plan.placements) {
+    w.begin_object();
+    w.field("server", p.server);
+    w.field("host_id", p.host_id);
+    w.field("host", p.host);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("released_servers", plan.released_servers);
+  w.key("moves");
+  w.begin_array();
+  for (const NewPlacement& p : plan.moves) {
+    w.begin_object();
+    w.field("server", p.server);
+    w.field("host_id", p.host_id);
+    w.field("host", p.host);
+    w.field("from_host_id", p.from_host_id);
+    w.field("from_host", p.from_host);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("actions");
+  w.begin_array();
+  for (const Action& a : plan.actions) write(w, a);  // as the journal writes them
+  w.end_array();
+  w.key("changes");
+  write_changes(w, plan.changes);
+  w.end_object();
+  out += '\n';
+  return out;
+}
+
+namespace {
+
+// Reads a plan file as a document tree would, except that each element of
+// the top-level "actions" array becomes an Action as soon as it is read and
+// leaves the tree: the tree of a 90,000-action plan took seconds to build
+// and most of a gigabyte. Only once the file said it is of the version read
+// here (its first key, as to_plan_file writes it); otherwise the actions stay
+// in the tree for the version check to refuse first.
+class PlanFileReader : public nlohmann::json_sax<Json> {
+ public:
+  Json& document() { return root_; }
+  std::vector<Action>& actions() { return actions_; }
+  bool actions_taken() const { return version_ok_; }
+
+  bool null() override { return add(Json(nullptr)); }
+  bool boolean(bool b) override { return add(Json(b)); }
+  bool number_integer(number_integer_t n) override { return add(Json(n)); }
+  bool number_unsigned(number_unsigned_t n) override { return add(Json(n)); }
+  bool number_float(number_float_t n, const string_t&) override { return add(Json(n)); }
+  bool string(string_t& s) override { return add(Json(std::move(s))); }
+  bool binary(binary_t& b) override { return add(Json::binary(std::move(b))); }
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool key(string_t& k) override {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    open_.pop_back();
+    if (open_.size() == 2 && open_[1] == actions_array_) {  // an action, complete
+      actions_.push_back(action_from(actions_array_->back()));
+      actions_array_->erase(actions_array_->size() - 1);
+    }
+    return true;
+  }
+  bool end_array() override {
+    open_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
     throw std::runtime_error(std::string("not a farmctl plan file (") + e.what() + ")");
   }
+
+ private:
+  // Places a value where the parser is: the root, the next element of an
+  // array, or the current key of an object.
+  Json* place(Json value) {
+    if (open_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Json& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    Json& slot = parent[key_];
+    slot = std::move(value);
+    if (open_.size() == 1 && key_ == "plan_file_version") version_ok_ = slot == kPlanFileVersion;
+    return &slot;
+  }
+  bool add(Json value) {
+    place(std::move(value));
+    return true;
+  }
+  bool open(Json container) {
+    bool actions = open_.size() == 1 && key_ == "actions" && version_ok_;
+    Json* opened = place(std::move(container));
+    if (actions) actions_array_ = opened;
+    open_.push_back(opened);
+    return true;
+  }
+
+  Json root_;
+  std::vector<Json*> open_;  // the containers being read, outermost first
+  std::string key_;
+  bool version_ok_ = false;
+  Json* actions_array_ = nullptr;
+  std::vector<Action> actions_;
+};
+
+}  // namespace
+
+ReconcilePlan from_plan_file(const std::string& text) {
+  PlanFileReader reader;
+  try {
+    nlohmann::json_sax<Json>* sax = &reader;
+    Json::sax_parse(text, sax);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("the plan file is damaged (") + e.what() + ")");
+  }
+  Json& j = reader.document();
   try {
     if (j.at("plan_file_version") != kPlanFileVersion)
       throw std::runtime_error("plan file version " + j.at("plan_file_version").dump() + " is not supported");
@@ -406,7 +520,12 @@ ReconcilePlan from_plan_file(const std::string& text) {
     if (j.contains("moves"))
       for (const Json& p : j.at("moves"))
         plan.moves.push_back({p.at("server"), p.at("host_id"), p.at("host"), p.at("from_host_id"), p.at("from_host")});
-    for (const Json& a : j.at("actions")) plan.actions.push_back(action_from(a));
+    if (reader.actions_taken()) {
+      j.at("actions");  // present, if emptied as it was read
+      plan.actions = std::move(reader.actions());
+    } else {
+      for (const Json& a : j.at("actions")) plan.actions.push_back(action_from(a));
+    }
     for (const Json& c : j.at("changes")) {
       Change change;
       std::string kind = c.at("kind");

@@ -16,6 +16,10 @@
 #include "runtime/driver.h"
 #include "runtime/inventory.h"
 
+namespace farmctl::json {
+class Writer;
+}
+
 namespace farmctl::reconcile {
 
 using runtime::Op;
@@ -118,6 +122,10 @@ struct ReconcilePlan {
 // interrupted apply can finish it (recovery.h).
 std::string action_to_json(const Action& action);
 Action action_from_json(const std::string& text);  // throws std::runtime_error
+
+// The changes as an array of {kind, subject, server, reason, actions}: as
+// plan --json shows them and the saved-plan file keeps them.
+void write_changes(json::Writer& w, const std::vector<Change>& changes);
 
 // The saved-plan file format (farmctl plan --out): JSON, versioned.
 std::string to_plan_file(const ReconcilePlan& plan);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,12 +23,18 @@ std::string_view color_of(ChangeKind kind) {
   return "";
 }
 
-// Servers in the order they first appear, global disks first.
-std::vector<std::string> group_order(const ReconcilePlan& plan) {
-  std::vector<std::string> order{""};
-  for (const Change& c : plan.changes)
-    if (std::find(order.begin(), order.end(), c.server) == order.end()) order.push_back(c.server);
-  return order;
+// The changes of each server, servers in the order they first appear,
+// global disks ("") first. One pass: a plan of 10,000 servers has 60,000
+// changes, and a scan of them per server was most of `farmctl plan`'s time.
+std::vector<std::vector<const Change*>> changes_by_server(const ReconcilePlan& plan) {
+  std::vector<std::vector<const Change*>> groups(1);
+  std::unordered_map<std::string_view, std::size_t> group_of{{"", 0}};
+  for (const Change& c : plan.changes) {
+    auto [it, added] = group_of.emplace(c.server, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(&c);
+  }
+  return groups;
 }
 
 }  // namespace
@@ -39,18 +47,16 @@ std::string summary_line(const ReconcilePlan& plan) {
 
 std::string render_plan_text(const ReconcilePlan& plan, bool color) {
   if (plan.empty()) return fmt::format("No changes. Farm {} matches its farm file and the devices.\n", plan.farm);
-  std::map<int, const Action*> by_id;
+  std::unordered_map<int, const Action*> by_id;
   for (const Action& a : plan.actions) by_id[a.id] = &a;
   std::string out = fmt::format("farmctl will {} farm {}:\n", plan.destroy ? "destroy" : "change", plan.farm);
   std::string_view reset = color ? "\033[0m" : "";
-  for (const std::string& group : group_order(plan)) {
-    bool header = false;
-    for (const Change& c : plan.changes) {
-      if (c.server != group) continue;
-      if (!header) {
-        out += group.empty() ? "\n  # global disks and fabric\n" : fmt::format("\n  # server {}\n", group);
-        header = true;
-      }
+  for (const std::vector<const Change*>& group : changes_by_server(plan)) {
+    if (group.empty()) continue;
+    const std::string& server = group.front()->server;
+    out += server.empty() ? "\n  # global disks and fabric\n" : fmt::format("\n  # server {}\n", server);
+    for (const Change* change : group) {
+      const Change& c = *change;
       out += fmt::format("  {}{:>3} {}{}{}\n", color ? color_of(c.kind) : "", symbol(c.kind), c.subject, reset,
                          c.reason.empty() ? "" : ": " + c.reason);
       for (int id : c.actions) {
@@ -88,17 +94,7 @@ std::string render_plan_json(const ReconcilePlan& plan) {
   }
   w.end_array();
   w.key("changes");
-  w.begin_array();
-  for (const Change& c : plan.changes) {
-    w.begin_object();
-    w.field("kind", to_string(c.kind));
-    w.field("subject", c.subject);
-    w.field("server", c.server);
-    w.field("reason", c.reason);
-    w.field("actions", c.actions);
-    w.end_object();
-  }
-  w.end_array();
+  write_changes(w, plan.changes);
   w.key("placements");
   w.begin_array();
   for (const NewPlacement& p : plan.placements) {
