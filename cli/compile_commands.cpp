@@ -33,13 +33,12 @@ int run_compile(const CompileOptions& options) {
     std::cerr << fmt::format("farmctl: {} has errors; no plan written\n", options.file);
     return 1;
   }
-  std::string json = plan::to_json(*result.plan);
   if (options.out.empty() || options.out == "-") {
-    std::cout << json;
+    plan::write_json(*result.plan, std::cout);
     return 0;
   }
   std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
-  if (!(out << json) || !out.flush()) {
+  if (!plan::write_json(*result.plan, out) || !out.flush()) {
     std::cerr << fmt::format("farmctl: cannot write {}\n", options.out);
     return 1;
   }

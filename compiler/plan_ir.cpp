@@ -44,13 +44,12 @@ void write_volume(json::Writer& w, const Volume& v) {
   w.end_object();
 }
 
-}  // namespace
 
 // Streamed (json_writer.h): the IR of a large farm is far too big to build
-// as a JSON document first.
-std::string to_json(const Plan& plan) {
-  std::string out;
-  out.reserve(256 + plan.volumes.size() * 300 + plan.exports.size() * 120 + plan.servers.size() * 120);
+// as a JSON document first. `drain` is called between items: whoever wants
+// the text somewhere else than in `out` takes it and clears `out`.
+template <class Drain>
+void write_ir(const Plan& plan, std::string& out, Drain drain) {
   json::Writer w(out);
   w.begin_object();
   w.field("format_version", kFormatVersion);
@@ -66,11 +65,15 @@ std::string to_json(const Plan& plan) {
     w.field("hw", s.hw);
     if (s.npiv) w.field("npiv", true);
     w.end_object();
+    drain();
   }
   w.end_array();
   w.key("volumes");
   w.begin_array();
-  for (const Volume& v : plan.volumes) write_volume(w, v);
+  for (const Volume& v : plan.volumes) {
+    write_volume(w, v);
+    drain();
+  }
   w.end_array();
   w.key("exports");
   w.begin_array();
@@ -81,11 +84,35 @@ std::string to_json(const Plan& plan) {
     w.field("target", e.target);
     w.field("protocol", e.protocol);
     w.end_object();
+    drain();
   }
   w.end_array();
   w.end_object();
   out += '\n';
+}
+
+}  // namespace
+
+std::string to_json(const Plan& plan) {
+  std::string out;
+  out.reserve(256 + plan.volumes.size() * 300 + plan.exports.size() * 120 + plan.servers.size() * 120);
+  write_ir(plan, out, [] {});
   return out;
+}
+
+// In pieces of about a megabyte: the IR of 100,000 servers is 112 MB, which
+// as one string cost as much in page faults as it took to write.
+bool write_json(const Plan& plan, std::ostream& out) {
+  constexpr std::size_t kPiece = 1 << 20;
+  std::string buffer;
+  buffer.reserve(kPiece + 4096);
+  write_ir(plan, buffer, [&] {
+    if (buffer.size() < kPiece) return;
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.clear();
+  });
+  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  return static_cast<bool>(out);
 }
 
 std::string to_text(const Plan& plan) {

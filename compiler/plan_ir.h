@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ struct Plan {
 
 // Pretty-printed JSON, byte-for-byte deterministic, ending in a newline.
 std::string to_json(const Plan& plan);
+// The same bytes, written to `out` as they are made; false if writing failed.
+bool write_json(const Plan& plan, std::ostream& out);
 
 // A compact line-per-item dump for humans and table-driven tests:
 //   farm web-prod fml 1.2
