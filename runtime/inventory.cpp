@@ -399,13 +399,15 @@ std::vector<BindingRow> Inventory::bindings_of_volume(RowId volume_id) {
 }
 
 Inventory::ExportSummary Inventory::export_summary(RowId volume_id) {
+  // Two probes of bindings_by_volume_mapped; a binding is mapped or not, so
+  // "any" is one or the other.
   Statement& s = cached(
-      "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1), "
-      "EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 1), "
+      "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 1), "
       "EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0)");
   s.bind(1, volume_id);
   s.step();
-  ExportSummary out{s.int64(0) != 0, s.int64(1) != 0, s.int64(2) != 0};
+  bool mapped = s.int64(0) != 0, unmapped = s.int64(1) != 0;
+  ExportSummary out{mapped || unmapped, mapped, unmapped};
   s.reset();
   return out;
 }
