@@ -54,7 +54,13 @@ class Progress : public reconcile::ApplyEvents {
         draw();
         break;
     }
-    std::fflush(stdout);
+    // JSON events are flushed once per commit (reported()): one write for
+    // the lot instead of one per action.
+    if (style_ != ProgressStyle::json) std::fflush(stdout);
+  }
+
+  void reported() override {
+    if (style_ == ProgressStyle::json) std::fflush(stdout);
   }
 
   void skipped(const reconcile::Action& a, int because_of) override {

@@ -87,6 +87,7 @@ class ApplyHooks : public StepHooks {
   void on_start(const Action& a) override { events_.started(a); }
   void on_finish(const Action& a, const Completion& c) override { events_.finished(a, c.outcome, c.attempts); }
   void on_skip(const Action& a, int because_of) override { events_.skipped(a, because_of); }
+  void on_reported() override { events_.reported(); }
 
   const std::vector<std::size_t>& done_order() const { return done_order_; }
   std::string failure_message(std::size_t index) const {

@@ -26,6 +26,9 @@ class ApplyEvents {
   virtual void finished(const Action& action, const runtime::ActionOutcome& outcome, int attempts) {}
   virtual void skipped(const Action& action, int because_of) {}
   virtual void rolling_back(int compensations) {}
+  // The executor has reported everything of one commit (its outcomes and the
+  // actions it started): a place to flush what was written per event.
+  virtual void reported() {}
 };
 
 struct ApplyResult {

@@ -11,6 +11,11 @@
 namespace farmctl::reconcile {
 namespace {
 
+// A device's journalled actions (queued or running) never run short of this
+// while it has ready work. With 32, a zero-latency device finished its stock
+// within a millisecond and then idled through the rest of the journal's fsync.
+constexpr int kMinStock = 512;
+
 bool stopping(const ExecutorOptions& options) { return options.stop != nullptr && options.stop->load(); }
 
 // Marks the outcome in the graph; returns the actions it skipped.
@@ -231,6 +236,7 @@ void run_serial(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& opt
     c.outcome = hooks.call(*a, c.attempts);
     hooks.commit({a}, {c}, {});
     settle(graph, hooks, c);
+    hooks.on_reported();
     queue.add(graph.take_ready());
   }
 }
@@ -249,10 +255,11 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     return it->second;
   };
   // How many journalled actions a device may have queued or running: twice
-  // its limit, and never fewer than 32, so that fast devices get large
-  // batches (one fsync covers the lot) while a crash leaves few intents to
-  // finish.
-  auto stock_of = [&](const std::string& device) { return std::max(2 * limit_of(device), 32); };
+  // its limit, and never fewer than kMinStock, so that a fast device does
+  // not run dry while the journal's commit waits on the disk (its workers
+  // go on with the stock; the next commit then records all they did) and a
+  // crash still leaves a bounded number of intents to finish.
+  auto stock_of = [&](const std::string& device) { return std::max(2 * limit_of(device), kMinStock); };
   int in_flight = 0;  // journalled, not yet completed
   std::vector<Completion> arrived;
   for (;;) {
@@ -281,6 +288,7 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
       hooks.on_start(*starting[k]);
       devices.enqueue(starting[k]->device, starting[k], chosen[k], entries[k]);
     }
+    hooks.on_reported();
     in_flight += static_cast<int>(chosen.size()) - static_cast<int>(arrived.size());
     arrived = devices.collect(false);
     if (stopping(options)) {

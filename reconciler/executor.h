@@ -52,6 +52,8 @@ class StepHooks {
   virtual void on_start(const Action& action) {}
   virtual void on_finish(const Action& action, const Completion& completion) {}
   virtual void on_skip(const Action& action, int because_of) {}
+  // After the reports of one commit (one call per commit, not per action).
+  virtual void on_reported() {}
 };
 
 struct ExecutorOptions {

@@ -108,11 +108,12 @@ class Recorder {
   }
 
   void copy() {
-    VolumeRow v = must_unit();
+    const VolumeRow before = must_unit();
+    VolumeRow v = before;
     v.image = d_.image;
     v.dirty_farm = farm_;
     v.state = VolumeState::Configured;
-    inv_.update_volume(v);
+    inv_.update_volume(v, before);
   }
 
   runtime::BindingRow binding_for(const VolumeRow& v) {
@@ -123,25 +124,27 @@ class Recorder {
   }
 
   void bind() {
-    VolumeRow v = must_unit();
+    const VolumeRow before = must_unit();
     if (!e_.binding) return;
+    VolumeRow v = before;
     runtime::BindingRow b = binding_for(v);
     b.bound = true;
     inv_.upsert_binding(b);
     v.dirty_farm = farm_;  // the host can write from now on
     v.state = export_state(v.id);
-    inv_.update_volume(v);
+    inv_.update_volume(v, before);
   }
 
   void map() {
-    VolumeRow v = must_unit();
+    const VolumeRow before = must_unit();
     if (!e_.binding) return;
+    VolumeRow v = before;
     runtime::BindingRow b = binding_for(v);
     b.bound = true;
     b.mapped = true;
     inv_.upsert_binding(b);
     v.state = export_state(v.id);
-    inv_.update_volume(v);
+    inv_.update_volume(v, before);
   }
 
   void unmap() {

@@ -172,13 +172,19 @@ struct Inventory::Statements {
             "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
             "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, "
             "mapped=excluded.mapped RETURNING id")),
+        set_binding_flags(db.prepare(
+            "UPDATE bindings SET bound=?11, mapped=?12 WHERE volume_id=?2 AND host_id=?3 AND farm_id=?1 AND "
+            "server=?4 AND target=?5 AND lun=?6 AND protocol=?7 AND initiator=?8 AND port_id=?9 AND "
+            "gateway_id IS ?10 RETURNING id")),
+        update_volume_state(
+            db.prepare("UPDATE volumes SET state=?2, image=?3, dirty_farm=?4, updated_at=?5 WHERE id=?1")),
         journal_intent(db.prepare(
             "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)")),
         journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")) {}
 
-  Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, journal_intent,
-      journal_outcome;
+  Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, set_binding_flags,
+      update_volume_state, journal_intent, journal_outcome;
 };
 
 Inventory::Inventory(const std::string& path) try : db_(path) {
@@ -354,7 +360,9 @@ std::vector<VirtualPortRow> Inventory::all_virtual_ports() {
 }
 
 std::optional<VolumeRow> Inventory::volume(RowId id) {
-  Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE id = ?", kVolumeColumns));
+  static const std::string sql =
+      fmt::format("SELECT {} FROM volumes WHERE id = ?", kVolumeColumns);
+  Statement& s = cached(sql);
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   VolumeRow v = read_volume(s);
@@ -363,7 +371,9 @@ std::optional<VolumeRow> Inventory::volume(RowId id) {
 }
 
 std::optional<VolumeRow> Inventory::volume_by_device_id(RowId device_id, std::string_view device_volume) {
-  Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE device_id = ? AND device_volume = ?", kVolumeColumns));
+  static const std::string sql =
+      fmt::format("SELECT {} FROM volumes WHERE device_id = ? AND device_volume = ?", kVolumeColumns);
+  Statement& s = cached(sql);
   s.bind_all(device_id, device_volume);
   if (!s.step()) return std::nullopt;
   VolumeRow v = read_volume(s);
@@ -381,25 +391,31 @@ std::optional<RowId> Inventory::device_id(std::string_view name) {
 }
 
 std::vector<BindingRow> Inventory::bindings_of_volume(RowId volume_id) {
-  Statement& s = cached(fmt::format("SELECT {} FROM bindings WHERE volume_id = ? ORDER BY id", kBindingColumns));
+  static const std::string sql =
+      fmt::format("SELECT {} FROM bindings WHERE volume_id = ? ORDER BY id", kBindingColumns);
+  Statement& s = cached(sql);
   s.bind(1, volume_id);
   return read_all<BindingRow>(s, read_binding);
 }
 
 Inventory::ExportSummary Inventory::export_summary(RowId volume_id) {
+  // Two probes of bindings_by_volume_mapped; a binding is mapped or not, so
+  // "any" is one or the other.
   Statement& s = cached(
-      "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1), "
-      "EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 1), "
+      "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 1), "
       "EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0)");
   s.bind(1, volume_id);
   s.step();
-  ExportSummary out{s.int64(0) != 0, s.int64(1) != 0, s.int64(2) != 0};
+  bool mapped = s.int64(0) != 0, unmapped = s.int64(1) != 0;
+  ExportSummary out{mapped || unmapped, mapped, unmapped};
   s.reset();
   return out;
 }
 
 std::optional<BindingRow> Inventory::binding_of(RowId volume_id, RowId host_id) {
-  Statement& s = cached(fmt::format("SELECT {} FROM bindings WHERE volume_id = ? AND host_id = ?", kBindingColumns));
+  static const std::string sql =
+      fmt::format("SELECT {} FROM bindings WHERE volume_id = ? AND host_id = ?", kBindingColumns);
+  Statement& s = cached(sql);
   s.bind_all(volume_id, host_id);
   if (!s.step()) return std::nullopt;
   BindingRow b = read_binding(s);
@@ -412,7 +428,9 @@ void Inventory::delete_bindings_through(RowId volume_id, std::string_view initia
 }
 
 std::vector<VolumeRow> Inventory::members_of(RowId head_id) {
-  Statement& s = cached(fmt::format("SELECT {} FROM volumes WHERE parent_id = ? ORDER BY member_order", kVolumeColumns));
+  static const std::string sql =
+      fmt::format("SELECT {} FROM volumes WHERE parent_id = ? ORDER BY member_order", kVolumeColumns);
+  Statement& s = cached(sql);
   s.bind(1, head_id);
   return read_all<VolumeRow>(s, read_volume);
 }
@@ -480,7 +498,26 @@ void Inventory::update_volume(const VolumeRow& v) {
   s.run();
 }
 
+void Inventory::update_volume(const VolumeRow& v, const VolumeRow& before) {
+  bool keys_same = v.id == before.id && v.size_mb == before.size_mb && v.parent_id == before.parent_id &&
+                   v.member_order == before.member_order && v.farm_id == before.farm_id &&
+                   v.plan_volume == before.plan_volume;
+  if (!keys_same) return update_volume(v);
+  Statement& s = stmts_->update_volume_state;
+  s.bind_all(v.id, to_string(v.state), v.image, v.dirty_farm, now_utc());
+  s.run();
+}
+
 RowId Inventory::upsert_binding(const BindingRow& b) {
+  Statement& flags = stmts_->set_binding_flags;
+  flags.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
+                 b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));
+  if (flags.step()) {
+    RowId id = flags.int64(0);
+    flags.reset();
+    return id;
+  }
+  flags.reset();
   Statement& s = stmts_->upsert_binding;
   s.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
              b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));

@@ -279,8 +279,16 @@ class Inventory {
   RowId insert_slice(const VolumeRow& v);  // a volume carved from a pool
   void delete_volume(RowId volume_id);
   void update_volume(const VolumeRow& v);  // every mutable column by id
+  // The same, for a row read as `before`: when only state, image and
+  // dirty_farm changed (bind, map, copy), only those are written, so that
+  // SQLite leaves the five indexes of volumes alone (it rewrites the entry
+  // of every index a SET names, changed or not: five more pages per commit).
+  void update_volume(const VolumeRow& v, const VolumeRow& before);
 
-  RowId upsert_binding(const BindingRow& b);  // by (volume, host)
+  // By (volume, host). A binding that differs only in bound and mapped (a
+  // map after its bind) has just those two columns written, for the same
+  // reason as update_volume's.
+  RowId upsert_binding(const BindingRow& b);
   void delete_binding(RowId binding_id);
   // Every export of the unit through one array masking (hosts behind a gateway share it).
   void delete_bindings_through(RowId volume_id, std::string_view initiator);

@@ -128,18 +128,21 @@ class DeviceModel {
   std::optional<std::string> exposure(const VolumeRow& v) {
     for (const std::string& id : {v.id, v.meta_parent}) {
       if (id.empty()) continue;
-      auto what = id == v.id ? fmt::format("volume {} on {}", id, dev_)
-                             : fmt::format("volume {} on {} (member of meta {})", v.id, dev_, id);
+      // Formatted only for a refusal: most checks find nothing.
+      auto what = [&] {
+        return id == v.id ? fmt::format("volume {} on {}", id, dev_)
+                          : fmt::format("volume {} on {} (member of meta {})", v.id, dev_, id);
+      };
       auto& m = sql_("SELECT initiator, port, lun FROM sim_maskings WHERE device = ? AND volume = ? ORDER BY 1, 2");
       m.bind_all(dev_, id);
       if (m.step())
-        return fmt::format("{} is still bound to initiator {} through port {} at LUN {}", what, m.text(0), m.text(1),
-                           m.int64(2));
+        return fmt::format("{} is still bound to initiator {} through port {} at LUN {}", what(), m.text(0),
+                           m.text(1), m.int64(2));
       auto& g = sql_(
           "SELECT device, host, target, lun FROM sim_mappings WHERE array = ? AND volume = ? ORDER BY 1, 2");
       g.bind_all(dev_, id);
       if (g.step())
-        return fmt::format("{} is still mapped to host {} at {} (target {}, LUN {})", what, g.text(1), g.text(0),
+        return fmt::format("{} is still mapped to host {} at {} (target {}, LUN {})", what(), g.text(1), g.text(0),
                            g.int64(2), g.int64(3));
     }
     return std::nullopt;

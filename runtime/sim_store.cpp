@@ -9,6 +9,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "compiler/json_writer.h"
 #include "runtime/sim_operations.h"
 
 namespace farmctl::runtime {
@@ -155,28 +156,35 @@ ActionOutcome::Status status_from_name(std::string_view name) {
   return ActionOutcome::Status::ok;
 }
 
+// The log's record of an action: the text nlohmann::json's dump() gave
+// (keys in sorted order, empty fields left out), streamed, since every
+// action writes one.
 std::string action_json(const DeviceAction& a) {
-  nlohmann::json j;
-  j["op"] = std::string(to_string(a.op));
-  j["device"] = a.device;
-  auto put = [&](const char* key, const std::string& value) {
-    if (!value.empty()) j[key] = value;
+  std::string out;
+  out.reserve(160);
+  json::Writer w(out, json::Writer::Layout::compact);
+  auto put = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) w.field(key, value);
   };
-  put("volume", a.volume);
-  put("pool", a.pool);
-  if (a.size_mb != 0) j["size_mb"] = a.size_mb;
-  if (!a.members.empty()) j["members"] = a.members;
+  w.begin_object();
+  put("array", a.array);
+  w.field("device", a.device);
+  put("farm", a.farm);
+  put("host", a.host);
   put("image", a.image);
   put("initiator", a.initiator);
+  if (a.level != 0) w.field("level", a.level);
+  if (a.lun != -1) w.field("lun", a.lun);
+  if (!a.members.empty()) w.field("members", a.members);
+  w.field("op", to_string(a.op));
+  put("pool", a.pool);
   put("port", a.port);
-  put("host", a.host);
-  put("array", a.array);
-  if (a.lun != -1) j["lun"] = a.lun;
-  if (a.target != -1) j["target"] = a.target;
-  put("farm", a.farm);
+  if (a.size_mb != 0) w.field("size_mb", a.size_mb);
   put("source", a.source);
-  if (a.level != 0) j["level"] = a.level;
-  return j.dump();
+  if (a.target != -1) w.field("target", a.target);
+  put("volume", a.volume);
+  w.end_object();
+  return out;
 }
 
 DeviceAction action_from_json(std::string_view text) {
