@@ -154,6 +154,7 @@ class Handler : public xc::DefaultHandler {
   }
 
   XmlDocument take_document() { return std::move(doc_); }
+  void on_top_closed(const TopElementClosed* hook) { on_top_closed_ = hook; }
   bool fatal() const { return fatal_; }
 
   void setDocumentLocator(const xc::Locator* locator) override { locator_ = locator; }
@@ -190,6 +191,8 @@ class Handler : public xc::DefaultHandler {
     open_.pop_back();
     XmlElement& element = doc_.elements[open.index];
     trim_text(element, open.tag_end);
+    if (open_.size() == 1 && on_top_closed_ != nullptr && *on_top_closed_)
+      (*on_top_closed_)(doc_, open.index, schema_errors_.empty() && !fatal_ && !diags_.has_errors());
   }
 
   void characters(const XMLCh* chars, const XMLSize_t length) override {
@@ -498,6 +501,7 @@ class Handler : public xc::DefaultHandler {
   std::string_view src_;
   DiagnosticList& diags_;
   const xc::Locator* locator_ = nullptr;
+  const TopElementClosed* on_top_closed_ = nullptr;
   XmlDocument doc_;
   std::vector<OpenElement> open_;
   bool pending_unknown_ = false;
@@ -581,6 +585,12 @@ struct SafeReader {
 
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
                                              std::string_view schema_name, DiagnosticList& diags) {
+  return read_xml_document(source, schema_xsd, schema_name, diags, TopElementClosed());
+}
+
+std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
+                                             std::string_view schema_name, DiagnosticList& diags,
+                                             const TopElementClosed& on_top_closed) {
   SourceMap map(source);
   if (source.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     diags.error(Code::malformed_xml, {}, "the file is empty: it holds no XML element");
@@ -601,6 +611,7 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
   xc::SAX2XMLReader* parser = reader.parser.get();
 
   Handler handler(map, diags);
+  handler.on_top_closed(&on_top_closed);
   parser->setContentHandler(&handler);
   parser->setLexicalHandler(&handler);
   parser->setErrorHandler(&handler);

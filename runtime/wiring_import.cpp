@@ -4,10 +4,12 @@
 #include "runtime/wiring_import.h"
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -32,12 +34,14 @@ std::string attributes_json(const std::map<std::string, std::string>& attributes
 
 class Importer {
  public:
-  Importer(Inventory& inventory, const WiringMap& map) : inv_(inventory), db_(inventory.database()), map_(map) {}
+  // `map_known`: told the whole map once the feed has closed with one, before
+  // anything but devices is written; what it returns refuses the import.
+  using MapKnown = std::function<std::vector<std::string>(const WiringMap&)>;
+  explicit Importer(Inventory& inventory) : inv_(inventory), db_(inventory.database()) {}
 
-  ImportReport run() {
+  ImportReport run(DeviceFeed& feed, std::size_t expected_volumes, const MapKnown& map_known) {
     inv_.write_if_changed([&] {
-      sync_npiv_ranges();
-      sync_devices();
+      sync_devices(feed, expected_volumes, map_known);
       sync_images();
       sync_hosts();
       if (!report_.ok()) throw Refused();
@@ -47,6 +51,7 @@ class Importer {
   }
 
   struct Refused {};
+  struct NoMap {};  // the feed closed without a map: it had errors
   ImportReport& report() { return report_; }
 
  private:
@@ -65,24 +70,51 @@ class Importer {
 
   // ---- devices and what hangs off them ---------------------------------------
 
-  void sync_devices() {
+  // Devices as the feed hands them over (the rest of the map is still being
+  // read); once it closes with the map, NPIV ranges and the devices the map
+  // no longer declares.
+  void sync_devices(DeviceFeed& feed, std::size_t expected_volumes, const MapKnown& map_known) {
     std::map<std::string, RowId> existing;
     auto all = db_.prepare("SELECT id, name FROM devices");
     while (all.step()) existing[all.text(1)] = all.int64(0);
-    bool bulk = bulk_load();
+    bool bulk = bulk_load(expected_volumes);
     if (bulk) drop_free_volumes_index(db_);
-    std::set<std::string> declared;
-    for (const WiredDevice& d : map_.devices) {
-      declared.insert(d.name);
-      RowId id = upsert_device(d, existing);
-      sync_ports(id, d);
-      sync_pools(id, d);
-      sync_volumes(id, d);
+    // The drivers start as soon as the whole map is known (at once when it
+    // was known before the import started).
+    auto know_map = [&] {
+      if (std::vector<std::string> refusals = map_known(*map_); !refusals.empty()) {
+        report_.refusals = std::move(refusals);
+        throw Refused();
+      }
+    };
+    std::size_t done = 0;
+    for (const WiredDevice* d = feed.next(); d != nullptr; d = feed.next(), ++done) {
+      if (map_ == nullptr && (map_ = feed.map()) != nullptr) know_map();
+      sync_device(*d, existing);
     }
+    if (map_ == nullptr) {
+      if ((map_ = feed.map()) == nullptr) throw NoMap();
+      know_map();
+    }
+    for (; done < map_->devices.size(); ++done) sync_device(map_->devices[done], existing);
+    // The ranges' refusals come first, as when ranges were synced before devices;
+    // they still go before any device does, so that a fabric that goes takes its ranges.
+    std::vector<std::string> device_refusals = std::exchange(report_.refusals, {});
+    sync_npiv_ranges();
+    report_.refusals.insert(report_.refusals.end(), device_refusals.begin(), device_refusals.end());
+    std::set<std::string> declared;
+    for (const WiredDevice& d : map_->devices) declared.insert(d.name);
     for (const auto& [name, id] : existing)
       if (!declared.count(name)) remove_device(name, id);
     if (bulk) create_free_volumes_index(db_);
     insert_npiv_ranges();
+  }
+
+  void sync_device(const WiredDevice& d, const std::map<std::string, RowId>& existing) {
+    RowId id = upsert_device(d, existing);
+    sync_ports(id, d);
+    sync_pools(id, d);
+    sync_volumes(id, d);
   }
 
   // A fabric's NPIV ranges as the map declares them. A range may go only
@@ -90,7 +122,7 @@ class Importer {
   // Runs before sync_devices, so that a fabric that goes takes its ranges.
   void sync_npiv_ranges() {
     std::set<std::tuple<std::string, std::string, std::string>> declared;  // fabric, first, last
-    for (const WiredDevice& d : map_.devices)
+    for (const WiredDevice& d : map_->devices)
       for (const WiredNpivRange& r : d.npiv_ranges) declared.insert({d.name, r.first, r.last});
     auto covered = [&](const std::string& fabric, const std::string& wwpn) {
       for (const auto& [f, first, last] : declared)
@@ -135,10 +167,8 @@ class Importer {
   }
 
   // Mostly new volumes, and many: a first import of a large estate.
-  bool bulk_load() {
+  bool bulk_load(std::size_t wired) {
     constexpr std::size_t kBulk = 100000;
-    std::size_t wired = 0;
-    for (const WiredDevice& d : map_.devices) wired += d.volumes.size();
     if (wired < kBulk) return false;
     auto count = db_.prepare("SELECT count(*) FROM volumes");
     count.step();
@@ -367,7 +397,7 @@ class Importer {
 
   void sync_images() {
     std::set<std::string> declared;
-    for (const WiredImage& i : map_.images) {
+    for (const WiredImage& i : map_->images) {
       declared.insert(i.name);
       auto s = db_.prepare(
           "INSERT INTO images (name, size_mb, device_id) VALUES (?1, ?2, (SELECT id FROM devices WHERE name = ?3)) "
@@ -394,7 +424,7 @@ class Importer {
     auto all = db_.prepare("SELECT id, name FROM hosts");
     while (all.step()) existing[all.text(1)] = all.int64(0);
     std::set<std::string> declared;
-    for (const WiredHost& h : map_.hosts) {
+    for (const WiredHost& h : map_->hosts) {
       declared.insert(h.name);
       RowId id = upsert_host(h, existing);
       sync_initiators(id, h, !existing.count(h.name));
@@ -470,7 +500,7 @@ class Importer {
 
   Inventory& inv_;
   Database& db_;
-  const WiringMap& map_;
+  const WiringMap* map_ = nullptr;  // once the feed has closed
   ImportReport report_;
   std::vector<std::tuple<std::string, std::string, std::string>> added_ranges_;  // fabric, first, last
 };
@@ -492,59 +522,129 @@ DeviceState declared_state(const WiredDevice& d) {
   return s;
 }
 
+// Each driver declares its devices on a thread of its own while the
+// inventory transaction runs (the sim's million volumes were a tenth of the
+// import after it), and keeps them uncommitted until the import's outcome is
+// known: a refused import leaves the devices as they were.
+class Declaring {
+ public:
+  explicit Declaring(const DriverContext& context) : context_(context), imported_(outcome_.get_future().share()) {}
+
+  // Makes the map's drivers and starts them; what could not be made refuses the import.
+  std::vector<std::string> start(const WiringMap& map) {
+    std::vector<std::string> refusals;
+    for (const WiredDevice& d : map.devices) {
+      if (drivers_.count(d.driver)) continue;
+      try {
+        drivers_[d.driver] = make_driver(d.driver, context_);
+      } catch (const DeviceError& e) {
+        refusals.push_back(fmt::format("device '{}': {}", d.name, e.what()));
+      }
+    }
+    if (!refusals.empty()) return refusals;
+    for (auto& [family, driver] : drivers_) {
+      std::vector<const WiredDevice*> wired;
+      std::vector<DeviceConfig> configs;
+      for (const WiredDevice& d : map.devices)
+        if (d.driver == family) {
+          wired.push_back(&d);
+          configs.push_back(device_config(d));
+        }
+      declaring_.push_back(std::async(std::launch::async, [&driver, imported = imported_, wired = std::move(wired),
+                                                           configs = std::move(configs)] {
+        driver->declare_all(
+            configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
+      }));
+    }
+    return refusals;
+  }
+
+  // Tells the drivers whether the inventory took the map, and waits for them.
+  void settle(bool ok) {
+    if (settled_) return;
+    settled_ = true;
+    outcome_.set_value(ok);
+    for (auto& d : declaring_) d.wait();
+  }
+  void rethrow() {
+    for (auto& d : declaring_) d.get();  // a driver's failure, after the inventory took the map (as before)
+  }
+  ~Declaring() { settle(false); }
+
+ private:
+  const DriverContext& context_;
+  std::map<std::string, std::unique_ptr<Driver>> drivers_;
+  std::promise<bool> outcome_;
+  std::shared_future<bool> imported_;
+  std::vector<std::future<void>> declaring_;
+  bool settled_ = false;
+};
+
 }  // namespace
 
-ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const DriverContext& context) {
-  ImportReport report;
-  std::map<std::string, std::unique_ptr<Driver>> drivers;
-  for (const WiredDevice& d : map.devices) {
-    if (drivers.count(d.driver)) continue;
-    try {
-      drivers[d.driver] = make_driver(d.driver, context);
-    } catch (const DeviceError& e) {
-      report.refusals.push_back(fmt::format("device '{}': {}", d.name, e.what()));
-    }
+void DeviceFeed::add(const WiredDevice& device) {
+  {
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(&device);
   }
-  if (!report.ok()) return report;
+  changed_.notify_one();
+}
 
-  // Each driver declares its devices on a thread of its own while the
-  // inventory transaction runs (the sim's million volumes were a tenth of
-  // the import after it), and keeps them uncommitted until the import's
-  // outcome is known: a refused import leaves the devices as they were.
-  std::promise<bool> outcome;
-  std::shared_future<bool> imported = outcome.get_future().share();
-  std::vector<std::future<void>> declaring;
-  for (auto& [family, driver] : drivers) {
-    std::vector<const WiredDevice*> wired;
-    std::vector<DeviceConfig> configs;
-    for (const WiredDevice& d : map.devices)
-      if (d.driver == family) {
-        wired.push_back(&d);
-        configs.push_back(device_config(d));
-      }
-    declaring.push_back(std::async(std::launch::async, [&driver, imported, wired = std::move(wired),
-                                                        configs = std::move(configs)] {
-      driver->declare_all(
-          configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
-    }));
+void DeviceFeed::close(const WiringMap* map) {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    map_ = map;
   }
-  auto settle = [&](bool ok) {
-    outcome.set_value(ok);
-    for (auto& d : declaring) d.wait();
-  };
-  Importer importer(inventory, map);
+  changed_.notify_one();
+}
+
+const WiredDevice* DeviceFeed::next() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return closed_ || !waiting_.empty(); });
+  if (waiting_.empty()) return nullptr;
+  const WiredDevice* d = waiting_.front();
+  waiting_.pop_front();
+  return d;
+}
+
+const WiringMap* DeviceFeed::map() {
+  std::lock_guard lock(mutex_);
+  return map_;
+}
+
+ImportReport import_wiring_map(Inventory& inventory, DeviceFeed& feed, const DriverContext& context,
+                               std::size_t expected_volumes) {
+  Declaring declaring(context);
+  Importer importer(inventory);
+  ImportReport report;
   try {
-    report = importer.run();
+    report = importer.run(feed, expected_volumes, [&](const WiringMap& map) { return declaring.start(map); });
   } catch (const Importer::Refused&) {
-    settle(false);
+    declaring.settle(false);
     return importer.report();
+  } catch (const Importer::NoMap&) {
+    declaring.settle(false);
+    report.refusals.push_back("the wiring map has errors");
+    return report;
   } catch (...) {
-    settle(false);
+    declaring.settle(false);
     throw;
   }
-  settle(true);
-  for (auto& d : declaring) d.get();  // a driver's failure, after the inventory took the map (as before)
+  declaring.settle(true);
+  declaring.rethrow();
   return report;
+}
+
+ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const DriverContext& context) {
+  DeviceFeed feed;
+  std::size_t volumes = 0;
+  for (const WiredDevice& d : map.devices) {
+    feed.add(d);
+    volumes += d.volumes.size();
+  }
+  feed.close(&map);
+  return import_wiring_map(inventory, feed, context, volumes);
 }
 
 }  // namespace farmctl::runtime

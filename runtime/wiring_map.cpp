@@ -72,16 +72,29 @@ namespace {
 
 class WiringReader {
  public:
-  WiringReader(const fml::XmlDocument& doc, fml::DiagnosticList& diags) : doc_(doc), diags_(diags) {}
+  explicit WiringReader(fml::DiagnosticList& diags) : diags_(diags) {}
 
-  std::optional<WiringMap> run() {
-    const XmlElement& root = doc_.root();
+  // One child of the root, as soon as the parse has read it (in file order).
+  // `clean`: nothing before it broke the schema; only then is a device handed
+  // to `device_read`, which may start using it at once.
+  void read_top(const fml::XmlDocument& doc, const XmlElement& e, bool clean, const DeviceRead& device_read) {
+    doc_ = &doc;
+    if (doc.root().name != "wiring-map") return;  // said by finish()
+    std::size_t devices = map_.devices.size();
+    read_top(e);
+    if (clean && device_read && !diags_.has_errors() && map_.devices.size() > devices)
+      device_read(map_.devices.back());
+  }
+
+  // The whole document has been read and read_top told each child of the root.
+  std::optional<WiringMap> finish(const fml::XmlDocument& doc) {
+    doc_ = &doc;
+    const XmlElement& root = doc_->root();
     if (root.name != "wiring-map") {
       diags_.error(Code::unknown_element, root.pos,
                    fmt::format("the root element must be <wiring-map>, not <{}>", root.name));
       return std::nullopt;
     }
-    for (std::uint32_t c : root.children) read_top(doc_.at(c));
     check_references();
     check_npiv_ranges();
     if (diags_.has_errors()) return std::nullopt;
@@ -197,7 +210,7 @@ class WiringReader {
     volume_ids.reserve(e.children.size());
     d.volumes.reserve(e.children.size());
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       if (child.name == "port") {
         unique(port_ids, child, "id", "port id", d.name);
         d.ports.push_back({attr(child, "id"), wwn_of(child), iqn_of(child), attr(child, "san"),
@@ -287,7 +300,7 @@ class WiringReader {
   void read_host(const XmlElement& e) {
     WiredHost h{attr(e, "name"), attr(e, "hw"), attr(e, "gateway"), {}};
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       WiredInitiator i{wwn_of(child), iqn_of(child), attr(child, "fabric")};
       if (i.wwn.has_value() == i.iqn.has_value())
         diags_.error(Code::bad_value, child.pos, "an <initiator> has exactly one of 'wwn' (fibre channel) and 'iqn' (iSCSI)");
@@ -331,7 +344,7 @@ class WiringReader {
     for (const XmlElement* i : initiator_elements_) expect_device(attr(*i, "fabric"), "fabric", *i, "fabric");
   }
 
-  const fml::XmlDocument& doc_;
+  const fml::XmlDocument* doc_ = nullptr;
   fml::DiagnosticList& diags_;
   WiringMap map_;
   std::set<std::string> device_names_, image_names_, host_names_, initiator_names_;
@@ -348,16 +361,38 @@ class WiringReader {
 }  // namespace
 
 WiringParseResult parse_wiring_map_source(std::string source, std::string file_name) {
+  return parse_wiring_map_source(std::move(source), std::move(file_name), DeviceRead());
+}
+
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read) {
   WiringParseResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
-  auto doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics);
-  if (doc && !result.diagnostics.has_errors()) result.map = WiringReader(*doc, result.diagnostics).run();
+  // The reader's own findings count only for a document the schema accepts
+  // (as when it ran after the parse): held apart until then.
+  fml::DiagnosticList own;
+  WiringReader reader(own);
+  auto doc = fml::read_xml_document(
+      result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
+      [&](const fml::XmlDocument& d, std::uint32_t element, bool clean) {
+        reader.read_top(d, d.at(element), clean, device_read);
+      });
+  if (doc && !result.diagnostics.has_errors()) {
+    result.map = reader.finish(*doc);
+    for (const fml::Diagnostic& d : own.items()) {
+      if (d.severity == fml::Severity::error)
+        result.diagnostics.error(d.code, d.pos, d.message);
+      else
+        result.diagnostics.warning(d.code, d.pos, d.message);
+    }
+  }
   result.diagnostics.sort_by_position();
   return result;
 }
 
-WiringParseResult parse_wiring_map_file(const std::string& path) {
+WiringParseResult parse_wiring_map_file(const std::string& path) { return parse_wiring_map_file(path, DeviceRead()); }
+
+WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     WiringParseResult result;
@@ -367,7 +402,7 @@ WiringParseResult parse_wiring_map_file(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_wiring_map_source(std::move(text).str(), path);
+  return parse_wiring_map_source(std::move(text).str(), path, device_read);
 }
 
 }  // namespace farmctl::runtime
