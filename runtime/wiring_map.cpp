@@ -86,6 +86,23 @@ class WiringReader {
       device_read(map_.devices.back());
   }
 
+  // A <volume> is read as its start tag is, and kept in no element tree (a
+  // large map has a million); read_device takes those of its device.
+  bool take(const fml::XmlDocument& doc, const XmlElement& parent, const XmlElement& e) {
+    if (e.name != "volume" || doc.root().name != "wiring-map") return false;
+    if (&parent != volumes_of_) {
+      volumes_of_ = &parent;
+      volumes_.clear();
+      volume_ids_.clear();
+    }
+    const XmlAttribute* array = parent.attribute("name");
+    unique(volume_ids_, e, "id", "volume id", array != nullptr ? std::string_view(array->value) : std::string_view());
+    std::string bcv = attr(e, "bcv", "no");
+    volumes_.push_back(
+        {attr(e, "id"), size_of(e), class_of(e), raid_of(e), bcv == "yes" || bcv == "true" || bcv == "1"});
+    return true;
+  }
+
   // The whole document has been read and read_top told each child of the root.
   std::optional<WiringMap> finish(const fml::XmlDocument& doc) {
     doc_ = &doc;
@@ -206,9 +223,12 @@ class WiringReader {
     d.san = attr(e, "san");
     read_protocols(e, d);
     std::set<std::string> port_ids, pool_names;
-    std::unordered_set<std::string_view> volume_ids;  // views of the document's strings, which outlive them
-    volume_ids.reserve(e.children.size());
-    d.volumes.reserve(e.children.size());
+    if (volumes_of_ == &e) {
+      d.volumes = std::move(volumes_);
+      volumes_ = {};
+      volume_ids_.clear();
+      volumes_of_ = nullptr;
+    }
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
       if (child.name == "port") {
@@ -218,11 +238,6 @@ class WiringReader {
         if (!d.ports.back().wwn && !d.ports.back().iqn)
           diags_.error(Code::missing_attribute, child.pos, "<port> needs a 'wwn' (fibre channel) or an 'iqn' (iSCSI)");
         port_elements_.push_back(&child);
-      } else if (child.name == "volume") {
-        unique(volume_ids, child, "id", "volume id", d.name);
-        std::string bcv = attr(child, "bcv", "no");
-        d.volumes.push_back({attr(child, "id"), size_of(child), class_of(child), raid_of(child),
-                             bcv == "yes" || bcv == "true" || bcv == "1"});
       } else if (child.name == "npiv-range") {
         read_npiv_range(child, d);
       } else if (child.name == "pool") {
@@ -346,6 +361,9 @@ class WiringReader {
 
   const fml::XmlDocument* doc_ = nullptr;
   fml::DiagnosticList& diags_;
+  const XmlElement* volumes_of_ = nullptr;  // the device whose <volume>s take() is reading
+  std::vector<WiredVolume> volumes_;
+  std::unordered_set<std::string> volume_ids_;
   WiringMap map_;
   std::set<std::string> device_names_, image_names_, host_names_, initiator_names_;
   struct NpivElement {
@@ -376,6 +394,9 @@ WiringParseResult parse_wiring_map_source(std::string source, std::string file_n
       result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
       [&](const fml::XmlDocument& d, std::uint32_t element, bool clean) {
         reader.read_top(d, d.at(element), clean, device_read);
+      },
+      [&](const fml::XmlDocument& d, const XmlElement& parent, const XmlElement& element) {
+        return reader.take(d, parent, element);
       });
   if (doc && !result.diagnostics.has_errors()) {
     result.map = reader.finish(*doc);
