@@ -3,6 +3,7 @@
 // references and builds the WiringMap.
 #include "runtime/wiring_map.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <set>
@@ -245,6 +246,10 @@ class WiringReader {
         d.pools.push_back({attr(child, "name"), size_of(child), class_of(child), raid_of(child)});
       }
     }
+    d.volumes_by_id.resize(d.volumes.size());
+    for (std::uint32_t i = 0; i < d.volumes_by_id.size(); ++i) d.volumes_by_id[i] = i;
+    std::sort(d.volumes_by_id.begin(), d.volumes_by_id.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return d.volumes[a].id < d.volumes[b].id; });
     device_elements_.push_back(&e);
     map_.devices.push_back(std::move(d));
   }

@@ -55,6 +55,9 @@ struct WiredDevice {  // array, gateway or fabric
   std::map<std::string, std::string> attributes;  // driver-specific
   std::vector<WiredPort> ports;
   std::vector<WiredVolume> volumes;
+  // `volumes` by id: their indices in id order, sorted by the parse (on its
+  // own thread, off the import's); empty when the device was made otherwise.
+  std::vector<std::uint32_t> volumes_by_id;
   std::vector<WiredPool> pools;
   std::vector<WiredNpivRange> npiv_ranges;  // fabrics
   int line = 0;
