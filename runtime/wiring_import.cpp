@@ -119,7 +119,8 @@ class Importer {
 
   // A fabric's NPIV ranges as the map declares them. A range may go only
   // when no virtual port a farm owns lies in it (and in no range kept).
-  // Runs before sync_devices, so that a fabric that goes takes its ranges.
+  // Runs before the devices the map no longer declares are removed, so
+  // that a fabric that goes takes its ranges.
   void sync_npiv_ranges() {
     std::set<std::tuple<std::string, std::string, std::string>> declared;  // fabric, first, last
     for (const WiredDevice& d : map_->devices)
