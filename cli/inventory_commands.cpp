@@ -1,7 +1,13 @@
 // `farmctl inventory import | show | check` and `farmctl force-unlock`.
+#include <exception>
+#include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,14 +22,64 @@
 
 namespace farmctl::cli {
 
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::move(text).str();
+}
+
+std::size_t count_of(std::string_view text, std::string_view word) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(word); at != std::string_view::npos; at = text.find(word, at + word.size())) ++n;
+  return n;
+}
+
+}  // namespace
+
+// The map is parsed on this thread while another loads each device into the
+// inventory as soon as it has been read (runtime::DeviceFeed); the import
+// commits only if the whole map turns out to be valid.
 int run_inventory_import(const InventoryOptions& options) {
-  runtime::WiringParseResult parsed = runtime::parse_wiring_map_file(options.map_file);
-  std::cerr << parsed.rendered_diagnostics();
-  if (!parsed.map) throw CommandError(fmt::format("{} has errors; the inventory was not changed", options.map_file));
+  std::optional<std::string> text = read_file(options.map_file);
+  if (!text) {
+    runtime::WiringParseResult parsed = runtime::parse_wiring_map_file(options.map_file);
+    std::cerr << parsed.rendered_diagnostics();
+    throw CommandError(fmt::format("{} has errors; the inventory was not changed", options.map_file));
+  }
   auto inventory = open_inventory(options.db);
   runtime::InventoryLock lock(inventory->path(), "inventory import", std::chrono::seconds(10));
-  runtime::ImportReport report =
-      runtime::import_wiring_map(*inventory, *parsed.map, runtime::DriverContext{inventory->path()});
+  runtime::DeviceFeed feed;
+  std::size_t volumes = count_of(*text, "<volume");
+  auto importing = std::async(std::launch::async, [&] {
+    return runtime::import_wiring_map(*inventory, feed, runtime::DriverContext{inventory->path()}, volumes);
+  });
+  runtime::WiringParseResult parsed;
+  try {
+    parsed = runtime::parse_wiring_map_source(std::move(*text), options.map_file,
+                                              [&](const runtime::WiredDevice& d) { feed.add(d); });
+  } catch (...) {
+    feed.close(nullptr);
+    importing.wait();
+    throw;
+  }
+  feed.close(parsed.map ? &*parsed.map : nullptr);
+  std::optional<runtime::ImportReport> imported;
+  std::exception_ptr failed;
+  try {
+    imported = importing.get();
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  std::cerr << parsed.rendered_diagnostics();
+  // A map with errors was rolled back; what the import made of its devices
+  // (a size the map got wrong fails the insert) is not the news.
+  if (!parsed.map) throw CommandError(fmt::format("{} has errors; the inventory was not changed", options.map_file));
+  if (failed) std::rethrow_exception(failed);
+  const runtime::ImportReport& report = *imported;
   if (!report.ok()) {
     for (const std::string& r : report.refusals) std::cerr << "farmctl: refused: " << r << "\n";
     throw CommandError(fmt::format("{} was not imported; the inventory was not changed", options.map_file));

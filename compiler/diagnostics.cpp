@@ -120,6 +120,7 @@ std::string render(const Diagnostic& d, std::string_view file_name, std::string_
 }
 
 std::string render(const DiagnosticList& list, std::string_view file_name, std::string_view source) {
+  if (list.items().empty()) return {};  // no line index of a large source for nothing
   LineIndex lines(source);
   std::string out;
   for (const Diagnostic& d : list.items()) out += render_with(d, file_name, lines);

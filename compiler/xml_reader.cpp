@@ -154,6 +154,8 @@ class Handler : public xc::DefaultHandler {
   }
 
   XmlDocument take_document() { return std::move(doc_); }
+  void on_top_closed(const TopElementClosed* hook) { on_top_closed_ = hook; }
+  void take_element(const TakeElement* hook) { take_element_ = hook; }
   bool fatal() const { return fatal_; }
 
   void setDocumentLocator(const xc::Locator* locator) override { locator_ = locator; }
@@ -162,38 +164,62 @@ class Handler : public xc::DefaultHandler {
     std::size_t tag_end = current_offset();
     std::size_t tag_start = tag_start_before(tag_end);
     if (open_.size() >= kMaxDepth) refuse_depth(tag_start);
-    XmlElement element;
-    element.name = utf8(local_name);
+    bool inside_taken = !open_.empty() && open_.back().index == kTaken;
+    bool offered = open_.size() == 2 && !inside_taken && take_element_ != nullptr && *take_element_;
+    // An element that may be taken is built in place of the last one, so that
+    // its strings need no new memory.
+    XmlElement fresh;
+    XmlElement& element = offered ? scratch_ : fresh;
+    element.name.clear();
+    append_utf8(element.name, local_name, xc::XMLString::stringLen(local_name));
     element.pos = map_.position(tag_start);
-    element.attributes.reserve(attrs.getLength());
-    for (XMLSize_t i = 0; i < attrs.getLength(); ++i)
-      element.attributes.push_back({utf8(attrs.getLocalName(i)), utf8(attrs.getValue(i)), element.pos, element.pos});
+    std::size_t count = attrs.getLength();
+    if (element.attributes.size() > count) element.attributes.resize(count);
+    while (element.attributes.size() < count) element.attributes.emplace_back();
+    for (XMLSize_t i = 0; i < count; ++i) {
+      XmlAttribute& a = element.attributes[i];
+      a.name.clear();
+      a.value.clear();
+      const XMLCh* name = attrs.getLocalName(i);
+      const XMLCh* value = attrs.getValue(i);
+      append_utf8(a.name, name, xc::XMLString::stringLen(name));
+      append_utf8(a.value, value, xc::XMLString::stringLen(value));
+      a.name_pos = a.value_pos = element.pos;
+    }
     const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
     for (XmlAttribute& a : element.attributes)
       if (const AttributeSpot* spot = find_spot(spots, a.name)) {
         a.name_pos = map_.position(spot->name);
         a.value_pos = map_.position(spot->value);
       }
-    auto index = static_cast<std::uint32_t>(doc_.elements.size());
-    if (!open_.empty()) {
-      element.parent = open_.back().index;
-      doc_.elements[element.parent].children.push_back(index);
-    }
-    doc_.elements.push_back(std::move(element));
     bool unknown = pending_unknown_ || (!open_.empty() && open_.back().inside_unknown);
     pending_unknown_ = false;
-    open_.push_back({index, tag_start, tag_end, unknown});
+    if (inside_taken || (offered && (*take_element_)(doc_, doc_.elements[open_.back().index], element))) {
+      open_.push_back({kTaken, tag_start, tag_end, unknown, element.name});
+      return;
+    }
+    if (offered) fresh = element;  // not taken: kept like any other
+    auto index = static_cast<std::uint32_t>(doc_.elements.size());
+    if (!open_.empty()) {
+      fresh.parent = open_.back().index;
+      doc_.elements[fresh.parent].children.push_back(index);
+    }
+    doc_.elements.push_back(std::move(fresh));
+    open_.push_back({index, tag_start, tag_end, unknown, {}});
   }
 
   void endElement(const XMLCh*, const XMLCh*, const XMLCh*) override {
-    OpenElement open = open_.back();
+    OpenElement open = std::move(open_.back());
     open_.pop_back();
+    if (open.index == kTaken) return;
     XmlElement& element = doc_.elements[open.index];
     trim_text(element, open.tag_end);
+    if (open_.size() == 1 && on_top_closed_ != nullptr && *on_top_closed_)
+      (*on_top_closed_)(doc_, open.index, schema_errors_.empty() && !fatal_ && !diags_.has_errors());
   }
 
   void characters(const XMLCh* chars, const XMLSize_t length) override {
-    if (open_.empty()) return;
+    if (open_.empty() || open_.back().index == kTaken) return;
     std::string& text = doc_.elements[open_.back().index].text;
     if (text.size() > kMaxText) return;  // text content FML never uses at this length
     append_utf8(text, chars, length);
@@ -219,12 +245,17 @@ class Handler : public xc::DefaultHandler {
   }
 
  private:
+  static constexpr std::uint32_t kTaken = UINT32_MAX;  // an element take_element took, or one inside it
   struct OpenElement {
-    std::uint32_t index;
+    std::uint32_t index;  // in doc_, or kTaken
     std::size_t tag_start;
     std::size_t tag_end;
     bool inside_unknown;
+    std::string taken_name;  // the name of a taken element, which doc_ does not hold
   };
+  const std::string& name_of(const OpenElement& open) const {
+    return open.index == kTaken ? open.taken_name : doc_.elements[open.index].name;
+  }
   static constexpr std::size_t kMaxText = 1 << 20;
   // Xerces looks up namespace scopes through the whole element stack, so
   // each level of nesting costs more than the last; the documents read here
@@ -271,7 +302,7 @@ class Handler : public xc::DefaultHandler {
     element.text_pos = map_.position(i);
   }
 
-  std::string parent_name() const { return open_.empty() ? std::string() : doc_.elements[open_.back().index].name; }
+  std::string parent_name() const { return open_.empty() ? std::string() : name_of(open_.back()); }
 
   void report(const xc::SAXParseException& e, bool fatal) {
     std::size_t at = map_.offset_of_char_column(static_cast<int>(e.getLineNumber()),
@@ -378,7 +409,7 @@ class Handler : public xc::DefaultHandler {
     if (src_.substr(closer_start, 2) == "</") {
       std::string closer = element_name_at(closer_start + 1);
       bool closes_something = std::any_of(open_.begin(), open_.end(), [&](const OpenElement& o) {
-        return doc_.elements[o.index].name == closer;
+        return name_of(o) == closer;
       });
       if (!closes_something)
         return {Code::malformed_xml,
@@ -417,8 +448,7 @@ class Handler : public xc::DefaultHandler {
     if (std::regex_search(msg, m, input_ended) && !open_.empty())
       return TranslatedError{Code::malformed_xml,
                              fmt::format("<{}> is never closed: the file ends before its </{}>",
-                                         doc_.elements[open_.back().index].name,
-                                         doc_.elements[open_.back().index].name),
+                                         name_of(open_.back()), name_of(open_.back())),
                              open_.back().tag_start};
     if (msg == "unexpected end of input") {
       std::size_t last_lt = src_.rfind('<');
@@ -498,6 +528,9 @@ class Handler : public xc::DefaultHandler {
   std::string_view src_;
   DiagnosticList& diags_;
   const xc::Locator* locator_ = nullptr;
+  const TopElementClosed* on_top_closed_ = nullptr;
+  const TakeElement* take_element_ = nullptr;
+  XmlElement scratch_;  // the grandchild of the root offered to take_element_
   XmlDocument doc_;
   std::vector<OpenElement> open_;
   bool pending_unknown_ = false;
@@ -581,6 +614,13 @@ struct SafeReader {
 
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
                                              std::string_view schema_name, DiagnosticList& diags) {
+  return read_xml_document(source, schema_xsd, schema_name, diags, TopElementClosed());
+}
+
+std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
+                                             std::string_view schema_name, DiagnosticList& diags,
+                                             const TopElementClosed& on_top_closed,
+                                             const TakeElement& take_element) {
   SourceMap map(source);
   if (source.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     diags.error(Code::malformed_xml, {}, "the file is empty: it holds no XML element");
@@ -601,6 +641,8 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
   xc::SAX2XMLReader* parser = reader.parser.get();
 
   Handler handler(map, diags);
+  handler.on_top_closed(&on_top_closed);
+  handler.take_element(&take_element);
   parser->setContentHandler(&handler);
   parser->setLexicalHandler(&handler);
   parser->setErrorHandler(&handler);

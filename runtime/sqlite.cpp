@@ -170,11 +170,9 @@ BatchInsert::BatchInsert(Database& db, std::string_view head, std::string_view r
                          std::size_t rows)
     : db_(db), head_(head), row_(row), params_(params_per_row), left_(rows),
       full_(db.prepare(rows_sql(head, row, kRows))) {
-  prepare_last();
-}
-
-void BatchInsert::prepare_last() {
-  if (left_ > 0 && left_ < kRows && !last_) last_.emplace(db_.prepare(rows_sql(head_, row_, static_cast<int>(left_))));
+  // Both statements now, so that both are prepared under the connection's
+  // settings of this moment (see Importer::sync_volumes).
+  if (int tail = static_cast<int>(rows % kRows); tail > 0) last_.emplace(db_.prepare(rows_sql(head_, row_, tail)));
 }
 
 int BatchInsert::statement_rows() const { return left_ < kRows ? static_cast<int>(left_) : kRows; }
@@ -184,7 +182,6 @@ void BatchInsert::end_row() {
   current().run();
   left_ -= static_cast<std::size_t>(pending_);
   pending_ = 0;
-  prepare_last();
 }
 
 Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }

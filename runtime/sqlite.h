@@ -132,9 +132,8 @@ class BatchInsert {
   void end_row();
 
  private:
-  Statement& current() { return last_ ? *last_ : full_; }
+  Statement& current() { return left_ < kRows && last_ ? *last_ : full_; }
   int statement_rows() const;
-  void prepare_last();  // once fewer than kRows rows are left: a statement of just those
 
   Database& db_;
   std::string head_;
@@ -142,7 +141,7 @@ class BatchInsert {
   int params_;
   std::size_t left_;  // rows not yet inserted, pending ones included
   Statement full_;    // kRows rows
-  std::optional<Statement> last_;  // the fewer rows left at the end
+  std::optional<Statement> last_;  // the rows % kRows left at the end
   int pending_ = 0;   // rows bound in the current statement
 };
 

@@ -4,10 +4,12 @@
 #include "runtime/wiring_import.h"
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -32,12 +34,14 @@ std::string attributes_json(const std::map<std::string, std::string>& attributes
 
 class Importer {
  public:
-  Importer(Inventory& inventory, const WiringMap& map) : inv_(inventory), db_(inventory.database()), map_(map) {}
+  // `map_known`: told the whole map once the feed has closed with one, before
+  // anything but devices is written; what it returns refuses the import.
+  using MapKnown = std::function<std::vector<std::string>(const WiringMap&)>;
+  explicit Importer(Inventory& inventory) : inv_(inventory), db_(inventory.database()) {}
 
-  ImportReport run() {
+  ImportReport run(DeviceFeed& feed, std::size_t expected_volumes, const MapKnown& map_known) {
     inv_.write_if_changed([&] {
-      sync_npiv_ranges();
-      sync_devices();
+      sync_devices(feed, expected_volumes, map_known);
       sync_images();
       sync_hosts();
       if (!report_.ok()) throw Refused();
@@ -47,6 +51,7 @@ class Importer {
   }
 
   struct Refused {};
+  struct NoMap {};  // the feed closed without a map: it had errors
   ImportReport& report() { return report_; }
 
  private:
@@ -65,32 +70,60 @@ class Importer {
 
   // ---- devices and what hangs off them ---------------------------------------
 
-  void sync_devices() {
+  // Devices as the feed hands them over (the rest of the map is still being
+  // read); once it closes with the map, NPIV ranges and the devices the map
+  // no longer declares.
+  void sync_devices(DeviceFeed& feed, std::size_t expected_volumes, const MapKnown& map_known) {
     std::map<std::string, RowId> existing;
     auto all = db_.prepare("SELECT id, name FROM devices");
     while (all.step()) existing[all.text(1)] = all.int64(0);
-    bool bulk = bulk_load();
+    bool bulk = bulk_load(expected_volumes);
     if (bulk) drop_free_volumes_index(db_);
-    std::set<std::string> declared;
-    for (const WiredDevice& d : map_.devices) {
-      declared.insert(d.name);
-      RowId id = upsert_device(d, existing);
-      sync_ports(id, d);
-      sync_pools(id, d);
-      sync_volumes(id, d);
+    // The drivers start as soon as the whole map is known (at once when it
+    // was known before the import started).
+    auto know_map = [&] {
+      if (std::vector<std::string> refusals = map_known(*map_); !refusals.empty()) {
+        report_.refusals = std::move(refusals);
+        throw Refused();
+      }
+    };
+    std::size_t done = 0;
+    for (const WiredDevice* d = feed.next(); d != nullptr; d = feed.next(), ++done) {
+      if (map_ == nullptr && (map_ = feed.map()) != nullptr) know_map();
+      sync_device(*d, existing);
     }
+    if (map_ == nullptr) {
+      if ((map_ = feed.map()) == nullptr) throw NoMap();
+      know_map();
+    }
+    for (; done < map_->devices.size(); ++done) sync_device(map_->devices[done], existing);
+    // The ranges' refusals come first, as when ranges were synced before devices;
+    // they still go before any device does, so that a fabric that goes takes its ranges.
+    std::vector<std::string> device_refusals = std::exchange(report_.refusals, {});
+    sync_npiv_ranges();
+    report_.refusals.insert(report_.refusals.end(), device_refusals.begin(), device_refusals.end());
+    std::set<std::string> declared;
+    for (const WiredDevice& d : map_->devices) declared.insert(d.name);
     for (const auto& [name, id] : existing)
       if (!declared.count(name)) remove_device(name, id);
     if (bulk) create_free_volumes_index(db_);
     insert_npiv_ranges();
   }
 
+  void sync_device(const WiredDevice& d, const std::map<std::string, RowId>& existing) {
+    RowId id = upsert_device(d, existing);
+    sync_ports(id, d);
+    sync_pools(id, d);
+    sync_volumes(id, d);
+  }
+
   // A fabric's NPIV ranges as the map declares them. A range may go only
   // when no virtual port a farm owns lies in it (and in no range kept).
-  // Runs before sync_devices, so that a fabric that goes takes its ranges.
+  // Runs before the devices the map no longer declares are removed, so
+  // that a fabric that goes takes its ranges.
   void sync_npiv_ranges() {
     std::set<std::tuple<std::string, std::string, std::string>> declared;  // fabric, first, last
-    for (const WiredDevice& d : map_.devices)
+    for (const WiredDevice& d : map_->devices)
       for (const WiredNpivRange& r : d.npiv_ranges) declared.insert({d.name, r.first, r.last});
     auto covered = [&](const std::string& fabric, const std::string& wwpn) {
       for (const auto& [f, first, last] : declared)
@@ -135,10 +168,8 @@ class Importer {
   }
 
   // Mostly new volumes, and many: a first import of a large estate.
-  bool bulk_load() {
+  bool bulk_load(std::size_t wired) {
     constexpr std::size_t kBulk = 100000;
-    std::size_t wired = 0;
-    for (const WiredDevice& d : map_.devices) wired += d.volumes.size();
     if (wired < kBulk) return false;
     auto count = db_.prepare("SELECT count(*) FROM volumes");
     count.step();
@@ -301,9 +332,13 @@ class Importer {
     // In the order of the (device, id) index, so that each row goes in at its end.
     std::vector<const WiredVolume*> in_order;
     in_order.reserve(d.volumes.size());
-    for (const WiredVolume& v : d.volumes) in_order.push_back(&v);
-    std::sort(in_order.begin(), in_order.end(),
-              [](const WiredVolume* a, const WiredVolume* b) { return a->id < b->id; });
+    if (d.volumes_by_id.size() == d.volumes.size()) {  // sorted by the parse
+      for (std::uint32_t i : d.volumes_by_id) in_order.push_back(&d.volumes[i]);
+    } else {
+      for (const WiredVolume& v : d.volumes) in_order.push_back(&v);
+      std::sort(in_order.begin(), in_order.end(),
+                [](const WiredVolume* a, const WiredVolume* b) { return a->id < b->id; });
+    }
     std::vector<const WiredVolume*> fresh;
     fresh.reserve(existing.empty() ? in_order.size() : 0);
     for (const WiredVolume* wired : in_order) {
@@ -327,14 +362,17 @@ class Importer {
     }
     // The map's strings outlive the insert, so SQLite need not copy them.
     std::string now = now_utc();
-    BatchInsert insert(db_,
-                       "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, "
-                       "updated_at) VALUES ",
-                       "(?, ?, ?, ?, ?, 'precarved', ?, 'Free', ?)", 7, fresh.size());
-    for (const WiredVolume* v : fresh) {
-      insert.bind(1, device_id).bind_static(2, v->id).bind(3, v->size_mb).bind_static(4, v->cls);
-      insert.bind_static(5, v->raid).bind(6, static_cast<int>(v->bcv)).bind_static(7, now);
-      insert.end_row();
+    {
+      UncheckedInserts unchecked(db_, fresh);
+      BatchInsert insert(db_,
+                         "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, bcv, state, "
+                         "updated_at) VALUES ",
+                         "(?, ?, ?, ?, ?, 'precarved', ?, 'Free', ?)", 7, fresh.size());
+      for (const WiredVolume* v : fresh) {
+        insert.bind(1, device_id).bind_static(2, v->id).bind(3, v->size_mb).bind_static(4, v->cls);
+        insert.bind_static(5, v->raid).bind(6, static_cast<int>(v->bcv)).bind_static(7, now);
+        insert.end_row();
+      }
     }
     report_.added += static_cast<int>(fresh.size());
     // in_order is sorted by id: whether the map still declares a volume is a
@@ -358,6 +396,35 @@ class Importer {
     }
   }
 
+  // The volumes table's CHECKs are size_mb > 0, and origin and state each
+  // IN a list: SQLite rebuilds the lookup table of a long IN list for every
+  // row it checks, 15 % of the inventory's part of a large import. These
+  // rows are 'precarved' and 'Free' by construction, so when every size is
+  // above zero they go in without the CHECKs (SQLite leaves them out of
+  // statements prepared while the pragma is on, and re-prepares every
+  // statement when it is turned off: so it stays on until the rows are in).
+  // A size of zero keeps them, so that SQLite refuses the row as before.
+  class UncheckedInserts {
+   public:
+    UncheckedInserts(Database& db, const std::vector<const WiredVolume*>& fresh)
+        : db_(db), on_(!fresh.empty() && std::all_of(fresh.begin(), fresh.end(),
+                                                      [](const WiredVolume* v) { return v->size_mb > 0; })) {
+      if (on_) db_.exec("PRAGMA ignore_check_constraints = ON");
+    }
+    ~UncheckedInserts() {
+      try {
+        if (on_) db_.exec("PRAGMA ignore_check_constraints = OFF");
+      } catch (const SqliteError&) {  // the connection is failing; the transaction will not commit
+      }
+    }
+    UncheckedInserts(const UncheckedInserts&) = delete;
+    UncheckedInserts& operator=(const UncheckedInserts&) = delete;
+
+   private:
+    Database& db_;
+    bool on_;
+  };
+
   std::string farms_suffix(RowId volume_id) {
     std::string farms = farms_using("v.id = ? OR v.id = (SELECT parent_id FROM volumes WHERE id = ?1)", volume_id);
     return farms.empty() ? std::string() : " by farms " + farms;
@@ -367,7 +434,7 @@ class Importer {
 
   void sync_images() {
     std::set<std::string> declared;
-    for (const WiredImage& i : map_.images) {
+    for (const WiredImage& i : map_->images) {
       declared.insert(i.name);
       auto s = db_.prepare(
           "INSERT INTO images (name, size_mb, device_id) VALUES (?1, ?2, (SELECT id FROM devices WHERE name = ?3)) "
@@ -394,7 +461,7 @@ class Importer {
     auto all = db_.prepare("SELECT id, name FROM hosts");
     while (all.step()) existing[all.text(1)] = all.int64(0);
     std::set<std::string> declared;
-    for (const WiredHost& h : map_.hosts) {
+    for (const WiredHost& h : map_->hosts) {
       declared.insert(h.name);
       RowId id = upsert_host(h, existing);
       sync_initiators(id, h, !existing.count(h.name));
@@ -470,7 +537,7 @@ class Importer {
 
   Inventory& inv_;
   Database& db_;
-  const WiringMap& map_;
+  const WiringMap* map_ = nullptr;  // once the feed has closed
   ImportReport report_;
   std::vector<std::tuple<std::string, std::string, std::string>> added_ranges_;  // fabric, first, last
 };
@@ -492,59 +559,129 @@ DeviceState declared_state(const WiredDevice& d) {
   return s;
 }
 
+// Each driver declares its devices on a thread of its own while the
+// inventory transaction runs (the sim's million volumes were a tenth of the
+// import after it), and keeps them uncommitted until the import's outcome is
+// known: a refused import leaves the devices as they were.
+class Declaring {
+ public:
+  explicit Declaring(const DriverContext& context) : context_(context), imported_(outcome_.get_future().share()) {}
+
+  // Makes the map's drivers and starts them; what could not be made refuses the import.
+  std::vector<std::string> start(const WiringMap& map) {
+    std::vector<std::string> refusals;
+    for (const WiredDevice& d : map.devices) {
+      if (drivers_.count(d.driver)) continue;
+      try {
+        drivers_[d.driver] = make_driver(d.driver, context_);
+      } catch (const DeviceError& e) {
+        refusals.push_back(fmt::format("device '{}': {}", d.name, e.what()));
+      }
+    }
+    if (!refusals.empty()) return refusals;
+    for (auto& [family, driver] : drivers_) {
+      std::vector<const WiredDevice*> wired;
+      std::vector<DeviceConfig> configs;
+      for (const WiredDevice& d : map.devices)
+        if (d.driver == family) {
+          wired.push_back(&d);
+          configs.push_back(device_config(d));
+        }
+      declaring_.push_back(std::async(std::launch::async, [&driver, imported = imported_, wired = std::move(wired),
+                                                           configs = std::move(configs)] {
+        driver->declare_all(
+            configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
+      }));
+    }
+    return refusals;
+  }
+
+  // Tells the drivers whether the inventory took the map, and waits for them.
+  void settle(bool ok) {
+    if (settled_) return;
+    settled_ = true;
+    outcome_.set_value(ok);
+    for (auto& d : declaring_) d.wait();
+  }
+  void rethrow() {
+    for (auto& d : declaring_) d.get();  // a driver's failure, after the inventory took the map (as before)
+  }
+  ~Declaring() { settle(false); }
+
+ private:
+  const DriverContext& context_;
+  std::map<std::string, std::unique_ptr<Driver>> drivers_;
+  std::promise<bool> outcome_;
+  std::shared_future<bool> imported_;
+  std::vector<std::future<void>> declaring_;
+  bool settled_ = false;
+};
+
 }  // namespace
 
-ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const DriverContext& context) {
-  ImportReport report;
-  std::map<std::string, std::unique_ptr<Driver>> drivers;
-  for (const WiredDevice& d : map.devices) {
-    if (drivers.count(d.driver)) continue;
-    try {
-      drivers[d.driver] = make_driver(d.driver, context);
-    } catch (const DeviceError& e) {
-      report.refusals.push_back(fmt::format("device '{}': {}", d.name, e.what()));
-    }
+void DeviceFeed::add(const WiredDevice& device) {
+  {
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(&device);
   }
-  if (!report.ok()) return report;
+  changed_.notify_one();
+}
 
-  // Each driver declares its devices on a thread of its own while the
-  // inventory transaction runs (the sim's million volumes were a tenth of
-  // the import after it), and keeps them uncommitted until the import's
-  // outcome is known: a refused import leaves the devices as they were.
-  std::promise<bool> outcome;
-  std::shared_future<bool> imported = outcome.get_future().share();
-  std::vector<std::future<void>> declaring;
-  for (auto& [family, driver] : drivers) {
-    std::vector<const WiredDevice*> wired;
-    std::vector<DeviceConfig> configs;
-    for (const WiredDevice& d : map.devices)
-      if (d.driver == family) {
-        wired.push_back(&d);
-        configs.push_back(device_config(d));
-      }
-    declaring.push_back(std::async(std::launch::async, [&driver, imported, wired = std::move(wired),
-                                                        configs = std::move(configs)] {
-      driver->declare_all(
-          configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
-    }));
+void DeviceFeed::close(const WiringMap* map) {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    map_ = map;
   }
-  auto settle = [&](bool ok) {
-    outcome.set_value(ok);
-    for (auto& d : declaring) d.wait();
-  };
-  Importer importer(inventory, map);
+  changed_.notify_one();
+}
+
+const WiredDevice* DeviceFeed::next() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return closed_ || !waiting_.empty(); });
+  if (waiting_.empty()) return nullptr;
+  const WiredDevice* d = waiting_.front();
+  waiting_.pop_front();
+  return d;
+}
+
+const WiringMap* DeviceFeed::map() {
+  std::lock_guard lock(mutex_);
+  return map_;
+}
+
+ImportReport import_wiring_map(Inventory& inventory, DeviceFeed& feed, const DriverContext& context,
+                               std::size_t expected_volumes) {
+  Declaring declaring(context);
+  Importer importer(inventory);
+  ImportReport report;
   try {
-    report = importer.run();
+    report = importer.run(feed, expected_volumes, [&](const WiringMap& map) { return declaring.start(map); });
   } catch (const Importer::Refused&) {
-    settle(false);
+    declaring.settle(false);
     return importer.report();
+  } catch (const Importer::NoMap&) {
+    declaring.settle(false);
+    report.refusals.push_back("the wiring map has errors");
+    return report;
   } catch (...) {
-    settle(false);
+    declaring.settle(false);
     throw;
   }
-  settle(true);
-  for (auto& d : declaring) d.get();  // a driver's failure, after the inventory took the map (as before)
+  declaring.settle(true);
+  declaring.rethrow();
   return report;
+}
+
+ImportReport import_wiring_map(Inventory& inventory, const WiringMap& map, const DriverContext& context) {
+  DeviceFeed feed;
+  std::size_t volumes = 0;
+  for (const WiredDevice& d : map.devices) {
+    feed.add(d);
+    volumes += d.volumes.size();
+  }
+  feed.close(&map);
+  return import_wiring_map(inventory, feed, context, volumes);
 }
 
 }  // namespace farmctl::runtime

@@ -3,10 +3,12 @@
 // references and builds the WiringMap.
 #include "runtime/wiring_map.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -72,16 +74,46 @@ namespace {
 
 class WiringReader {
  public:
-  WiringReader(const fml::XmlDocument& doc, fml::DiagnosticList& diags) : doc_(doc), diags_(diags) {}
+  explicit WiringReader(fml::DiagnosticList& diags) : diags_(diags) {}
 
-  std::optional<WiringMap> run() {
-    const XmlElement& root = doc_.root();
+  // One child of the root, as soon as the parse has read it (in file order).
+  // `clean`: nothing before it broke the schema; only then is a device handed
+  // to `device_read`, which may start using it at once.
+  void read_top(const fml::XmlDocument& doc, const XmlElement& e, bool clean, const DeviceRead& device_read) {
+    doc_ = &doc;
+    if (doc.root().name != "wiring-map") return;  // said by finish()
+    std::size_t devices = map_.devices.size();
+    read_top(e);
+    if (clean && device_read && !diags_.has_errors() && map_.devices.size() > devices)
+      device_read(map_.devices.back());
+  }
+
+  // A <volume> is read as its start tag is, and kept in no element tree (a
+  // large map has a million); read_device takes those of its device.
+  bool take(const fml::XmlDocument& doc, const XmlElement& parent, const XmlElement& e) {
+    if (e.name != "volume" || doc.root().name != "wiring-map") return false;
+    if (&parent != volumes_of_) {
+      volumes_of_ = &parent;
+      volumes_.clear();
+      volume_ids_.clear();
+    }
+    const XmlAttribute* array = parent.attribute("name");
+    unique(volume_ids_, e, "id", "volume id", array != nullptr ? std::string_view(array->value) : std::string_view());
+    std::string bcv = attr(e, "bcv", "no");
+    volumes_.push_back(
+        {attr(e, "id"), size_of(e), class_of(e), raid_of(e), bcv == "yes" || bcv == "true" || bcv == "1"});
+    return true;
+  }
+
+  // The whole document has been read and read_top told each child of the root.
+  std::optional<WiringMap> finish(const fml::XmlDocument& doc) {
+    doc_ = &doc;
+    const XmlElement& root = doc_->root();
     if (root.name != "wiring-map") {
       diags_.error(Code::unknown_element, root.pos,
                    fmt::format("the root element must be <wiring-map>, not <{}>", root.name));
       return std::nullopt;
     }
-    for (std::uint32_t c : root.children) read_top(doc_.at(c));
     check_references();
     check_npiv_ranges();
     if (diags_.has_errors()) return std::nullopt;
@@ -97,12 +129,16 @@ class WiringReader {
   std::uint64_t size_of(const XmlElement& e) {
     const XmlAttribute* a = e.attribute("size");
     if (a == nullptr) return 0;
+    // A large map spells its million sizes a few ways ("8GB"): each is parsed
+    // once (the size grammar cost a tenth of the parse).
+    if (auto known = sizes_.find(a->value); known != sizes_.end()) return known->second;
     auto size = fml::parse_size_mb(a->value);
     if (!size) {
       diags_.error(Code::bad_size, {a->value_pos.line, a->value_pos.col + static_cast<int>(size.error().offset)},
                    size.error().message);
       return 0;
     }
+    if (sizes_.size() < kSizesKept) sizes_.emplace(a->value, *size);
     return *size;
   }
 
@@ -193,11 +229,14 @@ class WiringReader {
     d.san = attr(e, "san");
     read_protocols(e, d);
     std::set<std::string> port_ids, pool_names;
-    std::unordered_set<std::string_view> volume_ids;  // views of the document's strings, which outlive them
-    volume_ids.reserve(e.children.size());
-    d.volumes.reserve(e.children.size());
+    if (volumes_of_ == &e) {
+      d.volumes = std::move(volumes_);
+      volumes_ = {};
+      volume_ids_.clear();
+      volumes_of_ = nullptr;
+    }
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       if (child.name == "port") {
         unique(port_ids, child, "id", "port id", d.name);
         d.ports.push_back({attr(child, "id"), wwn_of(child), iqn_of(child), attr(child, "san"),
@@ -205,11 +244,6 @@ class WiringReader {
         if (!d.ports.back().wwn && !d.ports.back().iqn)
           diags_.error(Code::missing_attribute, child.pos, "<port> needs a 'wwn' (fibre channel) or an 'iqn' (iSCSI)");
         port_elements_.push_back(&child);
-      } else if (child.name == "volume") {
-        unique(volume_ids, child, "id", "volume id", d.name);
-        std::string bcv = attr(child, "bcv", "no");
-        d.volumes.push_back({attr(child, "id"), size_of(child), class_of(child), raid_of(child),
-                             bcv == "yes" || bcv == "true" || bcv == "1"});
       } else if (child.name == "npiv-range") {
         read_npiv_range(child, d);
       } else if (child.name == "pool") {
@@ -217,6 +251,10 @@ class WiringReader {
         d.pools.push_back({attr(child, "name"), size_of(child), class_of(child), raid_of(child)});
       }
     }
+    d.volumes_by_id.resize(d.volumes.size());
+    for (std::uint32_t i = 0; i < d.volumes_by_id.size(); ++i) d.volumes_by_id[i] = i;
+    std::sort(d.volumes_by_id.begin(), d.volumes_by_id.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return d.volumes[a].id < d.volumes[b].id; });
     device_elements_.push_back(&e);
     map_.devices.push_back(std::move(d));
   }
@@ -287,7 +325,7 @@ class WiringReader {
   void read_host(const XmlElement& e) {
     WiredHost h{attr(e, "name"), attr(e, "hw"), attr(e, "gateway"), {}};
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       WiredInitiator i{wwn_of(child), iqn_of(child), attr(child, "fabric")};
       if (i.wwn.has_value() == i.iqn.has_value())
         diags_.error(Code::bad_value, child.pos, "an <initiator> has exactly one of 'wwn' (fibre channel) and 'iqn' (iSCSI)");
@@ -331,8 +369,13 @@ class WiringReader {
     for (const XmlElement* i : initiator_elements_) expect_device(attr(*i, "fabric"), "fabric", *i, "fabric");
   }
 
-  const fml::XmlDocument& doc_;
+  const fml::XmlDocument* doc_ = nullptr;
   fml::DiagnosticList& diags_;
+  static constexpr std::size_t kSizesKept = 1024;
+  std::unordered_map<std::string, std::uint64_t> sizes_;  // size_of's parses, by their text
+  const XmlElement* volumes_of_ = nullptr;  // the device whose <volume>s take() is reading
+  std::vector<WiredVolume> volumes_;
+  std::unordered_set<std::string> volume_ids_;
   WiringMap map_;
   std::set<std::string> device_names_, image_names_, host_names_, initiator_names_;
   struct NpivElement {
@@ -348,16 +391,41 @@ class WiringReader {
 }  // namespace
 
 WiringParseResult parse_wiring_map_source(std::string source, std::string file_name) {
+  return parse_wiring_map_source(std::move(source), std::move(file_name), DeviceRead());
+}
+
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read) {
   WiringParseResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
-  auto doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics);
-  if (doc && !result.diagnostics.has_errors()) result.map = WiringReader(*doc, result.diagnostics).run();
+  // The reader's own findings count only for a document the schema accepts
+  // (as when it ran after the parse): held apart until then.
+  fml::DiagnosticList own;
+  WiringReader reader(own);
+  auto doc = fml::read_xml_document(
+      result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
+      [&](const fml::XmlDocument& d, std::uint32_t element, bool clean) {
+        reader.read_top(d, d.at(element), clean, device_read);
+      },
+      [&](const fml::XmlDocument& d, const XmlElement& parent, const XmlElement& element) {
+        return reader.take(d, parent, element);
+      });
+  if (doc && !result.diagnostics.has_errors()) {
+    result.map = reader.finish(*doc);
+    for (const fml::Diagnostic& d : own.items()) {
+      if (d.severity == fml::Severity::error)
+        result.diagnostics.error(d.code, d.pos, d.message);
+      else
+        result.diagnostics.warning(d.code, d.pos, d.message);
+    }
+  }
   result.diagnostics.sort_by_position();
   return result;
 }
 
-WiringParseResult parse_wiring_map_file(const std::string& path) {
+WiringParseResult parse_wiring_map_file(const std::string& path) { return parse_wiring_map_file(path, DeviceRead()); }
+
+WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     WiringParseResult result;
@@ -367,7 +435,7 @@ WiringParseResult parse_wiring_map_file(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_wiring_map_source(std::move(text).str(), path);
+  return parse_wiring_map_source(std::move(text).str(), path, device_read);
 }
 
 }  // namespace farmctl::runtime

@@ -4,6 +4,8 @@
 // images, gateways, fabrics, hosts with initiators. parse_wiring_map reads
 // and checks one; wiring_import.h loads it into the inventory.
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,6 +55,9 @@ struct WiredDevice {  // array, gateway or fabric
   std::map<std::string, std::string> attributes;  // driver-specific
   std::vector<WiredPort> ports;
   std::vector<WiredVolume> volumes;
+  // `volumes` by id: their indices in id order, sorted by the parse (on its
+  // own thread, off the import's); empty when the device was made otherwise.
+  std::vector<std::uint32_t> volumes_by_id;
   std::vector<WiredPool> pools;
   std::vector<WiredNpivRange> npiv_ranges;  // fabrics
   int line = 0;
@@ -78,7 +83,9 @@ struct WiredHost {
 };
 
 struct WiringMap {
-  std::vector<WiredDevice> devices;  // in file order
+  // In file order. A deque, so that a device stays where it is while the
+  // parse adds the next ones (parse_wiring_map_source's `device_read`).
+  std::deque<WiredDevice> devices;
   std::vector<WiredImage> images;
   std::vector<WiredHost> hosts;
 };
@@ -93,6 +100,16 @@ struct WiringParseResult {
 
 WiringParseResult parse_wiring_map_source(std::string source, std::string file_name);
 WiringParseResult parse_wiring_map_file(const std::string& path);
+
+// The same, telling `device_read` (on the parsing thread) each device
+// (<array>, <gateway>, <fabric>) as soon as it has been read, while nothing
+// read so far is wrong: an import can load it while the rest is read. The
+// device stays at that address in the map the parse returns (and in the
+// WiringParseResult it is moved into). Being told is no promise: a later
+// error can still leave the result without a map.
+using DeviceRead = std::function<void(const WiredDevice&)>;
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read);
+WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read);
 
 // RFC 3720 iSCSI qualified name (iqn.YYYY-MM.reversed.domain[:suffix]) and
 // 8-byte colon-separated WWN checks, shared with other parts that take them.

@@ -380,6 +380,32 @@ TEST_CASE("cli: refusals exit 1, name what is missing, and change nothing", "[cl
   CHECK(w.snapshot() == before);
 }
 
+// The import loads each device while the rest of the map is still being read
+// (runtime::DeviceFeed): an error found after them must still leave the
+// inventory and the sim's store as they were.
+TEST_CASE("cli: a wiring map whose error comes after its devices imports nothing", "[cli]") {
+  CliWorld w;
+  w.import();
+  Snapshot before = w.snapshot();
+  std::string map(kScenarioWiring);
+  map.insert(map.find("<wiring-map>") + 12,
+             "\n  <array name=\"late\" driver=\"sim\" model=\"M\" serial=\"9\"><volume id=\"v1\" size=\"8GB\"/>"
+             "</array>");
+  // {the last element, the message}: a reference checked once the map is read,
+  // and a schema error.
+  auto [last, message] = GENERATE(table<std::string, std::string>({
+      {R"(<host name="zz" hw="x" gateway="nowhere"/>)", "error: gateway 'nowhere' is not declared in this map"},
+      {R"(<host name="zz" hw="x" colour="red"/>)", "error: unknown attribute 'colour' on <host>"},
+  }));
+  map.insert(map.rfind("</wiring-map>"), "  " + last + "\n");
+  write_text(w.file("late.xml"), map);
+  Run r = w.farmctl("inventory import late.xml");
+  SHOW(r);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("late.xml:") && Catch::Contains(message));
+  CHECK(w.snapshot() == before);
+}
+
 TEST_CASE("cli: a corrupt inventory is refused with a clear message", "[cli]") {
   CliWorld w;
   std::string garbage;
