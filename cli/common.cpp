@@ -12,6 +12,7 @@ namespace farmctl::cli {
 
 std::unique_ptr<runtime::Inventory> open_inventory(const std::string& db_flag) {
   std::string path = runtime::resolve_inventory_path(db_flag);
+  runtime::PhaseTimer timer("inventory: open");
   try {
     return std::make_unique<runtime::Inventory>(path);
   } catch (const runtime::InventoryError& e) {

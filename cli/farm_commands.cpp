@@ -36,7 +36,11 @@ using reconcile::ReconcilePlan;
 // and the apply share the drivers (and whatever connections they hold).
 struct Estate {
   explicit Estate(runtime::Inventory& inventory)
-      : topology(inventory.topology()), drivers(topology, runtime::DriverContext{inventory.path()}) {}
+      : topology(read_topology(inventory)), drivers(topology, runtime::DriverContext{inventory.path()}) {}
+  static runtime::Topology read_topology(runtime::Inventory& inventory) {
+    runtime::PhaseTimer timer("inventory: topology");
+    return inventory.topology();
+  }
   runtime::Topology topology;
   runtime::DriverSet drivers;
 };
@@ -271,6 +275,7 @@ std::unique_ptr<runtime::Inventory> open_inventory_for(const FarmOptions& option
 }
 
 int run_plan(const FarmOptions& options) {
+  runtime::PhaseTimer whole("plan command, to its end");
   BackgroundCompile compiling(options.file);
   auto inventory = open_inventory_for(options, compiling);
   Estate estate(*inventory);
