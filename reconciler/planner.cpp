@@ -1158,6 +1158,10 @@ class Planner {
                 (shown_map->second->target != want.target || shown_map->second->lun != want.lun)
             ? shown_map->second
             : nullptr;
+    // What the devices show as the inventory has it: no stray exposure.
+    shown_as_kept_.push_back({old.id,
+                              shown_mask != device_maskings_.end() && stray_mask == nullptr ? shown_mask->second : nullptr,
+                              shown_map != device_mappings_.end() && stray_map == nullptr ? shown_map->second : nullptr});
     std::vector<int> ids;
     std::vector<std::string> reasons;
     std::vector<int> bind_deps = bind_prerequisites(v, want.server, path, place, h, nullptr);
@@ -1282,16 +1286,17 @@ class Planner {
     const runtime::DeviceMapping* mapping = nullptr;
   };
 
-  // In discovery's order. The tables hold views into the plan's actions, so
-  // nothing may be added to out_.actions while they live.
-  std::vector<StrayExposure> find_stray_exposure() const {
-    std::unordered_map<Names2, const std::string*, KeyHash> ours;  // (array, device volume) -> plan volume
-    for (const auto& [id, place] : placed_) ours.insert_or_assign(Names2{place.array, place.device_volume}, &id);
-    std::unordered_set<Names3, KeyHash> wanted_masks;  // array, volume, initiator
-    std::unordered_set<Names3, KeyHash> wanted_maps;   // device, volume, host
+  // The maskings and mappings the plan wants on the devices (array or
+  // gateway, device volume, initiator or host; WantedExposure): those of the farm's
+  // bindings, of the binds and maps it makes, and of what it takes down.
+  // The tables hold views into the plan's actions, so nothing may be added
+  // to out_.actions while they live.
+  struct WantedExposure;
+  WantedExposure wanted_exposure() const {
+    WantedExposure wanted;
     for (const Action& a : out_.actions) {
-      if (a.op == Op::bind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
-      if (a.op == Op::map) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
+      if (a.op == Op::bind) wanted.masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
+      if (a.op == Op::map) wanted.maps.insert({a.device, a.device_action.volume, a.device_action.host});
     }
     std::unordered_map<RowId, std::pair<const std::string*, const UnitPlacement*>> placed_by_row;
     for (const auto& [id, place] : placed_)
@@ -1303,26 +1308,50 @@ class Planner {
         const UnitPlacement& place = *found->second.second;
         // A moved export's masking stays while the binding is re-made.
         bool torn = torn_bindings_.count(b.id) > 0;
-        if (!torn || stays_masked(b, id)) wanted_masks.insert({place.array, place.device_volume, b.initiator});
+        if (!torn || stays_masked(b, id)) wanted.masks.insert({place.array, place.device_volume, b.initiator});
         if (torn) continue;
         const std::string& map_device = b.gateway_id ? array_name(*b.gateway_id) : place.array;
-        wanted_maps.insert({map_device, place.device_volume, host(b.host_id).name});
+        wanted.maps.insert({map_device, place.device_volume, host(b.host_id).name});
       }
     }
     for (const Action& a : out_.actions) {  // what this plan takes down is not exposure
-      if (a.op == Op::unbind) wanted_masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
-      else if (a.op == Op::unmap) wanted_maps.insert({a.device, a.device_action.volume, a.device_action.host});
+      if (a.op == Op::unbind) wanted.masks.insert({a.device, a.device_action.volume, a.device_action.initiator});
+      else if (a.op == Op::unmap) wanted.maps.insert({a.device, a.device_action.volume, a.device_action.host});
     }
+    return wanted;
+  }
+
+  // In discovery's order. What settle_exports found shown exactly as a kept
+  // binding says is wanted without asking; only what is left needs the
+  // tables of wanted exposure, which a converged farm never builds (60,000
+  // entries of three names at 10,000 servers, most of this check's time).
+  std::vector<StrayExposure> find_stray_exposure() const {
+    std::unordered_map<Names2, const std::string*, KeyHash> ours;  // (array, device volume) -> plan volume
+    for (const auto& [id, place] : placed_) ours.insert_or_assign(Names2{place.array, place.device_volume}, &id);
+    std::unordered_set<const void*> kept;
+    kept.reserve(2 * shown_as_kept_.size());
+    for (const ShownAsKept& shown : shown_as_kept_) {
+      if (torn_bindings_.count(shown.binding)) continue;
+      if (shown.masking != nullptr) kept.insert(shown.masking);
+      if (shown.mapping != nullptr) kept.insert(shown.mapping);
+    }
+    std::optional<WantedExposure> wanted;
+    auto wanted_now = [&]() -> const WantedExposure& {
+      if (!wanted) wanted = wanted_exposure();
+      return *wanted;
+    };
     std::vector<StrayExposure> strays;
     for (const auto& [device, state] : *disc_) {
       for (const runtime::DeviceMasking& m : state.maskings) {
+        if (kept.count(&m)) continue;
         auto it = ours.find({device, m.volume});
-        if (it == ours.end() || wanted_masks.count({device, m.volume, m.initiator})) continue;
+        if (it == ours.end() || wanted_now().masks.count({device, m.volume, m.initiator})) continue;
         strays.push_back({&device, it->second, &m, nullptr});
       }
       for (const runtime::DeviceMapping& m : state.mappings) {
+        if (kept.count(&m)) continue;
         auto it = ours.find({m.array.empty() ? device : m.array, m.volume});
-        if (it == ours.end() || wanted_maps.count({device, m.volume, m.host})) continue;
+        if (it == ours.end() || wanted_now().maps.count({device, m.volume, m.host})) continue;
         strays.push_back({&device, it->second, nullptr, &m});
       }
     }
@@ -1535,6 +1564,11 @@ class Planner {
   using Names2 = std::pair<std::string_view, std::string_view>;
   using Names3 = std::tuple<std::string_view, std::string_view, std::string_view>;
   using Names4 = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>;
+  // What the plan wants exposed (wanted_exposure()).
+  struct WantedExposure {
+    std::unordered_set<Names3, KeyHash> masks;  // array, volume, initiator
+    std::unordered_set<Names3, KeyHash> maps;   // device, volume, host
+  };
   std::unordered_map<Names2, const runtime::DeviceVolume*, KeyHash> device_volumes_;       // device, volume
   std::unordered_map<Names3, const runtime::DeviceMasking*, KeyHash> device_maskings_;     // array, volume, initiator
   std::unordered_map<Names3, std::set<int>, KeyHash> device_luns_;                         // array, port, initiator
@@ -1545,6 +1579,15 @@ class Planner {
   std::map<std::string, UnitPlacement> placed_;
   std::unordered_set<std::pair<std::string_view, RowId>, KeyHash> kept_hosts_;  // (volume, host) exports settled
   std::set<RowId> torn_bindings_;
+  // A kept binding and what discovery showed of it where the inventory says
+  // (null: not shown so); find_stray_exposure counts these as wanted while
+  // the binding stays.
+  struct ShownAsKept {
+    RowId binding;
+    const runtime::DeviceMasking* masking;
+    const runtime::DeviceMapping* mapping;
+  };
+  std::vector<ShownAsKept> shown_as_kept_;
   std::set<RowId> torn_units_;
   std::map<std::string, std::vector<int>> replaced_teardown_;
   std::map<std::pair<RowId, int>, std::vector<int>> unmaps_by_target_;
