@@ -23,6 +23,7 @@
 #include "reconciler/name_hash.h"
 #include "reconciler/placement.h"
 #include "reconciler/reachability.h"
+#include "runtime/dispose_later.h"
 #include "runtime/phase_timer.h"
 #include "runtime/wiring_map.h"
 
@@ -1617,7 +1618,12 @@ class Planner {
 
 ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
                         const PendingDiscovery& discovery, const PlanOptions& options, FarmSnapshot* snapshot) {
-  return Planner(ir, inventory, topology, discovery, options, snapshot).run();
+  auto planner = std::make_unique<Planner>(ir, inventory, topology, discovery, options, snapshot);
+  ReconcilePlan plan = planner->run();
+  // Its tables (views and row copies, hundreds of thousands of nodes at
+  // 10,000 servers) are freed on another core while the caller goes on.
+  runtime::dispose_later(std::move(planner));
+  return plan;
 }
 
 ReconcilePlan make_plan(const plan::Plan& ir, runtime::Inventory& inventory, const runtime::Topology& topology,
