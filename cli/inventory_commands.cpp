@@ -18,6 +18,7 @@
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
 #include "runtime/storage_node_id.h"
+#include "runtime/phase_timer.h"
 #include "runtime/wiring_import.h"
 
 namespace farmctl::cli {
@@ -59,6 +60,7 @@ int run_inventory_import(const InventoryOptions& options) {
   });
   runtime::WiringParseResult parsed;
   try {
+    runtime::PhaseTimer timer("import: wiring map parse");
     parsed = runtime::parse_wiring_map_source(std::move(*text), options.map_file,
                                               [&](const runtime::WiredDevice& d) { feed.add(d); });
   } catch (...) {

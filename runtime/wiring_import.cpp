@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/inventory_schema.h"
+#include "runtime/phase_timer.h"
 
 namespace farmctl::runtime {
 namespace {
@@ -40,8 +41,10 @@ class Importer {
   explicit Importer(Inventory& inventory) : inv_(inventory), db_(inventory.database()) {}
 
   ImportReport run(DeviceFeed& feed, std::size_t expected_volumes, const MapKnown& map_known) {
+    PhaseTimer timer("import: inventory transaction");
     inv_.write_if_changed([&] {
       sync_devices(feed, expected_volumes, map_known);
+      PhaseTimer hosts("import: images and hosts");
       sync_images();
       sync_hosts();
       if (!report_.ok()) throw Refused();
@@ -106,7 +109,10 @@ class Importer {
     for (const WiredDevice& d : map_->devices) declared.insert(d.name);
     for (const auto& [name, id] : existing)
       if (!declared.count(name)) remove_device(name, id);
-    if (bulk) create_free_volumes_index(db_);
+    if (bulk) {
+      PhaseTimer timer("import: free-volume index");
+      create_free_volumes_index(db_);
+    }
     insert_npiv_ranges();
   }
 
@@ -589,6 +595,7 @@ class Declaring {
         }
       declaring_.push_back(std::async(std::launch::async, [&driver, imported = imported_, wired = std::move(wired),
                                                            configs = std::move(configs)] {
+        PhaseTimer timer("import: drivers declare the devices");
         driver->declare_all(
             configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
       }));
