@@ -17,8 +17,8 @@
 #include "reconciler/invariants.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory_lock.h"
-#include "runtime/storage_node_id.h"
 #include "runtime/phase_timer.h"
+#include "runtime/storage_node_id.h"
 #include "runtime/wiring_import.h"
 
 namespace farmctl::cli {
