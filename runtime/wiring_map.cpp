@@ -95,10 +95,10 @@ class WiringReader {
     if (&parent != volumes_of_) {
       volumes_of_ = &parent;
       volumes_.clear();
-      volume_ids_.clear();
+      volume_id_pos_.clear();
     }
-    const XmlAttribute* array = parent.attribute("name");
-    unique(volume_ids_, e, "id", "volume id", array != nullptr ? std::string_view(array->value) : std::string_view());
+    const XmlAttribute* id = e.attribute("id");
+    volume_id_pos_.push_back(id != nullptr ? id->value_pos : e.pos);
     std::string bcv = attr(e, "bcv", "no");
     volumes_.push_back(
         {attr(e, "id"), size_of(e), class_of(e), raid_of(e), bcv == "yes" || bcv == "true" || bcv == "1"});
@@ -200,6 +200,20 @@ class WiringReader {
                                  : fmt::format("duplicate {} on array {} '{}'", what, array, a->value));
   }
 
+  // A volume id repeated on one array, at each repeat after the first in
+  // the document. Found in the order by id that the import needs anyway: a
+  // set of a million ids to check them as they were read cost a tenth of
+  // the parse.
+  void report_duplicate_volume_ids(const WiredDevice& d, const std::vector<Position>& id_positions) {
+    for (std::size_t k = 1; k < d.volumes_by_id.size(); ++k) {
+      std::uint32_t previous = d.volumes_by_id[k - 1], current = d.volumes_by_id[k];
+      const std::string& id = d.volumes[current].id;
+      if (id.empty() || id != d.volumes[previous].id || current >= id_positions.size()) continue;
+      diags_.error(Code::duplicate_name, id_positions[current],
+                   fmt::format("duplicate volume id on array {} '{}'", d.name, id));
+    }
+  }
+
   void read_top(const XmlElement& e) {
     if (e.name == "array" || e.name == "gateway" || e.name == "fabric") {
       unique(device_names_, e, "name", "device name");
@@ -229,10 +243,12 @@ class WiringReader {
     d.san = attr(e, "san");
     read_protocols(e, d);
     std::set<std::string> port_ids, pool_names;
+    std::vector<Position> id_positions;
     if (volumes_of_ == &e) {
       d.volumes = std::move(volumes_);
       volumes_ = {};
-      volume_ids_.clear();
+      id_positions = std::move(volume_id_pos_);
+      volume_id_pos_ = {};
       volumes_of_ = nullptr;
     }
     for (std::uint32_t c : e.children) {
@@ -253,8 +269,10 @@ class WiringReader {
     }
     d.volumes_by_id.resize(d.volumes.size());
     for (std::uint32_t i = 0; i < d.volumes_by_id.size(); ++i) d.volumes_by_id[i] = i;
-    std::sort(d.volumes_by_id.begin(), d.volumes_by_id.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return d.volumes[a].id < d.volumes[b].id; });
+    std::sort(d.volumes_by_id.begin(), d.volumes_by_id.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return d.volumes[a].id < d.volumes[b].id || (d.volumes[a].id == d.volumes[b].id && a < b);
+    });
+    report_duplicate_volume_ids(d, id_positions);
     device_elements_.push_back(&e);
     map_.devices.push_back(std::move(d));
   }
@@ -375,7 +393,7 @@ class WiringReader {
   std::unordered_map<std::string, std::uint64_t> sizes_;  // size_of's parses, by their text
   const XmlElement* volumes_of_ = nullptr;  // the device whose <volume>s take() is reading
   std::vector<WiredVolume> volumes_;
-  std::unordered_set<std::string> volume_ids_;
+  std::vector<Position> volume_id_pos_;  // of each of volumes_, for a duplicate id
   WiringMap map_;
   std::set<std::string> device_names_, image_names_, host_names_, initiator_names_;
   struct NpivElement {
