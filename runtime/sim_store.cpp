@@ -265,7 +265,9 @@ void SimStore::add_device(std::string_view device, DeviceKind kind, const Device
   std::vector<const DeviceVolume*> in_order;
   in_order.reserve(declared.volumes.size());
   for (const auto& v : declared.volumes) in_order.push_back(&v);
-  std::sort(in_order.begin(), in_order.end(), [](const DeviceVolume* a, const DeviceVolume* b) { return a->id < b->id; });
+  auto by_id = [](const DeviceVolume* a, const DeviceVolume* b) { return a->id < b->id; };
+  if (!std::is_sorted(in_order.begin(), in_order.end(), by_id))  // the import hands them over sorted
+    std::sort(in_order.begin(), in_order.end(), by_id);
   // A plain pre-carved volume waits in sim_idle_volumes until an operation
   // touches it, unless it is in sim_volumes already (touched, or declared
   // by an older farmctl). Strings are bound static: they outlive the insert.

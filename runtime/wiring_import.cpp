@@ -561,7 +561,14 @@ DeviceState declared_state(const WiredDevice& d) {
   DeviceState s;
   s.device = d.name;
   for (const WiredPool& p : d.pools) s.pools.push_back({p.name, p.size_mb, p.raid.value_or("")});
-  for (const WiredVolume& v : d.volumes) s.volumes.push_back({v.id, v.size_mb, "", {}, false, ""});
+  s.volumes.reserve(d.volumes.size());
+  // In the order of their ids, as the parse sorted them: the sim stores them
+  // in that order and need not sort a million names again.
+  auto add = [&](const WiredVolume& v) { s.volumes.push_back({v.id, v.size_mb, "", {}, false, ""}); };
+  if (d.volumes_by_id.size() == d.volumes.size())
+    for (std::uint32_t i : d.volumes_by_id) add(d.volumes[i]);
+  else
+    for (const WiredVolume& v : d.volumes) add(v);
   return s;
 }
 
