@@ -36,7 +36,11 @@ using reconcile::ReconcilePlan;
 // and the apply share the drivers (and whatever connections they hold).
 struct Estate {
   explicit Estate(runtime::Inventory& inventory)
-      : topology(read_topology(inventory)), drivers(topology, runtime::DriverContext{inventory.path()}) {}
+      : topology(read_topology(inventory)), drivers(make_drivers(topology, inventory)) {}
+  static runtime::DriverSet make_drivers(const runtime::Topology& topology, runtime::Inventory& inventory) {
+    runtime::PhaseTimer timer("devices: drivers");
+    return runtime::DriverSet(topology, runtime::DriverContext{inventory.path()});
+  }
   static runtime::Topology read_topology(runtime::Inventory& inventory) {
     runtime::PhaseTimer timer("inventory: topology");
     return inventory.topology();
@@ -58,7 +62,10 @@ class FarmReading {
       return estate.drivers.discover_all(&scope_);
     });
     snapshot_.name = farm;
-    snapshot_.row = inventory.farm(farm);
+    {
+      runtime::PhaseTimer timer("inventory: farm row");
+      snapshot_.row = inventory.farm_for_plan(farm);
+    }
     if (snapshot_.row) snapshot_.record = inventory.farm_record(*snapshot_.row);
   }
   // Joins discovery, should the plan never ask for it.

@@ -1,4 +1,4 @@
-// Applied volumes: from a compiled farm, to and from farms.volumes_applied,
+// Applied volumes: from a compiled farm, to and from farm_volumes_applied,
 // and from a stored Plan IR for farms applied before it existed.
 #include "reconciler/applied_volumes.h"
 
@@ -97,7 +97,7 @@ class IrVolumesSax : public nlohmann::json_sax<nlohmann::json> {
   AppliedVolumes volumes_;
 };
 
-// One entry of farms.volumes_applied: ["id", size_mb, "policies"].
+// One entry of farm_volumes_applied: ["id", size_mb, "policies"].
 void write_entry(json::Writer& w, std::string_view id, std::uint64_t size_mb, std::string_view backup) {
   w.begin_array();
   w.value(id);

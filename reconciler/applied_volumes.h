@@ -3,7 +3,7 @@
 // size (a disk cannot shrink) and its backup policies. The planner compares
 // the new file with it.
 //
-// Stored next to the Plan IR (farms.volumes_applied, schema v6) as a small
+// Stored apart from the Plan IR (farm_volumes_applied, schema v7) as a small
 // JSON array, [["id", size_mb, "policies"], ...]: a plan of a changed farm
 // file reads one short entry per volume instead of parsing the whole stored
 // IR (11 MB for 10,000 servers, most of a one-change plan's time). Farms
@@ -27,10 +27,10 @@ using AppliedVolumes = std::unordered_map<std::string, AppliedVolume>;  // by vo
 // The policies as AppliedVolume::backup and plan messages write them.
 std::string policies_text(const std::vector<fml::BackupPolicy>& policies);
 
-// The entries of a compiled farm, as farms.volumes_applied holds them.
+// The entries of a compiled farm, as farm_volumes_applied holds them.
 std::string applied_volumes_text(const plan::Plan& ir);
 
-// Reads farms.volumes_applied; an unreadable text reads as no entries.
+// Reads farm_volumes_applied's entries; an unreadable text reads as no entries.
 AppliedVolumes read_applied_volumes(const std::string& text);
 
 // The same entries from a stored Plan IR (a SAX pass that keeps only them).

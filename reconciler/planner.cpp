@@ -96,12 +96,18 @@ class Planner {
       if (opt_.ir_text) out_.plan_json = plan::to_json(ir_);
       out_.volumes_applied = applied_volumes_text(ir_);
     });
+    // What the devices show is indexed on another core while the farm's
+    // records are loaded: index_discovery reads only the discovery and
+    // writes only its own tables, which nothing reads before the join.
+    std::future<void> discovered = std::async(std::launch::async, [this] {
+      disc_ = &wait_for_discovery_();
+      index_discovery();
+    });
     load_farm();
     ir_text.get();
     load_previous_volumes();
     load_virtual_ports();
-    disc_ = &wait_for_discovery_();
-    index_discovery();
+    discovered.get();
     if (!opt_.destroy) keep_clear_of_restored_volumes();
     move_servers();
     place_servers();
@@ -135,7 +141,7 @@ class Planner {
       farm_ = std::move(snapshot_->row);
       record_ = std::move(snapshot_->record);
     } else {
-      farm_ = inv_.farm(ir_.farm);
+      farm_ = inv_.farm_for_plan(ir_.farm);
       if (farm_) record_ = inv_.farm_record(*farm_);
     }
     if (!farm_) return;
@@ -192,7 +198,8 @@ class Planner {
         previous_ = read_applied_volumes(*farm_->volumes_applied);
       return;
     }
-    // Applied before inventory schema v6: only the IR says.
+    // Applied before inventory schema v6: only the IR says (and
+    // farm_for_plan read it).
     if (*farm_->plan_json != out_.plan_json) previous_ = applied_volumes_of_plan_json(*farm_->plan_json);
   }
 

@@ -52,7 +52,7 @@ using Discovery = std::map<std::string, runtime::DeviceState>;
 // IR's farm, and reads its own otherwise.
 struct FarmSnapshot {
   std::string name;
-  std::optional<runtime::FarmRow> row;
+  std::optional<runtime::FarmRow> row;  // as Inventory::farm_for_plan reads it
   runtime::FarmRecord record;
 };
 

@@ -150,6 +150,11 @@ const ImageRow* Topology::image(std::string_view name) const {
   return nullptr;
 }
 
+// What a farm's disks were applied as (farm_volumes_applied, schema v7), as
+// the last column of a farms row.
+constexpr std::string_view kVolumesApplied =
+    "(SELECT entries FROM farm_volumes_applied a WHERE a.farm_id = farms.id)";
+
 // ---- Inventory ------------------------------------------------------------------
 
 // Prepared once per Inventory: the hot reads and writes of plan and apply.
@@ -157,7 +162,8 @@ struct Inventory::Statements {
   explicit Statements(Database& db)
       : generation(db.prepare("SELECT value FROM generation")),
         bump(db.prepare("UPDATE generation SET value = value + 1")),
-        farm_by_name(db.prepare("SELECT id, name, revision, plan_json, volumes_applied FROM farms WHERE name = ?")),
+        farm_by_name(db.prepare("SELECT id, name, revision, plan_json, " + std::string(kVolumesApplied) +
+                                " FROM farms WHERE name = ?")),
         update_volume(db.prepare(
             "UPDATE volumes SET size_mb=?2, parent_id=?3, member_order=?4, farm_id=?5, plan_volume=?6, state=?7, "
             "image=?8, dirty_farm=?9, updated_at=?10 WHERE id=?1")),
@@ -268,8 +274,20 @@ std::optional<FarmRow> Inventory::farm(std::string_view name) {
   return out;
 }
 
+std::optional<FarmRow> Inventory::farm_for_plan(std::string_view name) {
+  Statement& s = cached(
+      fmt::format("SELECT id, name, revision, CASE WHEN plan_json IS NULL OR {0} IS NULL THEN plan_json ELSE '' END, "
+                  "{0} FROM farms WHERE name = ?",
+                  kVolumesApplied));
+  s.bind(1, name);
+  std::optional<FarmRow> out;
+  if (s.step()) out = FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3), s.optional_text(4)};
+  s.reset();
+  return out;
+}
+
 std::vector<FarmRow> Inventory::farms() {
-  auto s = db_.prepare("SELECT id, name, revision, plan_json, volumes_applied FROM farms ORDER BY name");
+  auto s = db_.prepare(fmt::format("SELECT id, name, revision, plan_json, {} FROM farms ORDER BY name", kVolumesApplied));
   return read_all<FarmRow>(s, [](const Statement& r) {
     return FarmRow{r.int64(0), r.text(1), r.int32(2), r.optional_text(3), r.optional_text(4)};
   });
@@ -452,12 +470,18 @@ RowId Inventory::ensure_farm(std::string_view name) {
 
 void Inventory::set_farm_plan(RowId farm_id, const std::string& plan_json, const std::string& volumes_applied) {
   auto s = db_.prepare(
-      "UPDATE farms SET plan_json = ?2, volumes_applied = ?3, revision = revision + 1, updated_at = ?4 WHERE id = ?1");
-  s.bind_all(farm_id, plan_json, volumes_applied, now_utc());
+      "UPDATE farms SET plan_json = ?2, revision = revision + 1, updated_at = ?3 WHERE id = ?1");
+  s.bind_all(farm_id, plan_json, now_utc());
   s.run();
+  db_.prepare(
+         "INSERT INTO farm_volumes_applied (farm_id, entries) VALUES (?1, ?2) "
+         "ON CONFLICT (farm_id) DO UPDATE SET entries = excluded.entries")
+      .bind_all(farm_id, volumes_applied)
+      .run();
 }
 
 void Inventory::delete_farm(RowId farm_id) {
+  db_.prepare("DELETE FROM farm_volumes_applied WHERE farm_id = ?").bind_all(farm_id).run();
   auto s = db_.prepare("DELETE FROM farms WHERE id = ?");
   s.bind(1, farm_id);
   s.run();

@@ -208,6 +208,11 @@ class Inventory {
   Topology topology();
   std::int64_t generation();
   std::optional<FarmRow> farm(std::string_view name);
+  // The same row as a plan needs it: without the stored Plan IR's text (an
+  // empty string stands for it: reading 11 MB of overflow pages was a
+  // tenth of a no-op plan), unless the row keeps no per-volume entries
+  // (applied before schema v6), which only the IR then has.
+  std::optional<FarmRow> farm_for_plan(std::string_view name);
   std::vector<FarmRow> farms();
   FarmRecord farm_record(const FarmRow& farm);
   // The device volume ids of a farm's disk units and meta members, by device

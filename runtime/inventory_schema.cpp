@@ -363,8 +363,22 @@ constexpr std::string_view kVersion6 = R"SQL(
 ALTER TABLE farms ADD COLUMN volumes_applied TEXT;
 )SQL";
 
-constexpr std::array<std::string_view, 6> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-                                                      kVersion6};
+// Version 7: those entries move to a table of their own. Stored after the
+// Plan IR in the farms row, reading them walked the IR's whole chain of
+// overflow pages (11 MB at 10,000 servers, 45 ms of a 0.5 s no-op plan).
+// farms.volumes_applied stays, NULL (SQLite keeps columns).
+constexpr std::string_view kVersion7 = R"SQL(
+CREATE TABLE farm_volumes_applied (
+  farm_id INTEGER PRIMARY KEY REFERENCES farms(id) ON DELETE CASCADE,
+  entries TEXT NOT NULL
+);
+INSERT INTO farm_volumes_applied (farm_id, entries)
+  SELECT id, volumes_applied FROM farms WHERE volumes_applied IS NOT NULL;
+UPDATE farms SET volumes_applied = NULL;
+)SQL";
+
+constexpr std::array<std::string_view, 7> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
+                                                      kVersion6, kVersion7};
 
 }  // namespace
 

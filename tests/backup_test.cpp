@@ -365,7 +365,7 @@ TEST_CASE("an inventory of schema 2 upgrades to the latest with its bills kept",
     db.exec(R"SQL(
       DROP INDEX volumes_by_pool; DROP INDEX bindings_by_volume_mapped; DROP INDEX volumes_free;
       CREATE INDEX volumes_free ON volumes (device_id, class, size_mb) WHERE state = 'Free';
-      ALTER TABLE farms DROP COLUMN volumes_applied;
+      DROP TABLE farm_volumes_applied; ALTER TABLE farms DROP COLUMN volumes_applied;
       DROP TABLE virtual_ports; DROP TABLE npiv_ranges;
       DROP TABLE backups; DROP TABLE restored_volumes; DROP TABLE billable_events;
       CREATE TABLE billable_events (

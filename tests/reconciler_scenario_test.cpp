@@ -312,7 +312,7 @@ TEST_CASE("grow a disk: a pool slice grows in place, a pre-carved volume becomes
 }
 
 // What the last applied file said of each disk (size, backup policies) is
-// kept next to its Plan IR (farms.volumes_applied); a farm applied by a
+// kept apart from its Plan IR (farm_volumes_applied); a farm applied by a
 // farmctl from before that column has none, and the planner reads the IR.
 TEST_CASE("a disk cannot shrink, whether the sizes applied are kept apart from the IR or read from it",
           "[scenario]") {
@@ -333,12 +333,38 @@ TEST_CASE("a disk cannot shrink, whether the sizes applied are kept apart from t
       "run again with --allow-replace to accept";
   SECTION("kept apart") { CHECK(s.refused(f.fml()) == std::vector<std::string>{refusal}); }
   SECTION("read from the IR") {
-    s.inventory().database().exec("UPDATE farms SET volumes_applied = NULL");
+    s.inventory().database().exec("DELETE FROM farm_volumes_applied");
     CHECK(s.refused(f.fml()) == std::vector<std::string>{refusal});
   }
 }
 
-// The planner takes what was applied from farms.volumes_applied when it is
+// An inventory of schema 6 kept the entries in farms.volumes_applied, after
+// the IR; opening it moves them to their own table, and plans read them there.
+TEST_CASE("the entries of schema 6 move to their own table when the inventory is opened", "[scenario]") {
+  Scenario s;
+  WebFarm f;
+  f.servers = 1;
+  s.converge(f.fml());
+  auto before = s.inventory().farm("web");
+  REQUIRE(before);
+  REQUIRE(before->volumes_applied);
+  s.inventory().database().exec(R"SQL(
+    UPDATE farms SET volumes_applied = (SELECT entries FROM farm_volumes_applied WHERE farm_id = farms.id);
+    DROP TABLE farm_volumes_applied;
+    PRAGMA user_version = 6;
+  )SQL");
+  runtime::Inventory upgraded(s.db());
+  auto after = upgraded.farm("web");
+  REQUIRE(after);
+  CHECK(after->volumes_applied == before->volumes_applied);
+  CHECK(upgraded.farm_for_plan("web")->volumes_applied == before->volumes_applied);
+  CHECK(upgraded.farm_for_plan("web")->plan_json == std::optional<std::string>(""));  // not read: not needed
+  auto left = upgraded.database().prepare("SELECT COUNT(*) FROM farms WHERE volumes_applied IS NOT NULL");
+  REQUIRE(left.step());
+  CHECK(left.int64(0) == 0);
+}
+
+// The planner takes what was applied from farm_volumes_applied when it is
 // there, not from the IR: a policy recorded there (and nowhere else) shows up
 // as the policy the file changes.
 TEST_CASE("what was applied of each disk is read from the entries kept apart from the IR", "[scenario]") {
@@ -347,8 +373,8 @@ TEST_CASE("what was applied of each disk is read from the entries kept apart fro
   f.servers = 1;
   s.converge(f.fml());
   s.inventory().database().exec(
-      R"(UPDATE farms SET volumes_applied = replace(volumes_applied, '["web-0/t3",512,"none"]',
-                                                    '["web-0/t3",512,"level 0 nightly retain 3"]'))");
+      R"(UPDATE farm_volumes_applied SET entries = replace(entries, '["web-0/t3",512,"none"]',
+                                                           '["web-0/t3",512,"level 0 nightly retain 3"]'))");
   f.servers = 2;
   auto plan = s.plan(f.fml());
   CHECK(std::count_if(plan.changes.begin(), plan.changes.end(), [](const reconcile::Change& c) {
