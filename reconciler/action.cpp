@@ -423,7 +423,8 @@ class PlanFileReader : public nlohmann::json_sax<Json> {
  public:
   Json& document() { return root_; }
   std::vector<Action>& actions() { return actions_; }
-  bool actions_taken() const { return version_ok_; }
+  // Whether the actions were read as Actions (else they are in the tree).
+  bool actions_taken() const { return actions_array_ != nullptr; }
 
   bool null() override { return add(Json(nullptr)); }
   bool boolean(bool b) override { return add(Json(b)); }

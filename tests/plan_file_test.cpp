@@ -57,6 +57,11 @@ TEST_CASE("a saved plan reads back as the plan written", "[plan-file]") {
   }
   // The same document as a JSON library writes it.
   CHECK(nlohmann::ordered_json::parse(text).dump(1) + "\n" == text);
+
+  // Its keys sorted (as a tool that rewrites JSON may leave it): "actions"
+  // now comes before "plan_file_version", and every action is still read.
+  ReconcilePlan sorted = from_plan_file(nlohmann::json::parse(text).dump(1));
+  CHECK(to_plan_file(sorted) == text);
 }
 
 TEST_CASE("a file that is not a saved plan of this version is refused with the reason", "[plan-file]") {
