@@ -150,10 +150,27 @@ const ImageRow* Topology::image(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
 // What a farm's disks were applied as (farm_volumes_applied, schema v7), as
 // the last column of a farms row.
 constexpr std::string_view kVolumesApplied =
     "(SELECT entries FROM farm_volumes_applied a WHERE a.farm_id = farms.id)";
+
+// A farms row as the SELECTs of farm(), farm_for_plan() and farms() list
+// its columns: id, name, revision, the Plan IR, the applied entries.
+FarmRow read_farm(const Statement& s) {
+  return FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3), s.optional_text(4)};
+}
+
+std::optional<FarmRow> first_farm(Statement& s) {
+  std::optional<FarmRow> out;
+  if (s.step()) out = read_farm(s);
+  s.reset();
+  return out;
+}
+
+}  // namespace
 
 // ---- Inventory ------------------------------------------------------------------
 
@@ -268,29 +285,23 @@ Topology Inventory::topology() {
 std::optional<FarmRow> Inventory::farm(std::string_view name) {
   Statement& s = stmts_->farm_by_name;
   s.bind(1, name);
-  std::optional<FarmRow> out;
-  if (s.step()) out = FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3), s.optional_text(4)};
-  s.reset();
-  return out;
+  return first_farm(s);
 }
 
 std::optional<FarmRow> Inventory::farm_for_plan(std::string_view name) {
-  Statement& s = cached(
-      fmt::format("SELECT id, name, revision, CASE WHEN plan_json IS NULL OR {0} IS NULL THEN plan_json ELSE '' END, "
-                  "{0} FROM farms WHERE name = ?",
-                  kVolumesApplied));
+  // The IR's text only when the row keeps no applied entries.
+  static const std::string sql = fmt::format(
+      "SELECT id, name, revision, CASE WHEN plan_json IS NULL OR {0} IS NULL THEN plan_json ELSE '' END, {0} "
+      "FROM farms WHERE name = ?",
+      kVolumesApplied);
+  Statement& s = cached(sql);
   s.bind(1, name);
-  std::optional<FarmRow> out;
-  if (s.step()) out = FarmRow{s.int64(0), s.text(1), s.int32(2), s.optional_text(3), s.optional_text(4)};
-  s.reset();
-  return out;
+  return first_farm(s);
 }
 
 std::vector<FarmRow> Inventory::farms() {
   auto s = db_.prepare(fmt::format("SELECT id, name, revision, plan_json, {} FROM farms ORDER BY name", kVolumesApplied));
-  return read_all<FarmRow>(s, [](const Statement& r) {
-    return FarmRow{r.int64(0), r.text(1), r.int32(2), r.optional_text(3), r.optional_text(4)};
-  });
+  return read_all<FarmRow>(s, read_farm);
 }
 
 FarmRecord Inventory::farm_record(const FarmRow& farm) {
