@@ -261,8 +261,6 @@ int execute(runtime::Inventory& inventory, Estate& estate, const ReconcilePlan& 
   return 1;
 }
 
-}  // namespace
-
 // What `plan` and `apply` read while the farm file compiles, under the name
 // the file's root tag gives; nothing when there is no guess, or when the
 // journal shows an interrupted apply (recovery changes the inventory, and
@@ -280,6 +278,8 @@ std::unique_ptr<runtime::Inventory> open_inventory_for(const FarmOptions& option
   if (!std::filesystem::exists(runtime::resolve_inventory_path(options.db), ec)) compiling.plan();
   return open_inventory(options.db);
 }
+
+}  // namespace
 
 int run_plan(const FarmOptions& options) {
   runtime::PhaseTimer whole("plan command, to its end");

@@ -194,7 +194,7 @@ class Planner {
   void load_previous_volumes() {
     if (!farm_ || !farm_->plan_json) return;
     if (farm_->volumes_applied) {
-      if (opt_.destroy || *farm_->volumes_applied != out_.volumes_applied)
+      if (*farm_->volumes_applied != out_.volumes_applied)
         previous_ = read_applied_volumes(*farm_->volumes_applied);
       return;
     }
@@ -1542,7 +1542,7 @@ class Planner {
   runtime::Inventory& inv_;
   const runtime::Topology& topo_;
   const PendingDiscovery& wait_for_discovery_;
-  const Discovery* disc_ = nullptr;  // once load_farm is done
+  const Discovery* disc_ = nullptr;  // once the farm is loaded and discovery indexed
   PlanOptions opt_;
   FarmSnapshot* snapshot_;  // read while the file compiled, or null
   Reachability reach_;

@@ -602,7 +602,7 @@ class Declaring {
         }
       declaring_.push_back(std::async(std::launch::async, [&driver, imported = imported_, wired = std::move(wired),
                                                            configs = std::move(configs)] {
-        PhaseTimer timer("import: drivers declare the devices");
+        PhaseTimer timer("import: drivers declare, until the outcome");
         driver->declare_all(
             configs, [&](std::size_t i) { return declared_state(*wired[i]); }, [&] { return imported.get(); });
       }));
