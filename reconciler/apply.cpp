@@ -21,8 +21,8 @@ std::string new_run_id() {
 }
 
 // The steps of an apply: the journal's intent before an action starts, the
-// driver call (transient failures retried with backoff), the outcome and the
-// inventory change committed together after it ends.
+// driver call (transient failures retried with backoff), the devices' sync,
+// then the outcome and the inventory change committed together after it ends.
 class ApplyHooks : public StepHooks {
  public:
   ApplyHooks(const ReconcilePlan& plan, runtime::Inventory& inv, runtime::DriverSet& drivers, RowId farm_id,
@@ -33,6 +33,10 @@ class ApplyHooks : public StepHooks {
   std::vector<std::int64_t> commit(const std::vector<const Action*>& ended,
                                    const std::vector<Completion>& completions,
                                    const std::vector<const Action*>& starting) override {
+    // The devices acknowledged these through run_unsynced: made durable
+    // before the journal says they were done (a crash before this point
+    // leaves open intents, which recovery runs again).
+    if (!ended.empty()) drivers_.sync_all();
     std::vector<std::int64_t> entries = inv_.write([&] {
       for (std::size_t k = 0; k < ended.size(); ++k) {
         const Completion& c = completions[k];
@@ -64,7 +68,7 @@ class ApplyHooks : public StepHooks {
     runtime::ActionOutcome outcome;
     for (attempts = 1;; ++attempts) {
       try {
-        outcome = drivers_.driver_for(a.device).run(drivers_.config(a.device), a.device_action);
+        outcome = drivers_.driver_for(a.device).run_unsynced(drivers_.config(a.device), a.device_action);
       } catch (const std::exception& e) {
         outcome = runtime::ActionOutcome::permanent(e.what());
       }

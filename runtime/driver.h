@@ -189,7 +189,22 @@ class Driver {
   // limited to those named (a driver may report more); pools, maskings,
   // mappings and zones are always reported whole.
   virtual DeviceState discover(const DeviceConfig& device, const VolumeScope* only = nullptr) = 0;
+  // Runs one action. What the device acknowledges is durable when this
+  // returns (recovery, and any caller that records the outcome at once).
   virtual ActionOutcome run(const DeviceConfig& device, const DeviceAction& action) = 0;
+  // Runs one action like run(), but the device may acknowledge it before
+  // its record of it is durable (a write-back cache): it is durable once
+  // the next sync() returns. The executor runs actions so and syncs before
+  // it journals any of their outcomes, so that a crash in between leaves
+  // only open intents, which recovery runs again (docs/design/journal.md).
+  // By default the same as run().
+  virtual ActionOutcome run_unsynced(const DeviceConfig& device, const DeviceAction& action) {
+    return run(device, action);
+  }
+  // Makes durable every outcome run_unsynced returned so far. Throws
+  // DeviceError when it cannot; those actions may then be lost, as in a
+  // crash of the device, and the caller must not record them as done.
+  virtual void sync() {}
   // Called when the wiring map declares a device with these pools and
   // pre-carved volumes. A real driver may check them against the device; the
   // sim creates the device from them (it has no other way to learn them).

@@ -1,5 +1,7 @@
 #include "runtime/driver_set.h"
 
+#include <vector>
+
 namespace farmctl::runtime {
 
 DriverSet::DriverSet(const Topology& topology, DriverContext context) : context_(std::move(context)) {
@@ -28,6 +30,15 @@ Driver& DriverSet::driver_for(const std::string& device) {
   auto it = drivers_.find(c.driver);
   if (it == drivers_.end()) it = drivers_.emplace(c.driver, make_driver(c.driver, context_)).first;
   return *it->second;
+}
+
+void DriverSet::sync_all() {
+  std::vector<Driver*> made;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [family, driver] : drivers_) made.push_back(driver.get());
+  }
+  for (Driver* driver : made) driver->sync();  // outside the lock: the workers go on finding their drivers
 }
 
 std::map<std::string, DeviceState> DriverSet::discover_all(const std::map<std::string, VolumeScope>* scope) {

@@ -22,6 +22,9 @@ class DriverSet {
   // naming the device that could not be read. With `scope`, each device
   // reports at least the volumes scope names for it (none when it names
   // none), and everything but volumes whole.
+  // Driver::sync of every driver made so far: what any of them acknowledged
+  // through run_unsynced is durable when this returns. Throws DeviceError.
+  void sync_all();
   std::map<std::string, DeviceState> discover_all(const std::map<std::string, VolumeScope>* scope = nullptr);
 
  private:

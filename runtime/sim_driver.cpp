@@ -5,9 +5,11 @@
 // Threads: run() and discover() may be called from many threads at once. One
 // mutex serializes the store (one SQLite connection); the simulated latency
 // is slept outside it, so actions on different devices overlap in time.
-// Actions that arrive while the store is busy are stored together, in one
-// transaction (StoreGroupCommit): a device acknowledges an action only once
-// it is committed, as before, but a commit no longer costs one per action.
+// run(): actions that arrive while the store is busy are stored together,
+// in one transaction (StoreGroupCommit), and a device acknowledges an action
+// only once it is committed. run_unsynced(): the action goes into the
+// store's open transaction and is acknowledged at once; sync() commits it
+// (docs/design/driver-interface.md).
 #include "runtime/sim_driver.h"
 
 #include <fmt/format.h>
@@ -54,10 +56,7 @@ class StoreGroupCommit {
 
   ActionOutcome apply(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
                       std::int64_t started_us) {
-    SimStore::Request request;
-    request.action = &action;
-    request.injected = &injected;
-    request.started_us = started_us;
+    SimStore::Request request{&action, &injected, started_us};
     std::unique_lock lock(mutex_);
     queued_.push_back(&request);
     const std::uint64_t mine = next_batch_;
@@ -120,33 +119,16 @@ class SimDriver final : public Driver {
   }
 
   ActionOutcome run(const DeviceConfig& device, const DeviceAction& requested) override {
-    const auto started = now_us();
-    DeviceAction action = requested;
-    if (action.device.empty()) action.device = device.name;
+    return run_action(device, requested, Durability::on_return);
+  }
 
-    auto fault = faults_.next(action.op, action.device);
-    if (fault.effect == SimFaultEffect::crash) _exit(kCrashExitCode);  // a kill before the device saw the action
+  ActionOutcome run_unsynced(const DeviceConfig& device, const DeviceAction& requested) override {
+    return run_action(device, requested, Durability::on_sync);
+  }
 
-    std::optional<ActionOutcome> injected;
-    std::chrono::microseconds delay{0};
-    try {
-      delay = latency(device, to_string(action.op));
-    } catch (const DeviceError& e) {
-      injected = ActionOutcome::permanent(e.what());
-    }
-    if (fault.effect == SimFaultEffect::transient || fault.effect == SimFaultEffect::permanent) {
-      auto message = fmt::format("injected {} fault: {} {} on {} (FARMCTL_SIM_FAULTS rule '{}')",
-                                 fault.effect == SimFaultEffect::transient ? "transient" : "permanent",
-                                 to_string(action.op), action.volume.empty() ? action.initiator : action.volume,
-                                 action.device, fault.rule);
-      injected = fault.effect == SimFaultEffect::transient ? ActionOutcome::transient(std::move(message))
-                                                           : ActionOutcome::permanent(std::move(message));
-    }
-    std::this_thread::sleep_for(delay);
-
-    ActionOutcome outcome = group_commit_.apply(action, injected, started);
-    if (fault.effect == SimFaultEffect::crash_after) _exit(kCrashExitCode);  // applied and logged, then killed
-    return outcome;
+  void sync() override {
+    std::lock_guard lock(mutex_);
+    store_.sync();
   }
 
   void declare(const DeviceConfig& device, const DeviceState& declared) override {
@@ -172,6 +154,52 @@ class SimDriver final : public Driver {
   }
 
  private:
+  enum class Durability { on_return, on_sync };
+
+  ActionOutcome run_action(const DeviceConfig& device, const DeviceAction& requested, Durability durability) {
+    const auto started = now_us();
+    DeviceAction action = requested;
+    if (action.device.empty()) action.device = device.name;
+
+    auto fault = faults_.next(action.op, action.device);
+    if (fault.effect == SimFaultEffect::crash) _exit(kCrashExitCode);  // a kill before the device saw the action
+
+    std::optional<ActionOutcome> injected;
+    std::chrono::microseconds delay{0};
+    try {
+      delay = latency(device, to_string(action.op));
+    } catch (const DeviceError& e) {
+      injected = ActionOutcome::permanent(e.what());
+    }
+    if (fault.effect == SimFaultEffect::transient || fault.effect == SimFaultEffect::permanent) {
+      auto message = fmt::format("injected {} fault: {} {} on {} (FARMCTL_SIM_FAULTS rule '{}')",
+                                 fault.effect == SimFaultEffect::transient ? "transient" : "permanent",
+                                 to_string(action.op), action.volume.empty() ? action.initiator : action.volume,
+                                 action.device, fault.rule);
+      injected = fault.effect == SimFaultEffect::transient ? ActionOutcome::transient(std::move(message))
+                                                           : ActionOutcome::permanent(std::move(message));
+    }
+    std::this_thread::sleep_for(delay);
+
+    ActionOutcome outcome = durability == Durability::on_return ? group_commit_.apply(action, injected, started)
+                                                                 : store_unsynced(action, injected, started);
+    if (fault.effect == SimFaultEffect::crash_after) {  // applied and logged, then killed
+      if (durability == Durability::on_sync) sync();
+      _exit(kCrashExitCode);
+    }
+    return outcome;
+  }
+
+  // Stored in the store's open transaction, which sync() commits (Driver::run_unsynced).
+  ActionOutcome store_unsynced(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
+                               std::int64_t started_us) {
+    SimStore::Request request{&action, &injected, started_us};
+    std::lock_guard lock(mutex_);
+    store_.apply_unsynced(request);
+    return request.outcome;
+  }
+
+
   // FARMCTL_SIM_LATENCY wins over the device's `latency` attribute for every
   // op it says anything about.
   std::chrono::microseconds latency(const DeviceConfig& device, std::string_view op) const {

@@ -232,9 +232,18 @@ SimStore::SimStore(const std::string& path) : db_(path) {
   db_.exec(kIndexes);
 }
 
+SimStore::~SimStore() {
+  try {
+    sync();
+  } catch (const DeviceError&) {
+    // rolled back: as if the device had crashed; recovery runs the open intents again
+  }
+}
+
 Statement& SimStore::sql(std::string_view text) { return db_.cached(text); }
 
 void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceState& declared) {
+  sync();
   Transaction tx(db_);
   add_device(device, kind, declared);
   tx.commit();
@@ -243,6 +252,7 @@ void SimStore::declare(std::string_view device, DeviceKind kind, const DeviceSta
 void SimStore::declare_all(const std::vector<DeviceConfig>& devices,
                            const std::function<DeviceState(std::size_t)>& declared,
                            const std::function<bool()>& go_ahead) {
+  sync();
   Transaction tx(db_);
   for (std::size_t i = 0; i < devices.size(); ++i) add_device(devices[i].name, devices[i].kind, declared(i));
   if (go_ahead()) tx.commit();
@@ -314,7 +324,10 @@ void SimStore::add_device(std::string_view device, DeviceKind kind, const Device
 }
 
 std::optional<DeviceState> SimStore::discover(std::string_view device, const VolumeScope* only) {
-  Transaction tx(db_);  // one consistent snapshot of the device
+  sync();
+  // One consistent snapshot of the device, read without the write lock, so
+  // that a plan never waits for an apply that holds it (apply_unsynced).
+  Transaction tx(db_, Transaction::Kind::read);
   auto& exists = sql("SELECT 1 FROM sim_devices WHERE name = ?");
   exists.bind_all(device);
   bool declared = exists.step();
@@ -445,6 +458,7 @@ void SimStore::apply_one(Request& request) {
 
 void SimStore::apply_batch(const std::vector<Request*>& batch) {
   try {
+    sync();
     Transaction tx(db_);
     for (Request* request : batch) apply_one(*request);
     tx.commit();
@@ -459,6 +473,30 @@ void SimStore::apply_batch(const std::vector<Request*>& batch) {
   }
 }
 
+void SimStore::apply_unsynced(Request& request) {
+  try {
+    if (!unsynced_) unsynced_.emplace(db_);
+  } catch (const SqliteError& e) {
+    reset_all();
+    request.outcome = ActionOutcome::transient(fmt::format("sim store for {}: {}", request.action->device, e.what()));
+    return;
+  }
+  apply_one(request);
+}
+
+void SimStore::sync() {
+  if (!unsynced_) return;
+  try {
+    reset_all();
+    unsynced_->commit();
+    unsynced_.reset();
+  } catch (const SqliteError& e) {
+    unsynced_.reset();  // its destructor rolls back what did not commit
+    throw DeviceError(fmt::format("sim store {}: the actions run since the last sync could not be stored: {}",
+                                  db_.path(), e.what()));
+  }
+}
+
 // Whatever the current request wrote, log row included, is gone.
 void SimStore::undo_one() {
   reset_all();
@@ -470,6 +508,7 @@ void SimStore::reset_all() {
 }
 
 std::vector<SimLogEntry> SimStore::read_log() {
+  sync();
   std::vector<SimLogEntry> entries;
   auto& st = sql("SELECT seq, started_us, finished_us, action, status, message FROM sim_log ORDER BY seq");
   while (st.step()) {

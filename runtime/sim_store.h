@@ -28,6 +28,11 @@ class SimStore {
   // Opens or creates the store: WAL, synchronous=OFF (a simulation: a killed
   // farmctl loses nothing the OS has; a power cut may lose the last actions).
   explicit SimStore(const std::string& path);
+  // Commits what apply_unsynced left open (a device keeps what it did;
+  // only a crash loses it), if it can.
+  ~SimStore();
+  SimStore(const SimStore&) = delete;
+  SimStore& operator=(const SimStore&) = delete;
 
   // Creates the device with what `declared` holds, if missing: pools, volumes
   // (pre-carved, pool slices, metas), maskings, mappings, zones. Adds what is
@@ -61,6 +66,17 @@ class SimStore {
   // Never throws.
   void apply_batch(const std::vector<Request*>& batch);
 
+  // Runs and logs one request as apply_batch does, in the store's open
+  // transaction (begun if there is none), and leaves it open: the outcome
+  // is known before it is durable (Driver::run_unsynced). sync() commits
+  // it; so does any other use of the store first (a batch, a discovery, a
+  // declaration), so a request is never stored in two transactions' way.
+  // Never throws: a failure to begin the transaction is a transient outcome.
+  void apply_unsynced(Request& request);
+  // Commits what apply_unsynced stored, if anything. Throws DeviceError when
+  // the commit fails; the transaction is then rolled back, the requests lost.
+  void sync();
+
   std::vector<SimLogEntry> read_log();
   void exec(std::string_view sql) { db_.exec(sql); }
 
@@ -72,6 +88,7 @@ class SimStore {
   void add_device(std::string_view device, DeviceKind kind, const DeviceState& declared);  // in a transaction
 
   Database db_;
+  std::optional<Transaction> unsynced_;  // open while apply_unsynced's requests wait for sync()
 };
 
 }  // namespace farmctl::runtime

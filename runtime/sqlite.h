@@ -149,7 +149,11 @@ class BatchInsert {
 // Immediate, so that a second writer fails at the start rather than midway.
 class Transaction {
  public:
-  explicit Transaction(Database& db);
+  // write: BEGIN IMMEDIATE, the write lock taken at once (no deadlock
+  // between two writers upgrading). read: a plain BEGIN, one consistent
+  // snapshot that in WAL mode never waits for a writer.
+  enum class Kind { write, read };
+  explicit Transaction(Database& db, Kind kind = Kind::write);
   ~Transaction();
   void commit();
   Transaction(const Transaction&) = delete;

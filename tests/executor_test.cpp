@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "reconciler/action.h"
 #include "reconciler/invariants.h"
 #include "runtime/driver_set.h"
 #include "runtime/inventory.h"
@@ -146,6 +147,28 @@ class Estate {
     return problems;
   }
 
+  // Actions the journal records as done that no device stored (the sim's
+  // log is written with each action's effect, in the same transaction): a
+  // device must never lose what the journal already calls done.
+  std::vector<std::string> done_but_not_stored() const {
+    std::multiset<std::string> stored;
+    auto key = [](const runtime::DeviceAction& a) {
+      return fmt::format("{} {} {} {} {}", runtime::to_string(a.op), a.device, a.volume, a.initiator, a.host);
+    };
+    for (const auto& e : runtime::read_sim_log(db()))
+      if (e.outcome.ok()) stored.insert(key(e.action));
+    std::vector<std::string> problems;
+    runtime::Database inv(db());
+    auto done = inv.prepare("SELECT action_json FROM journal WHERE status = 'done' ORDER BY id");
+    while (done.step()) {
+      std::string k = key(reconcile::action_from_json(done.text(0)).device_action);
+      auto it = stored.find(k);
+      if (it == stored.end()) problems.push_back(k);
+      else stored.erase(it);
+    }
+    return problems;
+  }
+
   const fs::path& dir() const { return dir_; }
 
  private:
@@ -229,6 +252,7 @@ TEST_CASE("killed at any step, before or after the device acts: the next apply f
         Estate estate;
         Result r = estate.apply(fmt::format("FARMCTL_SIM_FAULTS='*#{}={}'", k, when));
         CHECK(r.code == 137);
+        CHECK(estate.done_but_not_stored().empty());
         if (!estate.violations().empty()) {
           // The device is ahead of the inventory until recovery; check says why.
           Result check = estate.farmctl("inventory check");
@@ -266,6 +290,7 @@ TEST_CASE("kill -9 from outside at random moments: nothing leaked, nothing expos
       int status = 0;
       waitpid(pid, &status, 0);
       INFO("killed after " << delay << " ms");
+      CHECK(estate.done_but_not_stored().empty());
       require_converges(estate);
     }
   }

@@ -525,7 +525,10 @@ TEST_CASE("sim: faults by ordinal, by range and by device", "[sim]") {
 namespace {
 
 // Runs three allocates in a child process under `faults`; returns the child's exit code.
-int run_child(const std::string& inventory, const char* faults) {
+// A farmctl process that runs three allocates (run_unsynced: and syncs
+// after the second, then dies without syncing the third) and exits.
+enum class ChildRuns { synced, unsynced };
+int run_child(const std::string& inventory, const char* faults, ChildRuns runs = ChildRuns::synced) {
   std::fflush(nullptr);  // the child must not print the parent's buffered output again
   pid_t pid = fork();
   if (pid == 0) {
@@ -533,7 +536,14 @@ int run_child(const std::string& inventory, const char* faults) {
     reset_sim_fault_counts();
     auto driver = make_sim_driver({inventory});
     auto sym1 = array_config("sym1");
-    for (const char* id : {"S1", "S2", "S3"}) driver->run(sym1, slice(id, 10));
+    for (const char* id : {"S1", "S2", "S3"}) {
+      if (runs == ChildRuns::synced) {
+        driver->run(sym1, slice(id, 10));
+        continue;
+      }
+      driver->run_unsynced(sym1, slice(id, 10));
+      if (std::string(id) == "S2") driver->sync();
+    }
     _exit(0);
   }
   int status = 0;
@@ -561,6 +571,55 @@ TEST_CASE("sim: crash faults kill the process before or after the action", "[sim
   }
   SECTION("no fault: all three") {
     CHECK(run_child(w.inventory, "") == 0);
+    CHECK(read_sim_log(w.inventory).size() == 3);
+  }
+}
+
+TEST_CASE("sim: an unsynced action is acknowledged at once and durable from the next sync", "[sim]") {
+  SimWorld w;
+  auto other = make_sim_driver({w.inventory});  // another process's view of the same store
+  REQUIRE(w.driver->run_unsynced(w.sym1, slice("S1", 100)).ok());
+  REQUIRE(w.driver->run_unsynced(w.sym1, masking(Op::bind, "S1", 0)).ok());
+  CHECK(find_volume(other->discover(w.sym1), "S1") == nullptr);
+  SECTION("sync makes it durable") {
+    w.driver->sync();
+    auto seen = other->discover(w.sym1);
+    CHECK(find_volume(seen, "S1") != nullptr);
+    CHECK(seen.maskings.size() == 1);
+    CHECK(read_sim_log(w.inventory).size() == 2);
+  }
+  SECTION("a discovery stores what was left unsynced first") {
+    CHECK(find_volume(w.state(), "S1") != nullptr);
+    CHECK(find_volume(other->discover(w.sym1), "S1") != nullptr);
+  }
+  SECTION("a synced run stores what was left unsynced first") {
+    REQUIRE(w.run(slice("S2", 100)).ok());
+    auto seen = other->discover(w.sym1);
+    CHECK(find_volume(seen, "S1") != nullptr);
+    CHECK(find_volume(seen, "S2") != nullptr);
+  }
+  SECTION("a refused action stays out, the others stay in") {
+    CHECK(w.driver->run_unsynced(w.sym1, slice("S3", 5000)).status == Status::permanent_failure);
+    w.driver->sync();
+    auto seen = other->discover(w.sym1);
+    CHECK(find_volume(seen, "S1") != nullptr);
+    CHECK(find_volume(seen, "S3") == nullptr);
+    CHECK(read_sim_log(w.inventory).size() == 3);
+  }
+}
+
+TEST_CASE("sim: a process that dies before it syncs loses what it left unsynced", "[sim]") {
+  SimWorld w;
+  SECTION("no fault: the third allocate was never synced") {
+    CHECK(run_child(w.inventory, "", ChildRuns::unsynced) == 0);
+    auto s = w.state();
+    CHECK(find_volume(s, "S2") != nullptr);
+    CHECK(find_volume(s, "S3") == nullptr);
+    CHECK(read_sim_log(w.inventory).size() == 2);
+  }
+  SECTION("crash-after stores the action before the process dies") {
+    CHECK(run_child(w.inventory, "allocate#3=crash-after", ChildRuns::unsynced) == 137);
+    CHECK(find_volume(w.state(), "S3") != nullptr);
     CHECK(read_sim_log(w.inventory).size() == 3);
   }
 }
