@@ -208,7 +208,7 @@ void recover(runtime::Inventory& inventory, Estate& estate, bool quiet) {
 // (a policy removed, a retain lowered) are scrubbed and freed
 // (docs/backups.md). Expects the lock to be held.
 void free_copies_beyond_retention(runtime::Inventory& inventory, Estate& estate, const std::string& farm, bool quiet) {
-  auto row = inventory.farm(farm);
+  auto row = inventory.farm_for_plan(farm);  // the id is all it needs first
   if (!row) return;
   reconcile::SystemClock clock;
   reconcile::ApplyEvents events;

@@ -79,10 +79,14 @@ BackupReport BackupEngine::run_schedules(const runtime::FarmRow& given) {
 
 BackupReport BackupEngine::enforce_retention(const runtime::FarmRow& given) {
   BackupReport report;
+  // Copies first: a farm with none (most applies) has nothing to free, and
+  // its applied plan, megabytes for a large farm, is then neither read nor
+  // parsed.
+  auto copies = runtime::BackupStore(inv_).of_farm(given.id);
+  if (copies.empty()) return report;
   auto farm = inv_.farm(given.name);
   if (!farm) return report;
   FarmPolicies policies = applied_policies(farm->plan_json.value_or(std::string()));
-  auto copies = runtime::BackupStore(inv_).of_farm(farm->id);
   auto beyond = copies_beyond_retention(copies, policies);
   if (beyond.empty()) return report;
   runtime::Topology topology = inv_.topology();
