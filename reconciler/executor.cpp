@@ -130,14 +130,31 @@ class DeviceQueues {
     return it == devices_.end() ? 0 : static_cast<int>(it->second.queued.size()) + it->second.running;
   }
 
-  void enqueue(const std::string& device, const Action* action, std::size_t index, std::int64_t entry) {
+  struct Journalled {
+    const Action* action;
+    std::size_t index;
+    std::int64_t entry;
+  };
+
+  // Hands the workers actions journalled by one commit, under one lock; wakes
+  // a worker per action, but never more than are asleep (a wake-up is a
+  // system call, and there are as many actions as the apply has).
+  void enqueue(const std::vector<Journalled>& tasks) {
+    if (tasks.empty()) return;
+    int wake = 0, asleep = 0;
     {
       std::lock_guard lock(mutex_);
-      auto it = devices_.find(device);
-      if (it == devices_.end()) it = devices_.emplace(device, Device(graph_)).first;
-      it->second.queued.push({index, action, entry, device});
+      for (const Journalled& t : tasks) {
+        auto it = devices_.find(t.action->device);
+        if (it == devices_.end()) it = devices_.emplace(t.action->device, Device(graph_)).first;
+        it->second.queued.push({t.index, t.action, t.entry, t.action->device});
+      }
+      asleep = asleep_;
+      wake = std::min(static_cast<int>(tasks.size()), asleep);
     }
-    work_cv_.notify_one();  // one task, one worker
+    if (wake > 0 && wake == asleep) work_cv_.notify_all();
+    else
+      for (int i = 0; i < wake; ++i) work_cv_.notify_one();
   }
 
   // Every completion there is; waits for one when `wait` and none is there.
@@ -195,7 +212,9 @@ class DeviceQueues {
       Task task{0, nullptr, 0, {}};
       {
         std::unique_lock lock(mutex_);
+        ++asleep_;
         work_cv_.wait(lock, [&] { return closing_ || take(task); });
+        --asleep_;
         if (closing_ && task.action == nullptr) return;
       }
       Completion c{task.index, task.entry, {}, 0};
@@ -219,6 +238,7 @@ class DeviceQueues {
   std::map<std::string, Device> devices_;
   std::deque<Completion> done_;
   bool closing_ = false;
+  int asleep_ = 0;  // workers waiting for a task
 };
 
 }  // namespace
@@ -284,10 +304,13 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     for (std::size_t i : chosen) starting.push_back(&graph.action(i));
     std::vector<std::int64_t> entries = hooks.commit(actions_of(graph, arrived), arrived, starting);
     for (std::size_t k = 0; k < arrived.size(); ++k) report(graph, hooks, arrived[k], skipped[k]);
+    std::vector<DeviceQueues::Journalled> journalled;
+    journalled.reserve(chosen.size());
     for (std::size_t k = 0; k < chosen.size(); ++k) {
       hooks.on_start(*starting[k]);
-      devices.enqueue(starting[k]->device, starting[k], chosen[k], entries[k]);
+      journalled.push_back({starting[k], chosen[k], entries[k]});
     }
+    devices.enqueue(journalled);
     hooks.on_reported();
     in_flight += static_cast<int>(chosen.size()) - static_cast<int>(arrived.size());
     arrived = devices.collect(false);
