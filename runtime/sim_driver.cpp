@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -127,8 +128,12 @@ class SimDriver final : public Driver {
   }
 
   void sync() override {
-    std::lock_guard lock(mutex_);
+    ++syncs_waiting_;
+    std::unique_lock lock(mutex_);
+    --syncs_waiting_;
     store_.sync();
+    lock.unlock();
+    sync_done_.notify_all();
   }
 
   void declare(const DeviceConfig& device, const DeviceState& declared) override {
@@ -194,7 +199,11 @@ class SimDriver final : public Driver {
   ActionOutcome store_unsynced(const DeviceAction& action, const std::optional<ActionOutcome>& injected,
                                std::int64_t started_us) {
     SimStore::Request request{&action, &injected, started_us};
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    // A waiting sync goes first: the journal's thread, which the whole apply
+    // waits on, waits on it, and the workers would otherwise keep taking the
+    // store from under it.
+    sync_done_.wait(lock, [&] { return syncs_waiting_ == 0; });
     store_.apply_unsynced(request);
     return request.outcome;
   }
@@ -213,6 +222,8 @@ class SimDriver final : public Driver {
   const SimLatency env_latency_;
   const SimFaults faults_;
   std::mutex mutex_;  // guards store_
+  std::atomic<int> syncs_waiting_{0};
+  std::condition_variable sync_done_;
   SimStore store_;
   StoreGroupCommit group_commit_;
 };
