@@ -93,7 +93,8 @@ class Progress : public reconcile::ApplyEvents {
   // fields in the order they always had, `extra` adding the event's own.
   template <class Extra>
   void event(std::string_view kind, const reconcile::Action& a, const Extra& extra) {
-    std::string line;
+    std::string& line = line_;  // one buffer for every line: no allocation per event
+    line.clear();
     json::Writer w(line, json::Writer::Layout::compact);
     w.begin_object();
     w.field("event", kind);
@@ -107,7 +108,7 @@ class Progress : public reconcile::ApplyEvents {
     extra(w);
     w.end_object();
     line += '\n';
-    std::fputs(line.c_str(), stdout);
+    std::fwrite(line.data(), 1, line.size(), stdout);
   }
   static void no_extra(json::Writer&) {}
 
@@ -133,6 +134,7 @@ class Progress : public reconcile::ApplyEvents {
   Clock::time_point start_;
   Clock::time_point last_draw_{};
   bool drawn_ = false;
+  std::string line_;  // the JSON event being written
 };
 
 }  // namespace
