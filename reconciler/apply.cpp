@@ -1,6 +1,7 @@
 #include "reconciler/apply.h"
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -33,10 +34,13 @@ class ApplyHooks : public StepHooks {
   std::vector<std::int64_t> commit(const std::vector<const Action*>& ended,
                                    const std::vector<Completion>& completions,
                                    const std::vector<const Action*>& starting) override {
-    // The devices acknowledged these through run_unsynced: made durable
-    // before the journal says they were done (a crash before this point
-    // leaves open intents, which recovery runs again).
-    if (!ended.empty()) drivers_.sync_all();
+    // The devices acknowledged these through run_unsynced. Their sync runs
+    // beside the recording, and the journal commits only once it is done:
+    // the journal never says done for what a device could still lose (a
+    // crash before the commit leaves open intents, which recovery runs
+    // again; a failed sync rolls the transaction back).
+    std::future<void> synced;
+    if (!ended.empty()) synced = std::async(std::launch::async, [this] { drivers_.sync_all(); });
     std::vector<std::int64_t> entries = inv_.write([&] {
       for (std::size_t k = 0; k < ended.size(); ++k) {
         const Completion& c = completions[k];
@@ -47,6 +51,7 @@ class ApplyHooks : public StepHooks {
       for (const Action* a : starting)
         ids.push_back(inv_.journal_intent(run_id_, plan_.farm, a->id, runtime::to_string(a->op), a->device,
                                           action_to_json(*a)));
+      if (synced.valid()) synced.get();
       return ids;
     });
     for (const Completion& c : completions) {
