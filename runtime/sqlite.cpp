@@ -132,11 +132,20 @@ Statement& Database::cached(std::string_view sql) {
   auto it = cached_.find(sql);
   if (it == cached_.end()) it = cached_.emplace(std::string(sql), prepare(sql)).first;
   it->second.reset();
+  if (handed_out_.size() < cached_.size()) handed_out_.push_back(&it->second);
+  else reset_all_ = true;
   return it->second;
 }
 
+// Only what was handed out since the last call can hold a read open: the
+// sim resets after every action, and it keeps dozens of statements.
 void Database::reset_cached() {
-  for (auto& [_, statement] : cached_) statement.reset();
+  if (reset_all_)
+    for (auto& [_, statement] : cached_) statement.reset();
+  else
+    for (Statement* statement : handed_out_) statement->reset();
+  handed_out_.clear();
+  reset_all_ = false;
 }
 
 void Database::exec(std::string_view sql) {

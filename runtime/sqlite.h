@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -94,7 +95,7 @@ class Database {
   // For statements run many times (per action, per row): prepared on first
   // use, kept for the connection's life, reset before each hand-out.
   Statement& cached(std::string_view sql);
-  void reset_cached();  // every cached statement, so that none holds a read open
+  void reset_cached();  // every cached statement handed out, so that none holds a read open
   std::int64_t last_insert_rowid() const;
   int changes() const;
   const std::string& path() const { return path_; }
@@ -104,6 +105,10 @@ class Database {
   sqlite3* db_ = nullptr;
   std::string path_;
   std::map<std::string, Statement, std::less<>> cached_;
+  // Handed out by cached() since the last reset_cached(), unless there were
+  // more hand-outs than statements (a connection never reset): then all.
+  std::vector<Statement*> handed_out_;
+  bool reset_all_ = false;
 };
 
 // Inserts `rows` rows with multi-row INSERT statements of up to kRows rows:
