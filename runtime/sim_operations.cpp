@@ -7,6 +7,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace farmctl::runtime {
 namespace {
@@ -68,11 +71,17 @@ class DeviceModel {
  private:
   // ---- reads ----------------------------------------------------------------
 
+  // Asked up to three times per action (the device, then a map's array);
+  // a device's kind never changes, so once per action is enough.
   std::optional<DeviceKind> device_kind(std::string_view device) {
+    for (const auto& [name, kind] : kinds_)
+      if (name == device) return kind;
     auto& st = sql_("SELECT kind FROM sim_devices WHERE name = ?");
     st.bind_all(device);
-    if (!st.step()) return std::nullopt;
-    return kind_from_name(st.text_view(0));
+    std::optional<DeviceKind> kind;
+    if (st.step()) kind = kind_from_name(st.text_view(0));
+    kinds_.emplace_back(std::string(device), kind);
+    return kind;
   }
 
   // Every operation finds a single volume here, so this is where a
@@ -171,13 +180,15 @@ class DeviceModel {
 
   // ---- writes ---------------------------------------------------------------
 
+  // A row already so is not written again (a bind after the copy, a map
+  // after the bind): the same store, fewer pages for the commit to write.
   void set_data(const VolumeRow& v, const std::optional<std::string>& image, bool set_owner) {
     for (const auto& row : data_holders(v)) {
-      if (image && row.id == v.id) {
+      if (image && row.id == v.id && (row.image != *image || image->empty())) {  // '' stands for NULL too
         auto& st = sql_("UPDATE sim_volumes SET image = ? WHERE device = ? AND id = ?");
         st.bind_all(*image, dev_, row.id).run();
       }
-      if (set_owner && !a_.farm.empty()) {
+      if (set_owner && !a_.farm.empty() && row.data_owner != a_.farm) {
         auto& st = sql_("UPDATE sim_volumes SET data_owner = ? WHERE device = ? AND id = ?");
         st.bind_all(a_.farm, dev_, row.id).run();
       }
@@ -479,7 +490,10 @@ class DeviceModel {
         .run();
     if (!a_.farm.empty())
       for (const auto& row : data_holders(array, *v))
-        sql_("UPDATE sim_volumes SET data_owner = ? WHERE device = ? AND id = ?").bind_all(a_.farm, array, row.id).run();
+        if (row.data_owner != a_.farm)
+          sql_("UPDATE sim_volumes SET data_owner = ? WHERE device = ? AND id = ?")
+              .bind_all(a_.farm, array, row.id)
+              .run();
     return ActionOutcome::success();
   }
 
@@ -665,6 +679,7 @@ class DeviceModel {
   const SimSql& sql_;
   const DeviceAction& a_;
   const std::string dev_;
+  std::vector<std::pair<std::string, std::optional<DeviceKind>>> kinds_;  // device_kind, for this action
 };
 
 
