@@ -12,6 +12,7 @@
 #include "reconciler/executor.h"
 #include "reconciler/recorder.h"
 #include "reconciler/rollback.h"
+#include "runtime/wal_checkpointer.h"
 
 namespace farmctl::reconcile {
 namespace {
@@ -172,6 +173,9 @@ ApplyResult apply_plan(const ReconcilePlan& plan, runtime::Inventory& inventory,
   RowId farm_id = existing ? existing->id : inventory.write([&] { return inventory.ensure_farm(plan.farm); });
   record_placements(plan, inventory, farm_id);
 
+  // The journal's thread is what the apply waits on: the inventory's WAL is
+  // checkpointed beside it, not inside its commits.
+  runtime::BackgroundCheckpointer checkpoints(inventory.database());
   ActionGraph graph(plan.actions);
   ApplyHooks hooks(plan, inventory, drivers, farm_id, options, events);
   run_graph(graph, hooks, options);

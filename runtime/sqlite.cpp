@@ -115,12 +115,8 @@ Database::Database(const std::string& path) : path_(path) {
   sqlite3_busy_timeout(db_, 5000);
   // A 64 MB page cache: bulk imports and plans over a million volumes
   // otherwise spend their time re-reading index pages.
-  // A checkpoint every 8,000 pages of WAL (32 MB), not SQLite's 1,000: an
-  // apply commits hundreds of pages at a time, and each checkpoint copies
-  // every page it finds (once, however often the WAL holds it) and, with
-  // synchronous=FULL, waits for two fsyncs.
-  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; "
-       "PRAGMA wal_autocheckpoint=8000;");
+  exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
+  sqlite3_wal_autocheckpoint(db_, kWalAutocheckpointPages);
 }
 
 Database::~Database() {

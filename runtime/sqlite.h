@@ -83,6 +83,12 @@ class Statement {
 
 class Database {
  public:
+  // SQLite checkpoints the WAL every this many pages (32 MB), not its 1,000:
+  // an apply commits hundreds of pages at a time, and each checkpoint copies
+  // every page it finds (once, however often the WAL holds it) and, with
+  // synchronous=FULL, waits for two fsyncs.
+  static constexpr int kWalAutocheckpointPages = 8000;
+
   // Opens (creating if needed) the file with WAL, foreign keys on and
   // synchronous=FULL, so a committed transaction survives power loss.
   explicit Database(const std::string& path);
