@@ -33,17 +33,21 @@ class ApplyHooks : public StepHooks {
   std::vector<std::int64_t> commit(const std::vector<const Action*>& ended,
                                    const std::vector<Completion>& completions,
                                    const std::vector<const Action*>& starting) override {
+    // The journal's rows of the whole commit go in a few multi-row statements
+    // (Inventory::journal_outcomes, journal_intents), not one per action.
+    std::vector<runtime::Inventory::Outcome> outcomes;
+    outcomes.reserve(completions.size());
+    std::vector<runtime::Inventory::Intent> intents;
+    intents.reserve(starting.size());
+    for (const Action* a : starting) intents.push_back({a->id, runtime::to_string(a->op), a->device, action_to_json(*a)});
     std::vector<std::int64_t> entries = inv_.write([&] {
       for (std::size_t k = 0; k < ended.size(); ++k) {
         const Completion& c = completions[k];
         if (c.outcome.ok()) record_success(inv_, farm_id_, plan_.farm, *ended[k]);
-        inv_.journal_outcome(c.journal_entry, c.outcome.ok() ? "done" : "failed", c.outcome.message);
+        outcomes.push_back({c.journal_entry, c.outcome.ok() ? "done" : "failed", c.outcome.message});
       }
-      std::vector<std::int64_t> ids;
-      for (const Action* a : starting)
-        ids.push_back(inv_.journal_intent(run_id_, plan_.farm, a->id, runtime::to_string(a->op), a->device,
-                                          action_to_json(*a)));
-      return ids;
+      inv_.journal_outcomes(outcomes);
+      return inv_.journal_intents(run_id_, plan_.farm, intents);
     });
     for (const Completion& c : completions) {
       if (c.outcome.ok()) done_order_.push_back(c.index);
@@ -53,10 +57,10 @@ class ApplyHooks : public StepHooks {
   }
 
   void cancel(const std::vector<Completion>& never_started) override {
-    inv_.write([&] {
-      for (const Completion& c : never_started)
-        inv_.journal_outcome(c.journal_entry, "failed", "not started: the apply was stopped");
-    });
+    std::vector<runtime::Inventory::Outcome> outcomes;
+    for (const Completion& c : never_started)
+      outcomes.push_back({c.journal_entry, "failed", "not started: the apply was stopped"});
+    inv_.write([&] { inv_.journal_outcomes(outcomes); });
   }
 
   runtime::ActionOutcome call(const Action& a, int& attempts) override {

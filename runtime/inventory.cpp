@@ -1,6 +1,8 @@
 #include "runtime/inventory.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <cstdlib>
 
@@ -19,13 +21,21 @@ constexpr std::array<std::string_view, 9> kStateNames{"Free",    "Allocated", "C
 }  // namespace
 
 std::string now_utc() {
+  // Formatted once per second per thread: an apply writes a time with every
+  // row, tens of thousands a second.
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached_text;
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
   std::time_t t = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
+  if (t != cached_second) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    cached_text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = t;
+  }
+  return cached_text;
 }
 
 namespace {
@@ -174,6 +184,62 @@ std::optional<FarmRow> first_farm(Statement& s) {
 
 // ---- Inventory ------------------------------------------------------------------
 
+namespace {
+
+// One statement per row count 1, 2, 4, ... kMaxRows of a multi-row write,
+// each prepared on first use: a batch of n rows runs as kMaxRows-row
+// statements, then one per bit of the rest.
+class RowChunks {
+ public:
+  static constexpr std::size_t kMaxRows = 64;
+  using Sql = std::string (*)(std::size_t rows);
+  RowChunks(Database& db, Sql sql) : db_(db), sql_(sql) {}
+
+  // The row count of the next statement for `left` rows still to write.
+  static std::size_t next(std::size_t left) {
+    std::size_t rows = kMaxRows;
+    while (rows > left) rows /= 2;
+    return rows;
+  }
+  Statement& of(std::size_t rows) {
+    std::size_t slot = static_cast<std::size_t>(std::countr_zero(rows));
+    if (!statements_[slot]) statements_[slot].emplace(db_.prepare(sql_(rows)));
+    return *statements_[slot];
+  }
+
+ private:
+  Database& db_;
+  Sql sql_;
+  std::array<std::optional<Statement>, 7> statements_;  // 2^slot rows
+};
+
+// Intents: ?1 run id, ?2 farm, ?3 time; four per row from ?4.
+constexpr int kIntentParams = 4;
+std::string intents_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    int p = 4 + static_cast<int>(i) * kIntentParams;
+    sql += fmt::format("{}(?1, ?2, ?{}, ?{}, ?{}, ?{}, 'intent', ?3)", i > 0 ? ", " : "", p, p + 1, p + 2, p + 3);
+  }
+  return sql;
+}
+
+// Outcomes: ?1 time; entry, status and message per row from ?2.
+constexpr int kOutcomeParams = 3;
+std::string outcomes_sql(std::size_t rows) {
+  std::string sql =
+      "UPDATE journal SET status = v.column2, message = v.column3, finished_at = ?1 FROM (VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    int p = 2 + static_cast<int>(i) * kOutcomeParams;
+    sql += fmt::format("{}(?{}, ?{}, ?{})", i > 0 ? ", " : "", p, p + 1, p + 2);
+  }
+  sql += ") AS v WHERE journal.id = v.column1";
+  return sql;
+}
+
+}  // namespace
+
 // Prepared once per Inventory: the hot reads and writes of plan and apply.
 struct Inventory::Statements {
   explicit Statements(Database& db)
@@ -194,20 +260,32 @@ struct Inventory::Statements {
             "ON CONFLICT (volume_id, host_id) DO UPDATE SET farm_id=excluded.farm_id, server=excluded.server, "
             "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
             "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, "
-            "mapped=excluded.mapped RETURNING id")),
+            "mapped=excluded.mapped")),
         set_binding_flags(db.prepare(
             "UPDATE bindings SET bound=?11, mapped=?12 WHERE volume_id=?2 AND host_id=?3 AND farm_id=?1 AND "
             "server=?4 AND target=?5 AND lun=?6 AND protocol=?7 AND initiator=?8 AND port_id=?9 AND "
-            "gateway_id IS ?10 RETURNING id")),
+            "gateway_id IS ?10")),
         update_volume_state(
             db.prepare("UPDATE volumes SET state=?2, image=?3, dirty_farm=?4, updated_at=?5 WHERE id=?1")),
         journal_intent(db.prepare(
             "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)")),
-        journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")) {}
+        journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")),
+        volume_id(db.prepare("SELECT id FROM volumes WHERE device_id = ? AND device_volume = ?")),
+        set_state(db.prepare("UPDATE volumes SET state=?2, updated_at=?3 WHERE id=?1")),
+        set_state_dirty(db.prepare("UPDATE volumes SET state=?2, dirty_farm=?3, updated_at=?4 WHERE id=?1")),
+        claim_volume(db.prepare(
+            "UPDATE volumes SET farm_id=?2, plan_volume=COALESCE(?3, plan_volume), state=?4, updated_at=?5, "
+            "member_order=IFNULL(member_order, 0) WHERE id=?1")),
+        unmapped_besides(db.prepare(
+            "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0 AND host_id <> ?2)")),
+        intents(db, intents_sql),
+        outcomes(db, outcomes_sql) {}
 
   Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, set_binding_flags,
-      update_volume_state, journal_intent, journal_outcome;
+      update_volume_state, journal_intent, journal_outcome, volume_id,
+      set_state, set_state_dirty, claim_volume, unmapped_besides;
+  RowChunks intents, outcomes;
 };
 
 Inventory::Inventory(const std::string& path) try : db_(path) {
@@ -410,6 +488,15 @@ std::optional<VolumeRow> Inventory::volume_by_device_id(RowId device_id, std::st
   return v;
 }
 
+std::optional<RowId> Inventory::volume_id(RowId device_id, std::string_view device_volume) {
+  Statement& s = stmts_->volume_id;
+  s.bind(1, device_id).bind_static(2, device_volume);
+  std::optional<RowId> id;
+  if (s.step()) id = s.int64(0);
+  s.reset();
+  return id;
+}
+
 std::optional<RowId> Inventory::device_id(std::string_view name) {
   Statement& s = cached("SELECT id FROM devices WHERE name = ?");
   s.bind(1, name);
@@ -543,23 +630,67 @@ void Inventory::update_volume(const VolumeRow& v, const VolumeRow& before) {
   s.run();
 }
 
-RowId Inventory::upsert_binding(const BindingRow& b) {
+bool Inventory::set_volume_state(RowId id, VolumeState state) {
+  Statement& s = stmts_->set_state;
+  s.bind(1, id).bind_static(2, to_string(state)).bind(3, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+bool Inventory::set_volume_state(RowId id, VolumeState state, std::string_view dirty_farm) {
+  Statement& s = stmts_->set_state_dirty;
+  s.bind(1, id).bind_static(2, to_string(state)).bind_static(3, dirty_farm).bind(4, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+bool Inventory::set_volume_state(RowId id, VolumeState state, std::string_view image, std::string_view dirty_farm) {
+  Statement& s = stmts_->update_volume_state;
+  s.bind(1, id).bind_static(2, to_string(state)).bind_static(3, image).bind_static(4, dirty_farm).bind(5, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+bool Inventory::claim_volume(RowId id, RowId farm_id, const std::optional<std::string>& plan_volume,
+                             VolumeState state) {
+  Statement& s = stmts_->claim_volume;
+  s.bind(1, id).bind(2, farm_id).bind_static(3, plan_volume).bind_static(4, to_string(state)).bind(5, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+namespace {
+
+// The columns of bindings in the order of the INSERT's and the flag UPDATE's parameters.
+void bind_binding(Statement& s, const BindingRow& b) {
+  s.bind(1, b.farm_id).bind(2, b.volume_id).bind(3, b.host_id).bind_static(4, b.server).bind(5, b.target);
+  s.bind(6, b.lun).bind_static(7, b.protocol).bind_static(8, b.initiator).bind(9, b.port_id).bind(10, b.gateway_id);
+  s.bind(11, static_cast<int>(b.bound)).bind(12, static_cast<int>(b.mapped));
+}
+
+}  // namespace
+
+void Inventory::upsert_binding(const BindingRow& b) {
   Statement& flags = stmts_->set_binding_flags;
-  flags.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
-                 b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));
-  if (flags.step()) {
-    RowId id = flags.int64(0);
-    flags.reset();
-    return id;
-  }
-  flags.reset();
+  bind_binding(flags, b);
+  flags.run();
+  if (db_.changes() > 0) return;
+  insert_binding(b);
+}
+
+void Inventory::insert_binding(const BindingRow& b) {
   Statement& s = stmts_->upsert_binding;
-  s.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
-             b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));
+  bind_binding(s, b);
+  s.run();
+}
+
+bool Inventory::has_unmapped_export_besides(RowId volume_id, RowId host_id) {
+  Statement& s = stmts_->unmapped_besides;
+  s.bind(1, volume_id).bind(2, host_id);
   s.step();
-  RowId id = s.int64(0);
+  bool any = s.int64(0) != 0;
   s.reset();
-  return id;
+  return any;
 }
 
 void Inventory::delete_binding(RowId binding_id) {
@@ -612,6 +743,46 @@ void Inventory::journal_outcome(RowId entry, std::string_view status, std::strin
   Statement& s = stmts_->journal_outcome;
   s.bind_all(entry, status, message, now_utc());
   s.run();
+}
+
+std::vector<RowId> Inventory::journal_intents(std::string_view run_id, std::string_view farm,
+                                              const std::vector<Intent>& intents) {
+  std::vector<RowId> ids;
+  ids.reserve(intents.size());
+  const std::string now = now_utc();
+  for (std::size_t done = 0; done < intents.size();) {
+    std::size_t rows = RowChunks::next(intents.size() - done);
+    Statement& s = stmts_->intents.of(rows);
+    s.bind_static(1, run_id).bind_static(2, farm).bind_static(3, now);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const Intent& in = intents[done + i];
+      int p = 4 + static_cast<int>(i) * kIntentParams;
+      s.bind(p, in.action_id).bind_static(p + 1, in.op).bind_static(p + 2, in.device).bind_static(p + 3, in.action_json);
+    }
+    s.run();
+    // Rows inserted by one statement in a write transaction take consecutive
+    // ids (each new rowid is the largest so far plus one), in VALUES order.
+    RowId last = db_.last_insert_rowid();
+    for (std::size_t i = 0; i < rows; ++i) ids.push_back(last - static_cast<RowId>(rows - 1 - i));
+    done += rows;
+  }
+  return ids;
+}
+
+void Inventory::journal_outcomes(const std::vector<Outcome>& outcomes) {
+  const std::string now = now_utc();
+  for (std::size_t done = 0; done < outcomes.size();) {
+    std::size_t rows = RowChunks::next(outcomes.size() - done);
+    Statement& s = stmts_->outcomes.of(rows);
+    s.bind_static(1, now);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const Outcome& o = outcomes[done + i];
+      int p = 2 + static_cast<int>(i) * kOutcomeParams;
+      s.bind(p, o.entry).bind_static(p + 1, o.status).bind_static(p + 2, o.message);
+    }
+    s.run();
+    done += rows;
+  }
 }
 
 std::vector<Inventory::JournalEntry> Inventory::open_journal_entries() {
