@@ -33,19 +33,21 @@ class ApplyHooks : public StepHooks {
   std::vector<std::int64_t> commit(const std::vector<const Action*>& ended,
                                    const std::vector<Completion>& completions,
                                    const std::vector<const Action*>& starting) override {
-    // The journal's rows of the whole commit go in a few multi-row statements
-    // (Inventory::journal_outcomes, journal_intents), not one per action.
+    // The journal's rows of the whole commit, and its binds' new bindings,
+    // go in a few multi-row statements, not one per action.
     std::vector<runtime::Inventory::Outcome> outcomes;
     outcomes.reserve(completions.size());
     std::vector<runtime::Inventory::Intent> intents;
     intents.reserve(starting.size());
     for (const Action* a : starting) intents.push_back({a->id, runtime::to_string(a->op), a->device, action_to_json(*a)});
     std::vector<std::int64_t> entries = inv_.write([&] {
+      PendingBindings bindings(inv_);
       for (std::size_t k = 0; k < ended.size(); ++k) {
         const Completion& c = completions[k];
-        if (c.outcome.ok()) record_success(inv_, farm_id_, plan_.farm, *ended[k]);
+        if (c.outcome.ok()) record_success(inv_, farm_id_, plan_.farm, *ended[k], bindings);
         outcomes.push_back({c.journal_entry, c.outcome.ok() ? "done" : "failed", c.outcome.message});
       }
+      bindings.flush();
       inv_.journal_outcomes(outcomes);
       return inv_.journal_intents(run_id_, plan_.farm, intents);
     });

@@ -11,10 +11,16 @@ using runtime::VolumeState;
 
 class Recorder {
  public:
-  Recorder(runtime::Inventory& inv, RowId farm_id, const std::string& farm, const Action& action)
-      : inv_(inv), farm_id_(farm_id), farm_(farm), a_(action), e_(action.effect), d_(action.device_action) {}
+  Recorder(runtime::Inventory& inv, RowId farm_id, const std::string& farm, const Action& action,
+           PendingBindings& pending)
+      : inv_(inv), farm_id_(farm_id), farm_(farm), a_(action), e_(action.effect), d_(action.device_action),
+        pending_(pending) {}
 
   void run() {
+    // These touch no binding but their own unit's (flushed by unit in bind
+    // and map); every other action may read or write any.
+    if (a_.op != Op::allocate && a_.op != Op::copy && a_.op != Op::bind && a_.op != Op::map && a_.op != Op::zone)
+      pending_.flush();
     switch (a_.op) {
       case Op::allocate: allocate(); break;
       case Op::meta: meta(); break;
@@ -145,6 +151,7 @@ class Recorder {
   // first and a missing unit is reported as such, not as a foreign key.
   VolumeState state_with(const runtime::BindingRow& b) {
     if (!b.mapped) return VolumeState::Bound;
+    pending_.flush_unit(b.volume_id);
     return inv_.has_unmapped_export_besides(b.volume_id, b.host_id) ? VolumeState::Bound : VolumeState::Mapped;
   }
 
@@ -157,7 +164,7 @@ class Recorder {
     b.bound = true;
     // dirty_farm: the host can write from now on.
     if (!inv_.set_volume_state(b.volume_id, state_with(b), farm_)) no_unit();
-    inv_.insert_binding(b);
+    pending_.add(b);
   }
 
   void map() {
@@ -169,7 +176,7 @@ class Recorder {
     b.bound = true;
     b.mapped = true;
     if (!inv_.set_volume_state(b.volume_id, state_with(b))) no_unit();
-    inv_.upsert_binding(b);
+    inv_.upsert_binding(b);  // state_with flushed the unit's pending bindings
   }
 
   void unmap() {
@@ -310,12 +317,36 @@ class Recorder {
   const Action& a_;
   const Effect& e_;
   const runtime::DeviceAction& d_;
+  PendingBindings& pending_;
 };
 
 }  // namespace
 
+void PendingBindings::add(const runtime::BindingRow& row) {
+  flush_unit(row.volume_id);  // at most one row per (volume, host) in a statement
+  rows_.push_back(row);
+}
+
+void PendingBindings::flush_unit(RowId volume_id) {
+  for (const runtime::BindingRow& r : rows_)
+    if (r.volume_id == volume_id) return flush();
+}
+
+void PendingBindings::flush() {
+  if (rows_.empty()) return;
+  inv_.insert_bindings(rows_);
+  rows_.clear();
+}
+
+void record_success(runtime::Inventory& inventory, RowId farm_id, const std::string& farm, const Action& action,
+                    PendingBindings& pending) {
+  Recorder(inventory, farm_id, farm, action, pending).run();
+}
+
 void record_success(runtime::Inventory& inventory, RowId farm_id, const std::string& farm, const Action& action) {
-  Recorder(inventory, farm_id, farm, action).run();
+  PendingBindings pending(inventory);
+  record_success(inventory, farm_id, farm, action, pending);
+  pending.flush();
 }
 
 }  // namespace farmctl::reconcile

@@ -243,6 +243,25 @@ std::string outcomes_sql(std::size_t rows) {
       message, ids);
 }
 
+// Bindings: 12 columns per row, as bind_binding binds them.
+constexpr int kBindingParams = 12;
+constexpr std::string_view kBindingUpsert =
+    " ON CONFLICT (volume_id, host_id) DO UPDATE SET farm_id=excluded.farm_id, server=excluded.server, "
+    "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
+    "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, mapped=excluded.mapped";
+std::string bindings_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO bindings (farm_id, volume_id, host_id, server, target, lun, protocol, initiator, port_id, "
+      "gateway_id, bound, mapped) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    sql += i > 0 ? ", (" : "(";
+    for (int k = 0; k < kBindingParams; ++k)
+      sql += fmt::format("{}?{}", k > 0 ? ", " : "", 1 + static_cast<int>(i) * kBindingParams + k);
+    sql += ")";
+  }
+  return sql + std::string(kBindingUpsert);
+}
+
 }  // namespace
 
 // Prepared once per Inventory: the hot reads and writes of plan and apply.
@@ -259,13 +278,7 @@ struct Inventory::Statements {
             "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, pool_id, parent_id, "
             "member_order, farm_id, plan_volume, state, image, dirty_farm, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'slice', ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
-        upsert_binding(db.prepare(
-            "INSERT INTO bindings (farm_id, volume_id, host_id, server, target, lun, protocol, initiator, port_id, "
-            "gateway_id, bound, mapped) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (volume_id, host_id) DO UPDATE SET farm_id=excluded.farm_id, server=excluded.server, "
-            "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
-            "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, "
-            "mapped=excluded.mapped")),
+        upsert_binding(db.prepare(bindings_sql(1))),
         set_binding_flags(db.prepare(
             "UPDATE bindings SET bound=?11, mapped=?12 WHERE volume_id=?2 AND host_id=?3 AND farm_id=?1 AND "
             "server=?4 AND target=?5 AND lun=?6 AND protocol=?7 AND initiator=?8 AND port_id=?9 AND "
@@ -285,12 +298,13 @@ struct Inventory::Statements {
         unmapped_besides(db.prepare(
             "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0 AND host_id <> ?2)")),
         intents(db, intents_sql),
-        outcomes(db, outcomes_sql) {}
+        outcomes(db, outcomes_sql),
+        bindings(db, bindings_sql) {}
 
   Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, set_binding_flags,
       update_volume_state, journal_intent, journal_outcome, volume_id,
       set_state, set_state_dirty, claim_volume, unmapped_besides;
-  RowChunks intents, outcomes;
+  RowChunks intents, outcomes, bindings;
 };
 
 Inventory::Inventory(const std::string& path) try : db_(path) {
@@ -666,11 +680,14 @@ bool Inventory::claim_volume(RowId id, RowId farm_id, const std::optional<std::s
 
 namespace {
 
-// The columns of bindings in the order of the INSERT's and the flag UPDATE's parameters.
-void bind_binding(Statement& s, const BindingRow& b) {
-  s.bind(1, b.farm_id).bind(2, b.volume_id).bind(3, b.host_id).bind_static(4, b.server).bind(5, b.target);
-  s.bind(6, b.lun).bind_static(7, b.protocol).bind_static(8, b.initiator).bind(9, b.port_id).bind(10, b.gateway_id);
-  s.bind(11, static_cast<int>(b.bound)).bind(12, static_cast<int>(b.mapped));
+// The columns of bindings in the order of the INSERT's and the flag UPDATE's
+// parameters, from ?first + 1.
+void bind_binding(Statement& s, const BindingRow& b, int first = 0) {
+  const int p = first;
+  s.bind(p + 1, b.farm_id).bind(p + 2, b.volume_id).bind(p + 3, b.host_id).bind_static(p + 4, b.server);
+  s.bind(p + 5, b.target).bind(p + 6, b.lun).bind_static(p + 7, b.protocol).bind_static(p + 8, b.initiator);
+  s.bind(p + 9, b.port_id).bind(p + 10, b.gateway_id);
+  s.bind(p + 11, static_cast<int>(b.bound)).bind(p + 12, static_cast<int>(b.mapped));
 }
 
 }  // namespace
@@ -687,6 +704,16 @@ void Inventory::insert_binding(const BindingRow& b) {
   Statement& s = stmts_->upsert_binding;
   bind_binding(s, b);
   s.run();
+}
+
+void Inventory::insert_bindings(const std::vector<BindingRow>& rows) {
+  for (std::size_t done = 0; done < rows.size();) {
+    std::size_t n = RowChunks::next(rows.size() - done);
+    Statement& s = stmts_->bindings.of(n);
+    for (std::size_t i = 0; i < n; ++i) bind_binding(s, rows[done + i], static_cast<int>(i) * kBindingParams);
+    s.run();
+    done += n;
+  }
 }
 
 bool Inventory::has_unmapped_export_besides(RowId volume_id, RowId host_id) {

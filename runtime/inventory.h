@@ -313,6 +313,10 @@ class Inventory {
   // The same for a binding that is most likely new (bind): straight to the
   // INSERT, without first trying the two-column UPDATE.
   void insert_binding(const BindingRow& b);
+  // insert_binding for several, in one statement per up to 64: each
+  // statement builds the IN list of protocol's CHECK as a temporary b-tree.
+  // At most one row per (volume, host).
+  void insert_bindings(const std::vector<BindingRow>& rows);
   // Whether the unit has an export not yet mapped other than `host_id`'s:
   // what decides a unit's state after a map to that host (Bound or Mapped).
   bool has_unmapped_export_besides(RowId volume_id, RowId host_id);
