@@ -367,7 +367,7 @@ TEST_CASE("a commit's journal entries, written a few statements at a time, are t
     CHECK(e.farm == "f");
   }
 
-  // Outcomes of 70 of them, each with its own message: 64 + 4 + 2 rows.
+  // Outcomes of 70 of them, each with its own message: 64 + 6 rows.
   std::vector<runtime::Inventory::Outcome> outcomes;
   std::vector<std::string> messages;
   for (int i = 0; i < 70; ++i) messages.push_back(i % 5 == 0 ? "" : fmt::format("message {}", i));
