@@ -42,16 +42,23 @@ class ApplyHooks : public StepHooks {
     // again; a failed sync rolls the transaction back).
     std::future<void> synced;
     if (!ended.empty()) synced = std::async(std::launch::async, [this] { drivers_.sync_all(); });
+    // The journal's rows of the whole commit, and its binds' new bindings,
+    // go in a few multi-row statements, not one per action.
+    std::vector<runtime::Inventory::Outcome> outcomes;
+    outcomes.reserve(completions.size());
+    std::vector<runtime::Inventory::Intent> intents;
+    intents.reserve(starting.size());
+    for (const Action* a : starting) intents.push_back({a->id, runtime::to_string(a->op), a->device, action_to_json(*a)});
     std::vector<std::int64_t> entries = inv_.write([&] {
+      PendingBindings bindings(inv_);
       for (std::size_t k = 0; k < ended.size(); ++k) {
         const Completion& c = completions[k];
-        if (c.outcome.ok()) record_success(inv_, farm_id_, plan_.farm, *ended[k]);
-        inv_.journal_outcome(c.journal_entry, c.outcome.ok() ? "done" : "failed", c.outcome.message);
+        if (c.outcome.ok()) record_success(inv_, farm_id_, plan_.farm, *ended[k], bindings);
+        outcomes.push_back({c.journal_entry, c.outcome.ok() ? "done" : "failed", c.outcome.message});
       }
-      std::vector<std::int64_t> ids;
-      for (const Action* a : starting)
-        ids.push_back(inv_.journal_intent(run_id_, plan_.farm, a->id, runtime::to_string(a->op), a->device,
-                                          action_to_json(*a)));
+      bindings.flush();
+      inv_.journal_outcomes(outcomes);
+      std::vector<std::int64_t> ids = inv_.journal_intents(run_id_, plan_.farm, intents);
       if (synced.valid()) synced.get();
       return ids;
     });
@@ -63,10 +70,10 @@ class ApplyHooks : public StepHooks {
   }
 
   void cancel(const std::vector<Completion>& never_started) override {
-    inv_.write([&] {
-      for (const Completion& c : never_started)
-        inv_.journal_outcome(c.journal_entry, "failed", "not started: the apply was stopped");
-    });
+    std::vector<runtime::Inventory::Outcome> outcomes;
+    for (const Completion& c : never_started)
+      outcomes.push_back({c.journal_entry, "failed", "not started: the apply was stopped"});
+    inv_.write([&] { inv_.journal_outcomes(outcomes); });
   }
 
   runtime::ActionOutcome call(const Action& a, int& attempts) override {

@@ -11,10 +11,16 @@ using runtime::VolumeState;
 
 class Recorder {
  public:
-  Recorder(runtime::Inventory& inv, RowId farm_id, const std::string& farm, const Action& action)
-      : inv_(inv), farm_id_(farm_id), farm_(farm), a_(action), e_(action.effect), d_(action.device_action) {}
+  Recorder(runtime::Inventory& inv, RowId farm_id, const std::string& farm, const Action& action,
+           PendingBindings& pending)
+      : inv_(inv), farm_id_(farm_id), farm_(farm), a_(action), e_(action.effect), d_(action.device_action),
+        pending_(pending) {}
 
   void run() {
+    // These touch no binding but their own unit's (flushed by unit in bind
+    // and map); every other action may read or write any.
+    if (a_.op != Op::allocate && a_.op != Op::copy && a_.op != Op::bind && a_.op != Op::map && a_.op != Op::zone)
+      pending_.flush();
     switch (a_.op) {
       case Op::allocate: allocate(); break;
       case Op::meta: meta(); break;
@@ -36,15 +42,39 @@ class Recorder {
   }
 
  private:
+  // The array holding the unit: a map or unmap at a gateway names it apart.
+  const std::string& unit_array() const {
+    return d_.op == Op::map || d_.op == Op::unmap ? (d_.array.empty() ? d_.device : d_.array) : d_.device;
+  }
+
   // The unit an action concerns: by row when the plan knew it, else by the
   // array and the device's volume id (a slice carved by this apply).
   std::optional<VolumeRow> unit() {
     if (e_.volume_row != 0) return inv_.volume(e_.volume_row);
-    const std::string& array = d_.op == Op::map || d_.op == Op::unmap ? (d_.array.empty() ? d_.device : d_.array)
-                                                                        : d_.device;
-    auto device_id = inv_.device_id(array);
+    auto device_id = inv_.device_id(unit_array());
     if (!device_id) return std::nullopt;
     return inv_.volume_by_device_id(*device_id, d_.volume);
+  }
+
+  // The same unit's id only, for the actions that write a few columns of it
+  // and read none (allocate, copy, bind, map). The plan's row is not looked
+  // up: the write says whether it is there (no_unit() if not).
+  std::optional<RowId> unit_id() {
+    if (e_.volume_row != 0) return e_.volume_row;
+    auto device_id = inv_.device_id(unit_array());
+    if (!device_id) return std::nullopt;
+    return inv_.volume_id(*device_id, d_.volume);
+  }
+
+  [[noreturn]] void no_unit() const {
+    throw std::runtime_error("the inventory has no volume " + d_.device + ":" + d_.volume + " for action " +
+                             std::to_string(a_.id));
+  }
+
+  RowId must_unit_id() {
+    auto id = unit_id();
+    if (!id) no_unit();
+    return *id;
   }
 
   // snap, restore: the volume the data comes from, on the same array.
@@ -56,31 +86,28 @@ class Recorder {
 
   VolumeRow must_unit() {
     auto v = unit();
-    if (!v) throw std::runtime_error("the inventory has no volume " + d_.device + ":" + d_.volume + " for action " +
-                                     std::to_string(a_.id));
+    if (!v) no_unit();
     return *v;
   }
 
   // The steady state of a unit from its exports: all mapped, some bound, none.
-  VolumeState export_state(RowId volume_id) { return export_state(inv_.export_summary(volume_id)); }
   static VolumeState export_state(const runtime::Inventory::ExportSummary& exports) {
     if (!exports.any) return VolumeState::Configured;
     return exports.any_unmapped ? VolumeState::Bound : VolumeState::Mapped;
   }
 
   void allocate() {
-    if (e_.slice && !unit()) {
+    const VolumeState state = e_.state_after.value_or(VolumeState::Allocated);
+    std::optional<RowId> id = unit_id();
+    // A slice not carved before (a plan's row, if it names one, must be there).
+    if (e_.slice && (!id || (e_.volume_row != 0 && !inv_.volume(*id)))) {
       VolumeRow slice = *e_.slice;
       slice.farm_id = farm_id_;
-      slice.state = e_.state_after.value_or(VolumeState::Allocated);
+      slice.state = state;
       inv_.insert_slice(slice);
       return;
     }
-    VolumeRow v = must_unit();
-    v.farm_id = farm_id_;
-    if (e_.plan_volume) v.plan_volume = e_.plan_volume;
-    v.state = e_.state_after.value_or(VolumeState::Allocated);
-    inv_.update_volume(v);
+    if (!id || !inv_.claim_volume(*id, farm_id_, e_.plan_volume, state)) no_unit();
   }
 
   void meta() {
@@ -108,43 +135,48 @@ class Recorder {
   }
 
   void copy() {
-    const VolumeRow before = must_unit();
-    VolumeRow v = before;
-    v.image = d_.image;
-    v.dirty_farm = farm_;
-    v.state = VolumeState::Configured;
-    inv_.update_volume(v, before);
+    if (!inv_.set_volume_state(must_unit_id(), VolumeState::Configured, d_.image, farm_)) no_unit();
   }
 
-  runtime::BindingRow binding_for(const VolumeRow& v) {
+  runtime::BindingRow binding_for(RowId volume_id) {
     runtime::BindingRow b = *e_.binding;
     b.farm_id = farm_id_;
-    b.volume_id = v.id;
+    b.volume_id = volume_id;
     return b;
   }
 
+  // The unit's steady state once its export `b` is written: all its exports
+  // mapped, or not. Asked before the write, of the unit's other exports
+  // (the write changes only b's own row), so that the unit's row is written
+  // first and a missing unit is reported as such, not as a foreign key.
+  VolumeState state_with(const runtime::BindingRow& b) {
+    if (!b.mapped) return VolumeState::Bound;
+    pending_.flush_unit(b.volume_id);
+    return inv_.has_unmapped_export_besides(b.volume_id, b.host_id) ? VolumeState::Bound : VolumeState::Mapped;
+  }
+
   void bind() {
-    const VolumeRow before = must_unit();
-    if (!e_.binding) return;
-    VolumeRow v = before;
-    runtime::BindingRow b = binding_for(v);
+    if (!e_.binding) {
+      must_unit();
+      return;
+    }
+    runtime::BindingRow b = binding_for(must_unit_id());
     b.bound = true;
-    inv_.upsert_binding(b);
-    v.dirty_farm = farm_;  // the host can write from now on
-    v.state = export_state(v.id);
-    inv_.update_volume(v, before);
+    // dirty_farm: the host can write from now on.
+    if (!inv_.set_volume_state(b.volume_id, state_with(b), farm_)) no_unit();
+    pending_.add(b);
   }
 
   void map() {
-    const VolumeRow before = must_unit();
-    if (!e_.binding) return;
-    VolumeRow v = before;
-    runtime::BindingRow b = binding_for(v);
+    if (!e_.binding) {
+      must_unit();
+      return;
+    }
+    runtime::BindingRow b = binding_for(must_unit_id());
     b.bound = true;
     b.mapped = true;
-    inv_.upsert_binding(b);
-    v.state = export_state(v.id);
-    inv_.update_volume(v, before);
+    if (!inv_.set_volume_state(b.volume_id, state_with(b))) no_unit();
+    inv_.upsert_binding(b);  // state_with flushed the unit's pending bindings
   }
 
   void unmap() {
@@ -285,12 +317,36 @@ class Recorder {
   const Action& a_;
   const Effect& e_;
   const runtime::DeviceAction& d_;
+  PendingBindings& pending_;
 };
 
 }  // namespace
 
+void PendingBindings::add(const runtime::BindingRow& row) {
+  flush_unit(row.volume_id);  // at most one row per (volume, host) in a statement
+  rows_.push_back(row);
+}
+
+void PendingBindings::flush_unit(RowId volume_id) {
+  for (const runtime::BindingRow& r : rows_)
+    if (r.volume_id == volume_id) return flush();
+}
+
+void PendingBindings::flush() {
+  if (rows_.empty()) return;
+  inv_.insert_bindings(rows_);
+  rows_.clear();
+}
+
+void record_success(runtime::Inventory& inventory, RowId farm_id, const std::string& farm, const Action& action,
+                    PendingBindings& pending) {
+  Recorder(inventory, farm_id, farm, action, pending).run();
+}
+
 void record_success(runtime::Inventory& inventory, RowId farm_id, const std::string& farm, const Action& action) {
-  Recorder(inventory, farm_id, farm, action).run();
+  PendingBindings pending(inventory);
+  record_success(inventory, farm_id, farm, action, pending);
+  pending.flush();
 }
 
 }  // namespace farmctl::reconcile

@@ -1,6 +1,7 @@
 #include "runtime/inventory.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 
@@ -19,13 +20,21 @@ constexpr std::array<std::string_view, 9> kStateNames{"Free",    "Allocated", "C
 }  // namespace
 
 std::string now_utc() {
+  // Formatted once per second per thread: an apply writes a time with every
+  // row, tens of thousands a second.
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached_text;
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
   std::time_t t = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
+  if (t != cached_second) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    cached_text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = t;
+  }
+  return cached_text;
 }
 
 namespace {
@@ -174,6 +183,88 @@ std::optional<FarmRow> first_farm(Statement& s) {
 
 // ---- Inventory ------------------------------------------------------------------
 
+namespace {
+
+// One statement per row count 1 to 8, then 16, 24, ... kMaxRows, of a
+// multi-row write, each prepared on first use: a batch of n rows runs as
+// kMaxRows-row statements, then at most two (a multiple of 8 and the rest).
+// Each run of a statement has a fixed cost (for those that write a column
+// with an IN-list CHECK, a temporary b-tree): fewer, larger statements per
+// commit, with few shapes to prepare.
+class RowChunks {
+ public:
+  static constexpr std::size_t kMaxRows = 64;
+  using Sql = std::string (*)(std::size_t rows);
+  RowChunks(Database& db, Sql sql) : db_(db), sql_(sql) {}
+
+  // The row count of the next statement for `left` rows still to write.
+  static std::size_t next(std::size_t left) {
+    if (left >= kMaxRows) return kMaxRows;
+    return left >= 8 ? left / 8 * 8 : left;
+  }
+  Statement& of(std::size_t rows) {
+    std::size_t slot = rows <= 8 ? rows - 1 : 8 + rows / 8 - 2;
+    if (!statements_[slot]) statements_[slot].emplace(db_.prepare(sql_(rows)));
+    return *statements_[slot];
+  }
+
+ private:
+  Database& db_;
+  Sql sql_;
+  std::array<std::optional<Statement>, 8 + kMaxRows / 8 - 1> statements_;  // 1..8, 16..kMaxRows rows
+};
+
+// Intents: ?1 run id, ?2 farm, ?3 time; four per row from ?4.
+constexpr int kIntentParams = 4;
+std::string intents_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    int p = 4 + static_cast<int>(i) * kIntentParams;
+    sql += fmt::format("{}(?1, ?2, ?{}, ?{}, ?{}, ?{}, 'intent', ?3)", i > 0 ? ", " : "", p, p + 1, p + 2, p + 3);
+  }
+  return sql;
+}
+
+// Outcomes: ?1 time; entry, status and message per row from ?2. A CASE on
+// the id picks each row's values: an UPDATE ... FROM (VALUES ...) cost more
+// per row (it copies the list into a temporary table, then the changes into
+// another) than the CASE's comparisons.
+constexpr int kOutcomeParams = 3;
+std::string outcomes_sql(std::size_t rows) {
+  std::string status, message, ids;
+  for (std::size_t i = 0; i < rows; ++i) {
+    int p = 2 + static_cast<int>(i) * kOutcomeParams;
+    status += fmt::format(" WHEN ?{} THEN ?{}", p, p + 1);
+    message += fmt::format(" WHEN ?{} THEN ?{}", p, p + 2);
+    ids += fmt::format("{}?{}", i > 0 ? ", " : "", p);
+  }
+  return fmt::format(
+      "UPDATE journal SET status = CASE id{} END, message = CASE id{} END, finished_at = ?1 WHERE id IN ({})", status,
+      message, ids);
+}
+
+// Bindings: 12 columns per row, as bind_binding binds them.
+constexpr int kBindingParams = 12;
+constexpr std::string_view kBindingUpsert =
+    " ON CONFLICT (volume_id, host_id) DO UPDATE SET farm_id=excluded.farm_id, server=excluded.server, "
+    "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
+    "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, mapped=excluded.mapped";
+std::string bindings_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO bindings (farm_id, volume_id, host_id, server, target, lun, protocol, initiator, port_id, "
+      "gateway_id, bound, mapped) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    sql += i > 0 ? ", (" : "(";
+    for (int k = 0; k < kBindingParams; ++k)
+      sql += fmt::format("{}?{}", k > 0 ? ", " : "", 1 + static_cast<int>(i) * kBindingParams + k);
+    sql += ")";
+  }
+  return sql + std::string(kBindingUpsert);
+}
+
+}  // namespace
+
 // Prepared once per Inventory: the hot reads and writes of plan and apply.
 struct Inventory::Statements {
   explicit Statements(Database& db)
@@ -188,26 +279,33 @@ struct Inventory::Statements {
             "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, pool_id, parent_id, "
             "member_order, farm_id, plan_volume, state, image, dirty_farm, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'slice', ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
-        upsert_binding(db.prepare(
-            "INSERT INTO bindings (farm_id, volume_id, host_id, server, target, lun, protocol, initiator, port_id, "
-            "gateway_id, bound, mapped) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (volume_id, host_id) DO UPDATE SET farm_id=excluded.farm_id, server=excluded.server, "
-            "target=excluded.target, lun=excluded.lun, protocol=excluded.protocol, initiator=excluded.initiator, "
-            "port_id=excluded.port_id, gateway_id=excluded.gateway_id, bound=excluded.bound, "
-            "mapped=excluded.mapped RETURNING id")),
+        upsert_binding(db.prepare(bindings_sql(1))),
         set_binding_flags(db.prepare(
             "UPDATE bindings SET bound=?11, mapped=?12 WHERE volume_id=?2 AND host_id=?3 AND farm_id=?1 AND "
             "server=?4 AND target=?5 AND lun=?6 AND protocol=?7 AND initiator=?8 AND port_id=?9 AND "
-            "gateway_id IS ?10 RETURNING id")),
+            "gateway_id IS ?10")),
         update_volume_state(
             db.prepare("UPDATE volumes SET state=?2, image=?3, dirty_farm=?4, updated_at=?5 WHERE id=?1")),
         journal_intent(db.prepare(
             "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) "
             "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)")),
-        journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")) {}
+        journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")),
+        volume_id(db.prepare("SELECT id FROM volumes WHERE device_id = ? AND device_volume = ?")),
+        set_state(db.prepare("UPDATE volumes SET state=?2, updated_at=?3 WHERE id=?1")),
+        set_state_dirty(db.prepare("UPDATE volumes SET state=?2, dirty_farm=?3, updated_at=?4 WHERE id=?1")),
+        claim_volume(db.prepare(
+            "UPDATE volumes SET farm_id=?2, plan_volume=COALESCE(?3, plan_volume), state=?4, updated_at=?5, "
+            "member_order=IFNULL(member_order, 0) WHERE id=?1")),
+        unmapped_besides(db.prepare(
+            "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0 AND host_id <> ?2)")),
+        intents(db, intents_sql),
+        outcomes(db, outcomes_sql),
+        bindings(db, bindings_sql) {}
 
   Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, set_binding_flags,
-      update_volume_state, journal_intent, journal_outcome;
+      update_volume_state, journal_intent, journal_outcome, volume_id,
+      set_state, set_state_dirty, claim_volume, unmapped_besides;
+  RowChunks intents, outcomes, bindings;
 };
 
 Inventory::Inventory(const std::string& path) try : db_(path) {
@@ -410,6 +508,15 @@ std::optional<VolumeRow> Inventory::volume_by_device_id(RowId device_id, std::st
   return v;
 }
 
+std::optional<RowId> Inventory::volume_id(RowId device_id, std::string_view device_volume) {
+  Statement& s = stmts_->volume_id;
+  s.bind(1, device_id).bind_static(2, device_volume);
+  std::optional<RowId> id;
+  if (s.step()) id = s.int64(0);
+  s.reset();
+  return id;
+}
+
 std::optional<RowId> Inventory::device_id(std::string_view name) {
   Statement& s = cached("SELECT id FROM devices WHERE name = ?");
   s.bind(1, name);
@@ -543,23 +650,80 @@ void Inventory::update_volume(const VolumeRow& v, const VolumeRow& before) {
   s.run();
 }
 
-RowId Inventory::upsert_binding(const BindingRow& b) {
+bool Inventory::set_volume_state(RowId id, VolumeState state) {
+  Statement& s = stmts_->set_state;
+  s.bind(1, id).bind_static(2, to_string(state)).bind(3, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+bool Inventory::set_volume_state(RowId id, VolumeState state, std::string_view dirty_farm) {
+  Statement& s = stmts_->set_state_dirty;
+  s.bind(1, id).bind_static(2, to_string(state)).bind_static(3, dirty_farm).bind(4, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+bool Inventory::set_volume_state(RowId id, VolumeState state, std::string_view image, std::string_view dirty_farm) {
+  Statement& s = stmts_->update_volume_state;
+  s.bind(1, id).bind_static(2, to_string(state)).bind_static(3, image).bind_static(4, dirty_farm).bind(5, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+bool Inventory::claim_volume(RowId id, RowId farm_id, const std::optional<std::string>& plan_volume,
+                             VolumeState state) {
+  Statement& s = stmts_->claim_volume;
+  s.bind(1, id).bind(2, farm_id).bind_static(3, plan_volume).bind_static(4, to_string(state)).bind(5, now_utc());
+  s.run();
+  return db_.changes() > 0;
+}
+
+namespace {
+
+// The columns of bindings in the order of the INSERT's and the flag UPDATE's
+// parameters, from ?first + 1.
+void bind_binding(Statement& s, const BindingRow& b, int first = 0) {
+  const int p = first;
+  s.bind(p + 1, b.farm_id).bind(p + 2, b.volume_id).bind(p + 3, b.host_id).bind_static(p + 4, b.server);
+  s.bind(p + 5, b.target).bind(p + 6, b.lun).bind_static(p + 7, b.protocol).bind_static(p + 8, b.initiator);
+  s.bind(p + 9, b.port_id).bind(p + 10, b.gateway_id);
+  s.bind(p + 11, static_cast<int>(b.bound)).bind(p + 12, static_cast<int>(b.mapped));
+}
+
+}  // namespace
+
+void Inventory::upsert_binding(const BindingRow& b) {
   Statement& flags = stmts_->set_binding_flags;
-  flags.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
-                 b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));
-  if (flags.step()) {
-    RowId id = flags.int64(0);
-    flags.reset();
-    return id;
-  }
-  flags.reset();
+  bind_binding(flags, b);
+  flags.run();
+  if (db_.changes() > 0) return;
+  insert_binding(b);
+}
+
+void Inventory::insert_binding(const BindingRow& b) {
   Statement& s = stmts_->upsert_binding;
-  s.bind_all(b.farm_id, b.volume_id, b.host_id, b.server, b.target, b.lun, b.protocol, b.initiator, b.port_id,
-             b.gateway_id, static_cast<int>(b.bound), static_cast<int>(b.mapped));
+  bind_binding(s, b);
+  s.run();
+}
+
+void Inventory::insert_bindings(const std::vector<BindingRow>& rows) {
+  for (std::size_t done = 0; done < rows.size();) {
+    std::size_t n = RowChunks::next(rows.size() - done);
+    Statement& s = stmts_->bindings.of(n);
+    for (std::size_t i = 0; i < n; ++i) bind_binding(s, rows[done + i], static_cast<int>(i) * kBindingParams);
+    s.run();
+    done += n;
+  }
+}
+
+bool Inventory::has_unmapped_export_besides(RowId volume_id, RowId host_id) {
+  Statement& s = stmts_->unmapped_besides;
+  s.bind(1, volume_id).bind(2, host_id);
   s.step();
-  RowId id = s.int64(0);
+  bool any = s.int64(0) != 0;
   s.reset();
-  return id;
+  return any;
 }
 
 void Inventory::delete_binding(RowId binding_id) {
@@ -612,6 +776,46 @@ void Inventory::journal_outcome(RowId entry, std::string_view status, std::strin
   Statement& s = stmts_->journal_outcome;
   s.bind_all(entry, status, message, now_utc());
   s.run();
+}
+
+std::vector<RowId> Inventory::journal_intents(std::string_view run_id, std::string_view farm,
+                                              const std::vector<Intent>& intents) {
+  std::vector<RowId> ids;
+  ids.reserve(intents.size());
+  const std::string now = now_utc();
+  for (std::size_t done = 0; done < intents.size();) {
+    std::size_t rows = RowChunks::next(intents.size() - done);
+    Statement& s = stmts_->intents.of(rows);
+    s.bind_static(1, run_id).bind_static(2, farm).bind_static(3, now);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const Intent& in = intents[done + i];
+      int p = 4 + static_cast<int>(i) * kIntentParams;
+      s.bind(p, in.action_id).bind_static(p + 1, in.op).bind_static(p + 2, in.device).bind_static(p + 3, in.action_json);
+    }
+    s.run();
+    // Rows inserted by one statement in a write transaction take consecutive
+    // ids (each new rowid is the largest so far plus one), in VALUES order.
+    RowId last = db_.last_insert_rowid();
+    for (std::size_t i = 0; i < rows; ++i) ids.push_back(last - static_cast<RowId>(rows - 1 - i));
+    done += rows;
+  }
+  return ids;
+}
+
+void Inventory::journal_outcomes(const std::vector<Outcome>& outcomes) {
+  const std::string now = now_utc();
+  for (std::size_t done = 0; done < outcomes.size();) {
+    std::size_t rows = RowChunks::next(outcomes.size() - done);
+    Statement& s = stmts_->outcomes.of(rows);
+    s.bind_static(1, now);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const Outcome& o = outcomes[done + i];
+      int p = 2 + static_cast<int>(i) * kOutcomeParams;
+      s.bind(p, o.entry).bind_static(p + 1, o.status).bind_static(p + 2, o.message);
+    }
+    s.run();
+    done += rows;
+  }
 }
 
 std::vector<Inventory::JournalEntry> Inventory::open_journal_entries() {

@@ -231,6 +231,10 @@ class Inventory {
   std::optional<VolumeRow> volume(RowId id);
   std::optional<VolumeRow> volume_by_device_id(RowId device_id, std::string_view device_volume);
   std::optional<RowId> device_id(std::string_view name);
+  // The id of a device's volume, from the (device_id, device_volume) index
+  // alone: for the recorder, which needs no more of the row to record an
+  // export or a copy.
+  std::optional<RowId> volume_id(RowId device_id, std::string_view device_volume);
   std::vector<BindingRow> bindings_of_volume(RowId volume_id);
   // What the recorder asks after each export action, answered from an index
   // without reading the rows: a global disk shared by 10,000 servers has
@@ -290,10 +294,32 @@ class Inventory {
   // of every index a SET names, changed or not: five more pages per commit).
   void update_volume(const VolumeRow& v, const VolumeRow& before);
 
+  // Narrow writes of a unit the recorder knows only by id; false when there
+  // is no such row. The state and updated_at, and the columns named:
+  // (bind) dirty_farm; (copy) image and dirty_farm; (map) nothing else.
+  // They name no indexed column, as update_volume(v, before) does not.
+  bool set_volume_state(RowId id, VolumeState state);
+  bool set_volume_state(RowId id, VolumeState state, std::string_view dirty_farm);
+  bool set_volume_state(RowId id, VolumeState state, std::string_view image, std::string_view dirty_farm);
+  // allocate: the unit becomes the farm's, as `plan_volume` if given (else it
+  // keeps its own), in `state`; a NULL member_order becomes 0, as
+  // update_volume of the row read back writes it. False when there is no such row.
+  bool claim_volume(RowId id, RowId farm_id, const std::optional<std::string>& plan_volume, VolumeState state);
+
   // By (volume, host). A binding that differs only in bound and mapped (a
   // map after its bind) has just those two columns written, for the same
   // reason as update_volume's.
-  RowId upsert_binding(const BindingRow& b);
+  void upsert_binding(const BindingRow& b);
+  // The same for a binding that is most likely new (bind): straight to the
+  // INSERT, without first trying the two-column UPDATE.
+  void insert_binding(const BindingRow& b);
+  // insert_binding for several, in one statement per up to 64: each
+  // statement builds the IN list of protocol's CHECK as a temporary b-tree.
+  // At most one row per (volume, host).
+  void insert_bindings(const std::vector<BindingRow>& rows);
+  // Whether the unit has an export not yet mapped other than `host_id`'s:
+  // what decides a unit's state after a map to that host (Bound or Mapped).
+  bool has_unmapped_export_besides(RowId volume_id, RowId host_id);
   void delete_binding(RowId binding_id);
   // Every export of the unit through one array masking (hosts behind a gateway share it).
   void delete_bindings_through(RowId volume_id, std::string_view initiator);
@@ -308,6 +334,23 @@ class Inventory {
   RowId journal_intent(std::string_view run_id, std::string_view farm, int action_id, std::string_view op,
                        std::string_view device, std::string_view action_json);
   void journal_outcome(RowId entry, std::string_view status, std::string_view message);
+  // The same for every action of one commit, in a few statements (up to 64
+  // rows each) rather than one per action: each statement's start and end,
+  // and the IN list of its CHECK (built as a temporary b-tree on every run
+  // of a statement that writes `status`), cost more than the row.
+  struct Intent {
+    int action_id = 0;
+    std::string_view op, device;
+    std::string action_json;
+  };
+  // The new entries' ids, in the order of `intents`.
+  std::vector<RowId> journal_intents(std::string_view run_id, std::string_view farm,
+                                     const std::vector<Intent>& intents);
+  struct Outcome {
+    RowId entry = 0;
+    std::string_view status, message;
+  };
+  void journal_outcomes(const std::vector<Outcome>& outcomes);
   struct JournalEntry {
     RowId id = 0;
     std::string run_id, farm, op, device, action_json, status, message;

@@ -362,3 +362,58 @@ TEST_CASE("the writer lock names its holder, and a dead holder's lock is taken o
   waitpid(pid, &status, 0);
   require_converges(estate);
 }
+
+TEST_CASE("a commit's journal entries, written a few statements at a time, are the ids handed back", "[executor]") {
+  Estate estate;
+  runtime::Inventory inv(estate.db());
+  // 100 intents: statements of 64, 32 and 4 rows; one more commit after them.
+  const std::vector<std::string> devices{"dev0", "dev1", "dev2"};
+  std::vector<runtime::Inventory::Intent> intents;
+  for (int i = 0; i < 100; ++i)
+    intents.push_back({i, i % 2 == 0 ? "bind" : "map", devices[i % 3], fmt::format("{{\"n\":{}}}", i)});
+  auto ids = inv.write([&] { return inv.journal_intents("run-1", "f", intents); });
+  auto more = inv.write([&] { return inv.journal_intents("run-1", "f", {{100, "zone", "fab", "{}"}}); });
+  REQUIRE(ids.size() == 100);
+  REQUIRE(more.size() == 1);
+  CHECK(more[0] > ids.back());
+  auto open = inv.open_journal_entries();
+  REQUIRE(open.size() == 101);
+  std::map<std::int64_t, runtime::Inventory::JournalEntry> by_id;
+  for (const auto& e : open) by_id[e.id] = e;
+  for (int i = 0; i < 100; ++i) {
+    INFO(i);
+    REQUIRE(by_id.count(ids[i]) == 1);
+    const auto& e = by_id[ids[i]];
+    CHECK(e.action_id == i);
+    CHECK(e.op == intents[i].op);
+    CHECK(e.device == intents[i].device);
+    CHECK(e.action_json == intents[i].action_json);
+    CHECK(e.run_id == "run-1");
+    CHECK(e.farm == "f");
+  }
+
+  // Outcomes of 70 of them, each with its own message: 64 + 6 rows.
+  std::vector<runtime::Inventory::Outcome> outcomes;
+  std::vector<std::string> messages;
+  for (int i = 0; i < 70; ++i) messages.push_back(i % 5 == 0 ? "" : fmt::format("message {}", i));
+  for (int i = 0; i < 70; ++i) outcomes.push_back({ids[i], i % 7 == 0 ? "failed" : "done", messages[i]});
+  inv.write([&] { inv.journal_outcomes(outcomes); });
+  open = inv.open_journal_entries();
+  CHECK(open.size() == 31);
+  runtime::Database db(estate.db());
+  auto s = db.prepare("SELECT status, message, finished_at IS NOT NULL FROM journal WHERE id = ?");
+  for (int i = 0; i < 100; ++i) {
+    INFO(i);
+    s.bind(1, ids[i]);
+    REQUIRE(s.step());
+    if (i < 70) {
+      CHECK(s.text(0) == (i % 7 == 0 ? "failed" : "done"));
+      CHECK(s.text(1) == messages[i]);
+      CHECK(s.int64(2) == 1);
+    } else {
+      CHECK(s.text(0) == "intent");
+      CHECK(s.int64(2) == 0);
+    }
+    s.reset();
+  }
+}
