@@ -116,8 +116,8 @@ void write(json::Writer& w, const runtime::RestoredRow& r) {
 }
 
 // After the writers of the rows it may hold (they are found where it is defined).
-template <class T>
-void optional_object(json::Writer& w, std::string_view key, const std::optional<T>& v) {
+template <class Optional>  // std::optional or HeapOptional
+void optional_object(json::Writer& w, std::string_view key, const Optional& v) {
   if (!v) return;
   w.key(key);
   write(w, *v);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "reconciler/heap_optional.h"
 #include "runtime/backup_store.h"
 #include "runtime/driver.h"
 #include "runtime/inventory.h"
@@ -30,24 +31,24 @@ struct Effect {
   // The disk unit the action concerns. For a new slice the row does not
   // exist yet: volume_row is 0 and `slice` describes it.
   RowId volume_row = 0;
-  std::optional<runtime::VolumeRow> slice;  // allocate from a pool
+  HeapOptional<runtime::VolumeRow> slice;  // allocate from a pool
   std::optional<std::string> plan_volume;   // allocate: the plan id the unit will realise
   std::optional<runtime::VolumeState> state_after;  // allocate/meta/copy: the unit's next state
   std::vector<RowId> members;                // meta: member rows in order (head first)
   std::optional<runtime::BindingRow> binding;  // bind/map/unmap/unbind
-  std::optional<runtime::ZoneRow> zone;        // zone/unzone
+  HeapOptional<runtime::ZoneRow> zone;        // zone/unzone
   bool teardown = false;  // part of taking the unit down (states Unmapped/Unbound)
   // unmap of an export whose array masking other exports still use (hosts
   // behind one gateway share it): the binding row goes with the unmap.
   bool drop_binding = false;
   // snap: the copy to record (its volume_id is the slice's, known once carved).
-  std::optional<runtime::BackupRow> backup;
+  HeapOptional<runtime::BackupRow> backup;
   // restore into a new volume: the row to record (volume_id filled in then).
-  std::optional<runtime::RestoredRow> restored;
+  HeapOptional<runtime::RestoredRow> restored;
   // vport (NPIV): the virtual port's row once the action has run, and the
   // host that carried it before (rollback places it back there; empty: none).
   // release: the port leaves the farm and returns to its fabric's range.
-  std::optional<runtime::VirtualPortRow> vport;
+  HeapOptional<runtime::VirtualPortRow> vport;
   std::string vport_from_host = {};
   std::optional<RowId> vport_from_host_id = {};
   bool release_vport = false;
