@@ -403,8 +403,9 @@ class Importer {
   }
 
   // The volumes table's CHECKs are size_mb > 0, and origin and state each
-  // IN a list: SQLite rebuilds the lookup table of a long IN list for every
-  // row it checks, 15 % of the inventory's part of a large import. These
+  // one of a list: written as IN lists (schema versions before 8), SQLite
+  // rebuilt the list's lookup table for every row it checked, 15 % of the
+  // inventory's part of a large import; version 8 writes them as ORs. These
   // rows are 'precarved' and 'Free' by construction, so when every size is
   // above zero they go in without the CHECKs (SQLite leaves them out of
   // statements prepared while the pragma is on, and re-prepares every
