@@ -208,7 +208,6 @@ class SimDriver final : public Driver {
     return request.outcome;
   }
 
-
   // FARMCTL_SIM_LATENCY wins over the device's `latency` attribute for every
   // op it says anything about.
   std::chrono::microseconds latency(const DeviceConfig& device, std::string_view op) const {
