@@ -279,16 +279,12 @@ struct Inventory::Statements {
             "INSERT INTO volumes (device_id, device_volume, size_mb, class, raid, origin, pool_id, parent_id, "
             "member_order, farm_id, plan_volume, state, image, dirty_farm, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'slice', ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
-        upsert_binding(db.prepare(bindings_sql(1))),
         set_binding_flags(db.prepare(
             "UPDATE bindings SET bound=?11, mapped=?12 WHERE volume_id=?2 AND host_id=?3 AND farm_id=?1 AND "
             "server=?4 AND target=?5 AND lun=?6 AND protocol=?7 AND initiator=?8 AND port_id=?9 AND "
             "gateway_id IS ?10")),
-        update_volume_state(
+        set_state_image_dirty(
             db.prepare("UPDATE volumes SET state=?2, image=?3, dirty_farm=?4, updated_at=?5 WHERE id=?1")),
-        journal_intent(db.prepare(
-            "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)")),
         journal_outcome(db.prepare("UPDATE journal SET status=?2, message=?3, finished_at=?4 WHERE id=?1")),
         volume_id(db.prepare("SELECT id FROM volumes WHERE device_id = ? AND device_volume = ?")),
         set_state(db.prepare("UPDATE volumes SET state=?2, updated_at=?3 WHERE id=?1")),
@@ -302,9 +298,8 @@ struct Inventory::Statements {
         outcomes(db, outcomes_sql),
         bindings(db, bindings_sql) {}
 
-  Statement generation, bump, farm_by_name, update_volume, insert_slice, upsert_binding, set_binding_flags,
-      update_volume_state, journal_intent, journal_outcome, volume_id,
-      set_state, set_state_dirty, claim_volume, unmapped_besides;
+  Statement generation, bump, farm_by_name, update_volume, insert_slice, set_binding_flags, set_state_image_dirty,
+      journal_outcome, volume_id, set_state, set_state_dirty, claim_volume, unmapped_besides;
   RowChunks intents, outcomes, bindings;
 };
 
@@ -640,16 +635,6 @@ void Inventory::update_volume(const VolumeRow& v) {
   s.run();
 }
 
-void Inventory::update_volume(const VolumeRow& v, const VolumeRow& before) {
-  bool keys_same = v.id == before.id && v.size_mb == before.size_mb && v.parent_id == before.parent_id &&
-                   v.member_order == before.member_order && v.farm_id == before.farm_id &&
-                   v.plan_volume == before.plan_volume;
-  if (!keys_same) return update_volume(v);
-  Statement& s = stmts_->update_volume_state;
-  s.bind_all(v.id, to_string(v.state), v.image, v.dirty_farm, now_utc());
-  s.run();
-}
-
 bool Inventory::set_volume_state(RowId id, VolumeState state) {
   Statement& s = stmts_->set_state;
   s.bind(1, id).bind_static(2, to_string(state)).bind(3, now_utc());
@@ -665,7 +650,7 @@ bool Inventory::set_volume_state(RowId id, VolumeState state, std::string_view d
 }
 
 bool Inventory::set_volume_state(RowId id, VolumeState state, std::string_view image, std::string_view dirty_farm) {
-  Statement& s = stmts_->update_volume_state;
+  Statement& s = stmts_->set_state_image_dirty;
   s.bind(1, id).bind_static(2, to_string(state)).bind_static(3, image).bind_static(4, dirty_farm).bind(5, now_utc());
   s.run();
   return db_.changes() > 0;
@@ -698,13 +683,7 @@ void Inventory::upsert_binding(const BindingRow& b) {
   bind_binding(flags, b);
   flags.run();
   if (db_.changes() > 0) return;
-  insert_binding(b);
-}
-
-void Inventory::insert_binding(const BindingRow& b) {
-  Statement& s = stmts_->upsert_binding;
-  bind_binding(s, b);
-  s.run();
+  insert_bindings({b});
 }
 
 void Inventory::insert_bindings(const std::vector<BindingRow>& rows) {
@@ -762,14 +741,6 @@ void Inventory::delete_virtual_port(std::string_view wwpn) {
   Statement& s = cached("DELETE FROM virtual_ports WHERE wwpn = ?");
   s.bind(1, wwpn);
   s.run();
-}
-
-RowId Inventory::journal_intent(std::string_view run_id, std::string_view farm, int action_id, std::string_view op,
-                                std::string_view device, std::string_view action_json) {
-  Statement& s = stmts_->journal_intent;
-  s.bind_all(run_id, farm, action_id, op, device, action_json, now_utc());
-  s.run();
-  return db_.last_insert_rowid();
 }
 
 void Inventory::journal_outcome(RowId entry, std::string_view status, std::string_view message) {

@@ -288,16 +288,13 @@ class Inventory {
   RowId insert_slice(const VolumeRow& v);  // a volume carved from a pool
   void delete_volume(RowId volume_id);
   void update_volume(const VolumeRow& v);  // every mutable column by id
-  // The same, for a row read as `before`: when only state, image and
-  // dirty_farm changed (bind, map, copy), only those are written, so that
-  // SQLite leaves the five indexes of volumes alone (it rewrites the entry
-  // of every index a SET names, changed or not: five more pages per commit).
-  void update_volume(const VolumeRow& v, const VolumeRow& before);
 
   // Narrow writes of a unit the recorder knows only by id; false when there
   // is no such row. The state and updated_at, and the columns named:
   // (bind) dirty_farm; (copy) image and dirty_farm; (map) nothing else.
-  // They name no indexed column, as update_volume(v, before) does not.
+  // They name no indexed column: SQLite rewrites the entry of every index a
+  // SET names, changed or not (five indexes on volumes, five more pages per
+  // commit).
   bool set_volume_state(RowId id, VolumeState state);
   bool set_volume_state(RowId id, VolumeState state, std::string_view dirty_farm);
   bool set_volume_state(RowId id, VolumeState state, std::string_view image, std::string_view dirty_farm);
@@ -308,14 +305,11 @@ class Inventory {
 
   // By (volume, host). A binding that differs only in bound and mapped (a
   // map after its bind) has just those two columns written, for the same
-  // reason as update_volume's.
+  // reason as set_volume_state's.
   void upsert_binding(const BindingRow& b);
-  // The same for a binding that is most likely new (bind): straight to the
-  // INSERT, without first trying the two-column UPDATE.
-  void insert_binding(const BindingRow& b);
-  // insert_binding for several, in one statement per up to 64: each
-  // statement builds the IN list of protocol's CHECK as a temporary b-tree.
-  // At most one row per (volume, host).
+  // New bindings (or replacing those of the same volume and host), in one
+  // statement per up to 64 rows: a statement's start and finish cost more
+  // than its row. At most one row per (volume, host).
   void insert_bindings(const std::vector<BindingRow>& rows);
   // Whether the unit has an export not yet mapped other than `host_id`'s:
   // what decides a unit's state after a map to that host (Bound or Mapped).
@@ -331,13 +325,11 @@ class Inventory {
   void delete_virtual_port(std::string_view wwpn);
 
   // Journal (docs/design/journal.md).
-  RowId journal_intent(std::string_view run_id, std::string_view farm, int action_id, std::string_view op,
-                       std::string_view device, std::string_view action_json);
   void journal_outcome(RowId entry, std::string_view status, std::string_view message);
-  // The same for every action of one commit, in a few statements (up to 64
-  // rows each) rather than one per action: each statement's start and end,
-  // and the IN list of its CHECK (built as a temporary b-tree on every run
-  // of a statement that writes `status`), cost more than the row.
+  // The intents and outcomes of one commit, in a few statements (up to 64
+  // rows each) rather than one per action: each statement's start and end
+  // (and, before schema v8, its CHECK's IN list, built as a temporary b-tree
+  // on every run) cost more than the row.
   struct Intent {
     int action_id = 0;
     std::string_view op, device;
