@@ -185,35 +185,6 @@ std::optional<FarmRow> first_farm(Statement& s) {
 
 namespace {
 
-// One statement per row count 1 to 8, then 16, 24, ... kMaxRows, of a
-// multi-row write, each prepared on first use: a batch of n rows runs as
-// kMaxRows-row statements, then at most two (a multiple of 8 and the rest).
-// Each run of a statement has a fixed cost (for those that write a column
-// with an IN-list CHECK, a temporary b-tree): fewer, larger statements per
-// commit, with few shapes to prepare.
-class RowChunks {
- public:
-  static constexpr std::size_t kMaxRows = 64;
-  using Sql = std::string (*)(std::size_t rows);
-  RowChunks(Database& db, Sql sql) : db_(db), sql_(sql) {}
-
-  // The row count of the next statement for `left` rows still to write.
-  static std::size_t next(std::size_t left) {
-    if (left >= kMaxRows) return kMaxRows;
-    return left >= 8 ? left / 8 * 8 : left;
-  }
-  Statement& of(std::size_t rows) {
-    std::size_t slot = rows <= 8 ? rows - 1 : 8 + rows / 8 - 2;
-    if (!statements_[slot]) statements_[slot].emplace(db_.prepare(sql_(rows)));
-    return *statements_[slot];
-  }
-
- private:
-  Database& db_;
-  Sql sql_;
-  std::array<std::optional<Statement>, 8 + kMaxRows / 8 - 1> statements_;  // 1..8, 16..kMaxRows rows
-};
-
 // Intents: ?1 run id, ?2 farm, ?3 time; four per row from ?4.
 constexpr int kIntentParams = 4;
 std::string intents_sql(std::size_t rows) {
@@ -300,7 +271,7 @@ struct Inventory::Statements {
 
   Statement generation, bump, farm_by_name, update_volume, insert_slice, set_binding_flags, set_state_image_dirty,
       journal_outcome, volume_id, set_state, set_state_dirty, claim_volume, unmapped_besides;
-  RowChunks intents, outcomes, bindings;
+  MultiRowWrite intents, outcomes, bindings;
 };
 
 Inventory::Inventory(const std::string& path) try : db_(path) {
@@ -687,13 +658,9 @@ void Inventory::upsert_binding(const BindingRow& b) {
 }
 
 void Inventory::insert_bindings(const std::vector<BindingRow>& rows) {
-  for (std::size_t done = 0; done < rows.size();) {
-    std::size_t n = RowChunks::next(rows.size() - done);
-    Statement& s = stmts_->bindings.of(n);
-    for (std::size_t i = 0; i < n; ++i) bind_binding(s, rows[done + i], static_cast<int>(i) * kBindingParams);
-    s.run();
-    done += n;
-  }
+  stmts_->bindings.run(rows.size(), [&](Statement& s, std::size_t first, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) bind_binding(s, rows[first + i], static_cast<int>(i) * kBindingParams);
+  });
 }
 
 bool Inventory::has_unmapped_export_besides(RowId volume_id, RowId host_id) {
@@ -751,42 +718,35 @@ void Inventory::journal_outcome(RowId entry, std::string_view status, std::strin
 
 std::vector<RowId> Inventory::journal_intents(std::string_view run_id, std::string_view farm,
                                               const std::vector<Intent>& intents) {
-  std::vector<RowId> ids;
-  ids.reserve(intents.size());
   const std::string now = now_utc();
-  for (std::size_t done = 0; done < intents.size();) {
-    std::size_t rows = RowChunks::next(intents.size() - done);
-    Statement& s = stmts_->intents.of(rows);
+  stmts_->intents.run(intents.size(), [&](Statement& s, std::size_t first, std::size_t count) {
     s.bind_static(1, run_id).bind_static(2, farm).bind_static(3, now);
-    for (std::size_t i = 0; i < rows; ++i) {
-      const Intent& in = intents[done + i];
+    for (std::size_t i = 0; i < count; ++i) {
+      const Intent& in = intents[first + i];
       int p = 4 + static_cast<int>(i) * kIntentParams;
       s.bind(p, in.action_id).bind_static(p + 1, in.op).bind_static(p + 2, in.device).bind_static(p + 3, in.action_json);
     }
-    s.run();
-    // Rows inserted by one statement in a write transaction take consecutive
-    // ids (each new rowid is the largest so far plus one), in VALUES order.
-    RowId last = db_.last_insert_rowid();
-    for (std::size_t i = 0; i < rows; ++i) ids.push_back(last - static_cast<RowId>(rows - 1 - i));
-    done += rows;
-  }
+  });
+  // Rows inserted one after another by one connection in a write
+  // transaction take consecutive ids (each new rowid is the largest so far
+  // plus one), in the order of the statements and of their VALUES.
+  std::vector<RowId> ids;
+  ids.reserve(intents.size());
+  const RowId last = db_.last_insert_rowid();
+  for (std::size_t i = 0; i < intents.size(); ++i) ids.push_back(last - static_cast<RowId>(intents.size() - 1 - i));
   return ids;
 }
 
 void Inventory::journal_outcomes(const std::vector<Outcome>& outcomes) {
   const std::string now = now_utc();
-  for (std::size_t done = 0; done < outcomes.size();) {
-    std::size_t rows = RowChunks::next(outcomes.size() - done);
-    Statement& s = stmts_->outcomes.of(rows);
+  stmts_->outcomes.run(outcomes.size(), [&](Statement& s, std::size_t first, std::size_t count) {
     s.bind_static(1, now);
-    for (std::size_t i = 0; i < rows; ++i) {
-      const Outcome& o = outcomes[done + i];
+    for (std::size_t i = 0; i < count; ++i) {
+      const Outcome& o = outcomes[first + i];
       int p = 2 + static_cast<int>(i) * kOutcomeParams;
       s.bind(p, o.entry).bind_static(p + 1, o.status).bind_static(p + 2, o.message);
     }
-    s.run();
-    done += rows;
-  }
+  });
 }
 
 std::vector<Inventory::JournalEntry> Inventory::open_journal_entries() {

@@ -189,6 +189,17 @@ void BatchInsert::end_row() {
   pending_ = 0;
 }
 
+std::size_t MultiRowWrite::next(std::size_t left) {
+  if (left >= kMaxRows) return kMaxRows;
+  return left >= 8 ? left / 8 * 8 : left;
+}
+
+Statement& MultiRowWrite::of(std::size_t rows) {
+  std::size_t slot = rows <= 8 ? rows - 1 : 8 + rows / 8 - 2;
+  if (!statements_[slot]) statements_[slot].emplace(db_.prepare(sql_(rows)));
+  return *statements_[slot];
+}
+
 Transaction::Transaction(Database& db, Kind kind) : db_(db) { db_.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN"); }
 
 Transaction::~Transaction() {

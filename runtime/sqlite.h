@@ -3,6 +3,7 @@
 // <sqlite3.h>. Errors throw SqliteError carrying SQLite's message; statements
 // are prepared once and reused (bind, step, reset), which is what keeps bulk
 // inventory work fast.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -154,6 +155,43 @@ class BatchInsert {
   Statement full_;    // kRows rows
   std::optional<Statement> last_;  // the rows % kRows left at the end
   int pending_ = 0;   // rows bound in the current statement
+};
+
+// Many multi-row writes of varying sizes on one long-lived connection (an
+// apply's journal rows and bindings, commit after commit), where BatchInsert
+// serves one bulk insert of a known size: statements for 1 to 8 rows, then
+// 16, 24, ... kMaxRows, each prepared on first use and kept, so that n rows
+// run as kMaxRows-row statements and at most two more. `sql(rows)` makes the
+// text of a statement of that many rows (an INSERT, or an UPDATE by a CASE).
+//   MultiRowWrite write(db, intents_sql);
+//   write.run(n, [&](Statement& s, std::size_t first, std::size_t count) { bind rows first..first+count });
+class MultiRowWrite {
+ public:
+  static constexpr std::size_t kMaxRows = 64;
+  using Sql = std::string (*)(std::size_t rows);
+  MultiRowWrite(Database& db, Sql sql) : db_(db), sql_(sql) {}
+
+  // Writes `rows` rows: for each statement, bind(statement, first, count)
+  // binds rows [first, first + count), and any parameter all rows share;
+  // then the statement runs.
+  template <class Bind>
+  void run(std::size_t rows, const Bind& bind) {
+    for (std::size_t done = 0; done < rows;) {
+      std::size_t count = next(rows - done);
+      Statement& s = of(count);
+      bind(s, done, count);
+      s.run();
+      done += count;
+    }
+  }
+
+ private:
+  static std::size_t next(std::size_t left);  // the rows of the next statement
+  Statement& of(std::size_t rows);
+
+  Database& db_;
+  Sql sql_;
+  std::array<std::optional<Statement>, 8 + kMaxRows / 8 - 1> statements_;  // 1..8, 16..kMaxRows rows
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK unless commit() was called.
