@@ -325,17 +325,18 @@ class Recorder {
 void PendingBindings::add(const runtime::BindingRow& row) {
   flush_unit(row.volume_id);  // at most one row per (volume, host) in a statement
   rows_.push_back(row);
+  units_.insert(row.volume_id);
 }
 
 void PendingBindings::flush_unit(RowId volume_id) {
-  for (const runtime::BindingRow& r : rows_)
-    if (r.volume_id == volume_id) return flush();
+  if (units_.count(volume_id) > 0) flush();
 }
 
 void PendingBindings::flush() {
   if (rows_.empty()) return;
   inv_.insert_bindings(rows_);
   rows_.clear();
+  units_.clear();
 }
 
 void record_success(runtime::Inventory& inventory, RowId farm_id, const std::string& farm, const Action& action,
