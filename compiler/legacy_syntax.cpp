@@ -5,13 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "compiler/xml_chars.h"
+
 namespace farmctl::fml {
 namespace {
-
-bool is_name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' || c == '.' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
 
 // Scans the start tags of a document; knows just enough XML to skip
 // comments, CDATA sections, processing instructions and declarations.
@@ -24,8 +21,9 @@ class LegacyScanner {
       std::size_t lt = src_.find('<', i_);
       if (lt == std::string_view::npos) break;
       i_ = lt;
-      if (skip_markup("<!--", "-->") || skip_markup("<![CDATA[", "]]>") || skip_markup("<?", "?>") ||
-          skip_markup("<!", ">"))
+      char next = lt + 1 < src_.size() ? src_[lt + 1] : '\0';
+      if ((next == '!' || next == '?') && (skip_markup("<!--", "-->") || skip_markup("<![CDATA[", "]]>") ||
+                                           skip_markup("<?", "?>") || skip_markup("<!", ">")))
         continue;
       ++i_;
       if (i_ < src_.size() && is_name_char(src_[i_]))
@@ -42,19 +40,19 @@ class LegacyScanner {
     return true;
   }
 
-  std::string read_name() {
+  std::string_view read_name() {
     std::size_t start = i_;
     while (i_ < src_.size() && is_name_char(src_[i_])) ++i_;
-    return std::string(src_.substr(start, i_ - start));
+    return src_.substr(start, i_ - start);
   }
 
   void skip_space() {
-    while (i_ < src_.size() && std::isspace(static_cast<unsigned char>(src_[i_]))) ++i_;
+    while (i_ < src_.size() && is_xml_space(src_[i_])) ++i_;
   }
 
   void scan_start_tag() {
-    std::string element = read_name();
-    std::string previous_attribute;
+    std::string_view element = read_name();
+    std::string_view previous_attribute;
     while (i_ < src_.size()) {
       skip_space();
       if (i_ >= src_.size()) return;
@@ -79,10 +77,10 @@ class LegacyScanner {
     }
   }
 
-  void report_comma(const std::string& element, const std::string& previous_attribute) {
+  void report_comma(std::string_view element, std::string_view previous_attribute) {
     std::size_t comma = i_;
     std::size_t next = comma + 1;
-    while (next < src_.size() && std::isspace(static_cast<unsigned char>(src_[next]))) ++next;
+    while (next < src_.size() && is_xml_space(src_[next])) ++next;
     std::size_t end = next;
     while (end < src_.size() && is_name_char(src_[end])) ++end;
     std::string next_attribute(src_.substr(next, end - next));
@@ -96,9 +94,9 @@ class LegacyScanner {
     ++found_;
   }
 
-  void report_name_closer(const std::string& element) {
+  void report_name_closer(std::string_view element) {
     std::size_t at = i_;
-    std::string closer = read_name_after_slash();
+    std::string_view closer = read_name_after_slash();
     diags_.error(Code::old_style_syntax, map_.position(at),
                  fmt::format("'/{}>' does not close a tag: end an empty element with '/>' "
                              "(<{} ... />) or close it with '</{}>'",
@@ -110,7 +108,7 @@ class LegacyScanner {
 
   // A quote that never closes swallows the rest of the file, and the parser
   // can then only say "unexpected end of input" at the very end.
-  void report_unclosed_value(const std::string& element, const std::string& attribute) {
+  void report_unclosed_value(std::string_view element, std::string_view attribute) {
     diags_.error(Code::malformed_xml, map_.position(i_),
                  fmt::format("the value of '{}' on <{}> never ends: add the closing {} (the rest of the file is "
                              "inside the quotes)",
@@ -119,7 +117,7 @@ class LegacyScanner {
     i_ = src_.size();
   }
 
-  std::string read_name_after_slash() {
+  std::string_view read_name_after_slash() {
     ++i_;  // the '/'
     return read_name();
   }

@@ -1,46 +1,77 @@
 #include "compiler/source_map.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace farmctl::fml {
+namespace {
+
+bool all_ascii_on_one_line(std::string_view text) {
+  if (std::memchr(text.data(), '\n', text.size()) != nullptr) return false;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (std::uint64_t word = 0; i + sizeof word <= text.size(); i += sizeof word) {
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if ((word & kHighBits) != 0) return false;
+  }
+  for (; i < text.size(); ++i)
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
 
 SourceMap::SourceMap(std::string_view source) : source_(source) {
-  line_starts_.push_back(0);
-  for (std::size_t i = 0; i < source.size(); ++i)
-    if (source[i] == '\n') line_starts_.push_back(i + 1);
+  auto line_starts = std::make_shared<std::vector<std::size_t>>();
+  line_starts->reserve(static_cast<std::size_t>(std::count(source.begin(), source.end(), '\n')) + 1);
+  line_starts->push_back(0);
+  const char* begin = source.data();
+  const char* end = begin + source.size();
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));)
+    line_starts->push_back(static_cast<std::size_t>(++p - begin));
+  line_starts_ = std::move(line_starts);
 }
 
 Position SourceMap::position(std::size_t offset) const {
+  const std::vector<std::size_t>& starts = *line_starts_;
   offset = std::min(offset, source_.size());
   // A parse asks about offsets on the line it asked about last, or the next
   // one: those are tried before a search over every line of the source.
   auto on_line = [&](std::size_t line) {
-    return line >= 1 && line <= line_starts_.size() && line_starts_[line - 1] <= offset &&
-           (line == line_starts_.size() || offset < line_starts_[line]);
+    return line >= 1 && line <= starts.size() && starts[line - 1] <= offset &&
+           (line == starts.size() || offset < starts[line]);
   };
   std::size_t line = cached_position_line_;  // 1-based
   if (!on_line(line)) {
     if (on_line(line + 1)) {
       ++line;
     } else {
-      auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-      line = static_cast<std::size_t>(it - line_starts_.begin());
+      auto it = std::upper_bound(starts.begin(), starts.end(), offset);
+      line = static_cast<std::size_t>(it - starts.begin());
     }
     cached_position_line_ = line;
   }
-  return {static_cast<int>(line), static_cast<int>(offset - line_starts_[line - 1] + 1)};
+  return {static_cast<int>(line), static_cast<int>(offset - starts[line - 1] + 1)};
 }
 
 std::size_t SourceMap::offset_of_char_column(int line, int char_col) const {
+  const std::vector<std::size_t>& starts = *line_starts_;
   if (line < 1) return 0;
-  if (static_cast<std::size_t>(line) > line_starts_.size()) return source_.size();
-  std::size_t offset = line_starts_[line - 1];
+  if (static_cast<std::size_t>(line) > starts.size()) return source_.size();
+  std::size_t offset = starts[line - 1];
   int c = 1;
   // The parser asks for positions in increasing order; walking on from the
   // last answer keeps a document written on one long line linear, not quadratic.
   if (line == cached_line_ && char_col >= cached_char_col_) {
     offset = cached_offset_;
     c = cached_char_col_;
+  }
+  // Where the line goes on in ASCII up to the column, characters are bytes.
+  if (auto ascii_end = offset + static_cast<std::size_t>(char_col - c);
+      char_col > c && ascii_end <= source_.size() && all_ascii_on_one_line(source_.substr(offset, ascii_end - offset))) {
+    offset = ascii_end;
+    c = char_col;
   }
   for (; c < char_col && offset < source_.size() && source_[offset] != '\n'; ++c) {
     ++offset;

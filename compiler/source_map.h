@@ -2,6 +2,7 @@
 // Converts between byte offsets in a source text and 1-based line/column
 // positions (columns in bytes, as the diagnostics print them).
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -9,6 +10,8 @@
 
 namespace farmctl::fml {
 
+// A copy shares the line table (built once) but keeps caches of its own, so
+// that two threads reading halves of one document each use a copy.
 class SourceMap {
  public:
   explicit SourceMap(std::string_view source);
@@ -20,7 +23,7 @@ class SourceMap {
 
  private:
   std::string_view source_;
-  std::vector<std::size_t> line_starts_;
+  std::shared_ptr<const std::vector<std::size_t>> line_starts_;
   // The last answer of offset_of_char_column (a cache; not thread-safe, like
   // the parse that uses it).
   mutable int cached_line_ = 0;

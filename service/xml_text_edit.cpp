@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/xml_chars.h"
+
 namespace farmctl::service {
 
 std::string xml_escape(std::string_view text) {
@@ -58,18 +60,9 @@ std::string_view XmlTextEdit::indentation_of(std::size_t at) const {
 }
 
 std::size_t XmlTextEdit::start_tag_end(std::size_t start) const {
-  char quote = 0;
-  for (std::size_t i = start; i < source_.size(); ++i) {
-    char c = source_[i];
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '>') {
-      return i + 1;
-    }
-  }
-  throw std::logic_error("a start tag without its '>'");
+  std::size_t end = fml::end_of_start_tag(source_, start);
+  if (end == std::string_view::npos) throw std::logic_error("a start tag without its '>'");
+  return end;
 }
 
 // The first "</NAME" closing `element`: skips comments, CDATA and processing

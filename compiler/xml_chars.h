@@ -1,0 +1,43 @@
+#pragma once
+// Byte classes for the scans farmctl makes over XML text beside the parser
+// (legacy_syntax.cpp, xml_reader.cpp). A table rather than <cctype>: those
+// are calls through the C locale, one per byte of a 60 MB farm file.
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace farmctl::fml {
+
+inline constexpr std::array<bool, 256> kXmlNameByte = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == ':' || c == '.' || c >= 0x80;
+  return table;
+}();
+
+// A byte of an XML name (ASCII letters, digits, - _ : . and any byte of a
+// multi-byte UTF-8 character).
+inline bool is_name_char(char c) { return kXmlNameByte[static_cast<unsigned char>(c)]; }
+
+// XML's whitespace: space, tab, carriage return, line feed.
+inline bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Past the '>' that ends the start tag whose '<' is at or before `from` (a
+// '>' inside a quoted attribute value does not end it), or npos.
+inline std::size_t end_of_start_tag(std::string_view src, std::size_t from) {
+  char quote = 0;
+  for (std::size_t i = from; i < src.size(); ++i) {
+    char c = src[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace farmctl::fml
