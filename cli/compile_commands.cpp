@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "compiler/compiler.h"
+#include "runtime/phase_timer.h"
 
 namespace farmctl::cli {
 
@@ -37,6 +38,7 @@ int run_compile(const CompileOptions& options) {
     plan::write_json(*result.plan, std::cout);
     return 0;
   }
+  runtime::PhaseTimer timer("compile: write the plan");
   std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
   if (!plan::write_json(*result.plan, out) || !out.flush()) {
     std::cerr << fmt::format("farmctl: cannot write {}\n", options.out);

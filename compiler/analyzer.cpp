@@ -1,12 +1,15 @@
-// Semantic analysis of a farm file. This file's external interface is just
-// analyze(); the Analyzer class is private. It reads the element tree once,
-// parsing each value with the grammars of values.h, then resolves names and
-// settles targets (target_settlement.h).
+// Semantic analysis of a farm file, in two steps. A FarmPartReader reads
+// children of <farm> one by one, parsing each value with the grammars of
+// values.h; a large file is read by two of them at once, one per half
+// (read_xml_streamed). Then the parts are put together in document order and
+// what needs the whole farm is checked: duplicate ids and names, references,
+// targets (target_settlement.h), the plan's size, what nothing uses.
 #include "compiler/analyzer.h"
 
 #include <charconv>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -37,6 +40,8 @@ std::string label(std::string_view kind, const std::string& name, Position pos) 
   return fmt::format("{} '{}'", kind, shown(name));
 }
 
+bool is_known_version(std::string_view v) { return v == "1.1" || v == "1.2" || v == "1.3"; }
+
 bool is_server_name_safe(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name)
@@ -44,62 +49,75 @@ bool is_server_name_safe(std::string_view name) {
   return true;
 }
 
-class Analyzer {
+// The children of one element met so far, by name: an element has a handful,
+// and a map would cost an allocation for each of a large farm's millions.
+class ChildrenSeen {
  public:
-  Analyzer(const XmlDocument& doc, DiagnosticList& diags) : doc_(doc), diags_(diags) {}
-
-  std::optional<Farm> run(std::string_view default_name) {
-    const XmlElement& root = doc_.root();
-    if (root.name != "farm") {
-      // the schema has reported the unknown root already; this is a backstop
-      if (!diags_.has_errors())
-        diags_.error(Code::unknown_element, root.pos,
-                     fmt::format("the root element must be <farm>, not <{}>", root.name));
-      return std::nullopt;
-    }
-    read_farm_attributes(root, default_name);
-    for (std::uint32_t child : root.children) read_farm_child(doc_.at(child));
-    resolve_references();
-    for (ServerRole& role : farm_.roles) settle_targets(role, diags_);
-    if (!diags_.has_errors()) check_plan_size();
-    warn_unused();
-    if (diags_.has_errors()) return std::nullopt;
-    return std::move(farm_);
+  const XmlElement* find(std::string_view name) const {
+    for (const XmlElement* e : seen_)
+      if (e->name == name) return e;
+    return nullptr;
   }
+  void add(const XmlElement& e) { seen_.push_back(&e); }
 
  private:
-  // ---- <farm> ----------------------------------------------------------
+  std::vector<const XmlElement*> seen_;
+};
 
-  void read_farm_attributes(const XmlElement& root, std::string_view default_name) {
-    if (const XmlAttribute* v = root.attribute("fmlversion")) {
-      if (v->value == "1.1" || v->value == "1.2" || v->value == "1.3")
-        farm_.fml_version = v->value;
-      else
-        diags_.error(Code::bad_version, v->value_pos,
-                     fmt::format("unsupported fmlversion '{}': farmctl reads 1.1, 1.2 and 1.3", v->value));
-    }
-    if (const XmlAttribute* n = root.attribute("name")) {
-      if (n->value.empty())
-        diags_.error(Code::bad_value, n->value_pos, "the farm name is empty");
-      farm_.name = n->value;
-    } else {
-      farm_.name = std::string(default_name);
-    }
+// Where an id or a name was given: the duplicate checks wait until every
+// part is read, so that "first at line" names the first in the whole file.
+struct Occurrence {
+  std::string value;
+  Position pos;
+};
+
+// What resolving a tier's references needs of its elements, copied: the
+// elements are gone by then.
+struct TierSource {
+  struct Interface {
+    std::optional<std::string> name;
+    std::optional<Occurrence> subnet;
+  };
+  bool has_role = false;
+  Position role_at;  // the role's text, or its tag when it has none
+  std::vector<Interface> interfaces;
+};
+
+// The children of <farm> read so far (a run of them, in document order).
+class FarmPartReader : public TopElementReader {
+ public:
+  void read(const XmlDocument& doc, std::uint32_t element) override {
+    doc_ = &doc;
+    if (!version_read_) read_version(doc.root());
+    read_farm_child(doc.at(element));
   }
 
-  bool version_at_least_1_2() const { return farm_.fml_version != "1.1"; }
+  Farm farm;  // globals, tiers and roles; no name or version
+  std::vector<TierSource> tier_sources;  // one per tier
+  std::vector<Occurrence> role_ids, role_names, tier_ids, tier_names, subnet_ids, subnet_names, global_names;
+  DiagnosticList diags;
+
+ private:
+  // Only for the rules that depend on it; the version's own errors are said once, for the whole farm.
+  void read_version(const XmlElement& root) {
+    version_read_ = true;
+    if (const XmlAttribute* v = root.attribute("fmlversion"); v != nullptr && is_known_version(v->value))
+      farm.fml_version = v->value;
+  }
+
+  bool version_at_least_1_2() const { return farm.fml_version != "1.1"; }
 
   void require_1_2(const XmlElement& e) {
-    if (!farm_.fml_version.empty() && !version_at_least_1_2())
-      diags_.error(Code::needs_newer_version, e.pos,
-                   fmt::format("<{}> needs fmlversion 1.2 or later; this farm says 1.1", e.name));
+    if (!farm.fml_version.empty() && !version_at_least_1_2())
+      diags.error(Code::needs_newer_version, e.pos,
+                  fmt::format("<{}> needs fmlversion 1.2 or later; this farm says 1.1", e.name));
   }
 
   void read_farm_child(const XmlElement& e) {
     if (e.name == "farm-global-disks") {
       require_1_2(e);
       for (std::uint32_t c : e.children)
-        if (doc_.at(c).name == "global-disk") read_global_disk(doc_.at(c));
+        if (doc_->at(c).name == "global-disk") read_global_disk(doc_->at(c));
     } else if (e.name == "tier") {
       read_tier(e);
     } else if (e.name == "server-role") {
@@ -115,7 +133,7 @@ class Analyzer {
   template <class T>
   std::optional<T> parsed(const Parsed<T>& p, Code code, Position pos) {
     if (p) return *p;
-    diags_.error(code, offset_by(pos, p.error().offset), p.error().message);
+    diags.error(code, offset_by(pos, p.error().offset), p.error().message);
     return std::nullopt;
   }
 
@@ -125,8 +143,8 @@ class Analyzer {
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
     if (t.empty() || ec != std::errc() || end != t.data() + t.size() || n < 0 || n > kMaxServersPerTier) {
       Position at = e.text.empty() ? e.pos : e.text_pos;
-      diags_.error(Code::bad_number, at,
-                   fmt::format("bad <{}> '{}': must be a whole number from 0 to {}", e.name, t, kMaxServersPerTier));
+      diags.error(Code::bad_number, at,
+                  fmt::format("bad <{}> '{}': must be a whole number from 0 to {}", e.name, t, kMaxServersPerTier));
       return std::nullopt;
     }
     return n;
@@ -147,10 +165,10 @@ class Analyzer {
     const XmlElement* image = nullptr;
     std::map<int, Position> backup_levels;
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       if (child.name == "diskimage") {
         if (image != nullptr) {
-          diags_.error(Code::bad_structure, child.pos,
+          diags.error(Code::bad_structure, child.pos,
                        fmt::format("a disk has one <diskimage>; another is at line {}", image->pos.line));
           continue;
         }
@@ -166,12 +184,12 @@ class Analyzer {
     plan::Image image;
     if (const XmlAttribute* t = e.attribute("type")) {
       if (t->value != "system" && t->value != "data")
-        diags_.error(Code::bad_value, t->value_pos,
+        diags.error(Code::bad_value, t->value_pos,
                      fmt::format("bad diskimage type '{}': must be 'system' or 'data'", t->value));
       image.type = t->value;
     }
     if (e.text.empty())
-      diags_.error(Code::bad_value, e.pos, "<diskimage> names no image: write <diskimage type=\"...\">NAME</diskimage>");
+      diags.error(Code::bad_value, e.pos, "<diskimage> names no image: write <diskimage type=\"...\">NAME</diskimage>");
     image.name = e.text;
     spec.image = std::move(image);
   }
@@ -182,7 +200,7 @@ class Analyzer {
     if (name == nullptr || value == nullptr) return;  // reported by the schema
     if (name->value == "raid-level") {
       if (spec.raid) {
-        diags_.error(Code::bad_structure, e.pos, "raid-level is given twice for this disk");
+        diags.error(Code::bad_structure, e.pos, "raid-level is given twice for this disk");
         return;
       }
       spec.raid = parsed(parse_raid_level(value->value), Code::bad_raid, value->value_pos);
@@ -191,7 +209,7 @@ class Analyzer {
       if (!policy) return;
       auto [it, fresh] = backup_levels.emplace(policy->level, value->value_pos);
       if (!fresh) {
-        diags_.error(Code::duplicate_backup_level, value->value_pos,
+        diags.error(Code::duplicate_backup_level, value->value_pos,
                      fmt::format("two backup policies of level {} on one disk (the other is at line {}); give each "
                                  "policy its own level",
                                  policy->level, it->second.line));
@@ -207,14 +225,11 @@ class Analyzer {
     GlobalDisk g;
     if (const XmlAttribute* n = e.attribute("global-name")) {
       g.global_name = n->value;
-      if (n->value.empty()) diags_.error(Code::bad_value, n->value_pos, "empty global-name");
-      auto [it, fresh] = global_names_.emplace(n->value, n->value_pos);
-      if (!fresh)
-        diags_.error(Code::duplicate_global_name, n->value_pos,
-                     fmt::format("duplicate global-name '{}' (first declared at line {})", n->value, it->second.line));
+      if (n->value.empty()) diags.error(Code::bad_value, n->value_pos, "empty global-name");
+      global_names.push_back({n->value, n->value_pos});
     }
     read_disk_spec(e, g.spec);
-    farm_.globals.push_back(std::move(g));
+    farm.globals.push_back(std::move(g));
   }
 
   void read_private_disk(const XmlElement& e, ServerRole& role, std::map<std::string, Position>& drivenames) {
@@ -227,12 +242,12 @@ class Analyzer {
       d.drivename = drivename->value;
       auto [it, fresh] = drivenames.emplace(drivename->value, drivename->value_pos);
       if (!fresh)
-        diags_.error(Code::duplicate_name, drivename->value_pos,
+        diags.error(Code::duplicate_name, drivename->value_pos,
                      fmt::format("duplicate drivename '{}' in {} (first at line {})", shown(drivename->value),
                                  label("server-role", role.name, role.pos), it->second.line));
     }
     if (target == nullptr && drivename == nullptr)
-      diags_.error(Code::missing_attribute, e.pos, "<disk> needs a 'target' or a 'drivename' (or both)");
+      diags.error(Code::missing_attribute, e.pos, "<disk> needs a 'target' or a 'drivename' (or both)");
     role.disks.push_back(std::move(d));
   }
 
@@ -248,7 +263,7 @@ class Analyzer {
         if (auto* path = std::get_if<AccessPath>(&*t))
           s.access = *path;
         else
-          diags_.warning(Code::bad_drivetype, a->value_pos,
+          diags.warning(Code::bad_drivetype, a->value_pos,
                          fmt::format("drivetype '{}' is a quality class; a shared disk takes its class from its "
                                      "<global-disk>, so this is ignored",
                                      a->value));
@@ -259,41 +274,35 @@ class Analyzer {
 
   // ---- roles, tiers, subnets ------------------------------------------------
 
-  void read_id_and_name(const XmlElement& e, std::string_view kind, std::map<std::string, Position>& ids,
-                        std::map<std::string, Position>& names, std::string& id, std::string& name) {
+  void read_id_and_name(const XmlElement& e, std::vector<Occurrence>& ids, std::vector<Occurrence>& names,
+                        std::string& id, std::string& name) {
     if (const XmlAttribute* a = e.attribute("id")) {
       id = a->value;
-      auto [it, fresh] = ids.emplace(a->value, a->value_pos);
-      if (!fresh)
-        diags_.error(Code::duplicate_id, a->value_pos,
-                     fmt::format("duplicate {} id '{}' (first at line {})", kind, a->value, it->second.line));
+      ids.push_back({a->value, a->value_pos});
     }
     if (const XmlAttribute* a = e.attribute("name")) {
       name = a->value;
-      auto [it, fresh] = names.emplace(a->value, a->value_pos);
-      if (!fresh)
-        diags_.error(Code::duplicate_name, a->value_pos,
-                     fmt::format("duplicate {} name '{}' (first at line {})", kind, a->value, it->second.line));
+      names.push_back({a->value, a->value_pos});
     }
   }
 
   void read_role(const XmlElement& e) {
     ServerRole role;
     role.pos = e.pos;
-    read_id_and_name(e, "server-role", role_ids_, role_names_, role.id, role.name);
+    read_id_and_name(e, role_ids, role_names, role.id, role.name);
     if (const XmlAttribute* a = e.attribute("npiv")) role.npiv = a->value == "true" || a->value == "1";
     std::map<std::string, Position> drivenames;
     const XmlElement* hw = nullptr;
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       if (child.name == "hw") {
         if (hw != nullptr)
-          diags_.error(Code::bad_structure, child.pos,
-                       fmt::format("{} has a second <hw> (the first is at line {})",
-                                   label("server-role", role.name, role.pos), hw->pos.line));
+          diags.error(Code::bad_structure, child.pos,
+                      fmt::format("{} has a second <hw> (the first is at line {})",
+                                  label("server-role", role.name, role.pos), hw->pos.line));
         hw = &child;
         role.hw = child.text;
-        if (child.text.empty()) diags_.error(Code::bad_value, child.pos, "<hw> names no hardware class");
+        if (child.text.empty()) diags.error(Code::bad_value, child.pos, "<hw> names no hardware class");
       } else if (child.name == "disk") {
         read_private_disk(child, role, drivenames);
       } else if (child.name == "shared-disk") {
@@ -301,89 +310,199 @@ class Analyzer {
       }
     }
     if (hw == nullptr)
-      diags_.error(Code::bad_structure, e.pos,
-                   fmt::format("{} has no <hw>: say which hardware class its servers need",
-                               label("server-role", role.name, role.pos)));
-    farm_.roles.push_back(std::move(role));
+      diags.error(Code::bad_structure, e.pos,
+                  fmt::format("{} has no <hw>: say which hardware class its servers need",
+                              label("server-role", role.name, role.pos)));
+    farm.roles.push_back(std::move(role));
   }
-
-  struct TierSource {
-    const XmlElement* role = nullptr;
-    std::vector<const XmlElement*> interfaces;
-  };
 
   void read_tier(const XmlElement& e) {
     Tier tier;
     tier.pos = e.pos;
-    read_id_and_name(e, "tier", tier_ids_, tier_names_, tier.id, tier.name);
-    if (const XmlAttribute* n = e.attribute("name"); n != nullptr && !is_server_name_safe(n->value))
-      diags_.error(Code::bad_value, n->value_pos,
-                   fmt::format("tier name '{}' cannot name servers (they are called '{}-0', ...): use letters, "
-                               "digits, '-', '_' and '.' only",
-                               n->value, n->value));
+    read_id_and_name(e, tier_ids, tier_names, tier.id, tier.name);
     TierSource source;
     std::optional<int> min, max, init;
-    std::map<std::string, const XmlElement*> seen;
+    ChildrenSeen seen;
     for (std::uint32_t c : e.children) {
-      const XmlElement& child = doc_.at(c);
+      const XmlElement& child = doc_->at(c);
       if (child.name == "interface") {
-        source.interfaces.push_back(&child);
+        TierSource::Interface& iface = source.interfaces.emplace_back();
+        if (const XmlAttribute* n = child.attribute("name")) iface.name = n->value;
+        if (const XmlAttribute* s = child.attribute("subnet")) iface.subnet = Occurrence{s->value, s->value_pos};
         continue;
       }
-      if (auto [it, fresh] = seen.emplace(child.name, &child); !fresh) {
-        diags_.error(Code::bad_structure, child.pos,
-                     fmt::format("{} has a second <{}> (the first is at line {})", label("tier", tier.name, tier.pos),
-                                 child.name, it->second->pos.line));
+      if (const XmlElement* first = seen.find(child.name)) {
+        diags.error(Code::bad_structure, child.pos,
+                    fmt::format("{} has a second <{}> (the first is at line {})", label("tier", tier.name, tier.pos),
+                                child.name, first->pos.line));
         continue;
       }
-      if (child.name == "role") source.role = &child;
+      seen.add(child);
+      if (child.name == "role") {
+        source.has_role = true;
+        source.role_at = child.text.empty() ? child.pos : child.text_pos;
+        tier.role_id = child.text;
+      }
       if (child.name == "min-servers") min = count(child);
       if (child.name == "max-servers") max = count(child);
       if (child.name == "init-servers") init = count(child);
     }
-    if (source.role == nullptr)
-      diags_.error(Code::bad_structure, e.pos,
-                   fmt::format("{} has no <role>: name the server-role its servers play",
-                               label("tier", tier.name, tier.pos)));
-    else
-      tier.role_id = source.role->text;
+    if (!source.has_role)
+      diags.error(Code::bad_structure, e.pos,
+                  fmt::format("{} has no <role>: name the server-role its servers play",
+                              label("tier", tier.name, tier.pos)));
     settle_counts(e, tier, min, max, init, seen);
-    tier_sources_.push_back(source);
-    farm_.tiers.push_back(std::move(tier));
+    tier_sources.push_back(std::move(source));
+    farm.tiers.push_back(std::move(tier));
   }
 
   // Defaults (docs/fml.md): min 0; init = min, or 1 when min is 0 and max allows;
   // max = the larger of init and min.
   void settle_counts(const XmlElement& e, Tier& tier, std::optional<int> min, std::optional<int> max,
-                     std::optional<int> init, const std::map<std::string, const XmlElement*>& seen) {
-    bool bad = (seen.count("min-servers") && !min) || (seen.count("max-servers") && !max) ||
-               (seen.count("init-servers") && !init);
+                     std::optional<int> init, const ChildrenSeen& seen) {
+    bool bad = (seen.find("min-servers") && !min) || (seen.find("max-servers") && !max) ||
+               (seen.find("init-servers") && !init);
     if (bad) return;
     tier.min_servers = min.value_or(0);
     tier.init_servers = init.value_or(std::max(tier.min_servers, max && *max == 0 ? 0 : 1));
     tier.max_servers = max.value_or(std::max(tier.init_servers, tier.min_servers));
     if (!(tier.min_servers <= tier.init_servers && tier.init_servers <= tier.max_servers)) {
-      const XmlElement* at = seen.count("init-servers") ? seen.at("init-servers") : &e;
-      diags_.error(Code::server_counts_out_of_order, at->pos,
-                   fmt::format("{}: min-servers ({}) <= init-servers ({}) <= max-servers ({}) does not hold",
-                               label("tier", tier.name, tier.pos), tier.min_servers, tier.init_servers,
-                               tier.max_servers));
+      const XmlElement* at = seen.find("init-servers") ? seen.find("init-servers") : &e;
+      diags.error(Code::server_counts_out_of_order, at->pos,
+                  fmt::format("{}: min-servers ({}) <= init-servers ({}) <= max-servers ({}) does not hold",
+                              label("tier", tier.name, tier.pos), tier.min_servers, tier.init_servers,
+                              tier.max_servers));
     }
   }
 
   void read_subnet(const XmlElement& e) {
     std::string id, name;
-    read_id_and_name(e, "subnet", subnet_ids_, subnet_names_, id, name);
+    read_id_and_name(e, subnet_ids, subnet_names, id, name);
+  }
+
+  const XmlDocument* doc_ = nullptr;
+  bool version_read_ = false;
+};
+
+// First occurrences by value, for the duplicate checks and the lookups of
+// references. Keys are views into the parts' occurrences, which outlive it.
+using FirstSeen = std::unordered_map<std::string_view, Position>;
+
+// The parts put together, and the checks that need the whole farm.
+class FarmAssembly {
+ public:
+  explicit FarmAssembly(DiagnosticList& diags) : diags_(diags) {}
+
+  std::optional<Farm> run(const XmlElement& root, std::string_view default_name,
+                          const std::vector<FarmPartReader*>& parts) {
+    if (root.name != "farm") {
+      // the schema has reported the unknown root already; this is a backstop
+      if (!diags_.has_errors())
+        diags_.error(Code::unknown_element, root.pos,
+                     fmt::format("the root element must be <farm>, not <{}>", root.name));
+      return std::nullopt;
+    }
+    read_farm_attributes(root, default_name);
+    for (FarmPartReader* part : parts) take(*part);
+    check_duplicates(parts);
+    resolve_references();
+    for (ServerRole& role : farm_.roles) settle_targets(role, diags_);
+    if (!diags_.has_errors()) check_plan_size();
+    warn_unused();
+    if (diags_.has_errors()) return std::nullopt;
+    return std::move(farm_);
+  }
+
+ private:
+  void read_farm_attributes(const XmlElement& root, std::string_view default_name) {
+    if (const XmlAttribute* v = root.attribute("fmlversion")) {
+      if (is_known_version(v->value))
+        farm_.fml_version = v->value;
+      else
+        diags_.error(Code::bad_version, v->value_pos,
+                     fmt::format("unsupported fmlversion '{}': farmctl reads 1.1, 1.2 and 1.3", v->value));
+    }
+    if (const XmlAttribute* n = root.attribute("name")) {
+      if (n->value.empty())
+        diags_.error(Code::bad_value, n->value_pos, "the farm name is empty");
+      farm_.name = n->value;
+    } else {
+      farm_.name = std::string(default_name);
+    }
+  }
+
+  template <class T>
+  static void append(std::vector<T>& to, std::vector<T>& from) {
+    if (to.empty()) {
+      to = std::move(from);
+      return;
+    }
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  }
+
+  void take(FarmPartReader& part) {
+    for (const Diagnostic& d : part.diags.items()) {
+      if (d.severity == Severity::error) diags_.error(d.code, d.pos, d.message);
+      else diags_.warning(d.code, d.pos, d.message);
+    }
+    append(farm_.globals, part.farm.globals);
+    append(farm_.tiers, part.farm.tiers);
+    append(farm_.roles, part.farm.roles);
+    append(tier_sources_, part.tier_sources);
+  }
+
+  // Every occurrence after the first of a value is a duplicate: `on_duplicate`
+  // says so, given the occurrence and the first's position.
+  template <class OnDuplicate>
+  static FirstSeen first_seen(const std::vector<FarmPartReader*>& parts, std::vector<Occurrence> FarmPartReader::*list,
+                              OnDuplicate on_duplicate) {
+    FirstSeen first;
+    std::size_t total = 0;
+    for (const FarmPartReader* part : parts) total += (part->*list).size();
+    first.reserve(total);
+    for (const FarmPartReader* part : parts)
+      for (const Occurrence& o : part->*list)
+        if (auto [it, fresh] = first.emplace(o.value, o.pos); !fresh) on_duplicate(o, it->second);
+    return first;
+  }
+
+  void check_duplicates(const std::vector<FarmPartReader*>& parts) {
+    auto duplicate = [&](Code code, std::string_view kind, std::string_view what) {
+      return [=, this](const Occurrence& o, Position first) {
+        diags_.error(code, o.pos, fmt::format("duplicate {} {} '{}' (first at line {})", kind, what, o.value, first.line));
+      };
+    };
+    role_ids_ = first_seen(parts, &FarmPartReader::role_ids, duplicate(Code::duplicate_id, "server-role", "id"));
+    first_seen(parts, &FarmPartReader::role_names, duplicate(Code::duplicate_name, "server-role", "name"));
+    first_seen(parts, &FarmPartReader::tier_ids, duplicate(Code::duplicate_id, "tier", "id"));
+    // A tier's name: a duplicate first, then whether it can name servers, as one tier at a time said them.
+    FirstSeen tier_names;
+    for (const FarmPartReader* part : parts)
+      for (const Occurrence& o : part->tier_names) {
+        if (auto [it, fresh] = tier_names.emplace(o.value, o.pos); !fresh)
+          duplicate(Code::duplicate_name, "tier", "name")(o, it->second);
+        if (!is_server_name_safe(o.value))
+          diags_.error(Code::bad_value, o.pos,
+                       fmt::format("tier name '{}' cannot name servers (they are called '{}-0', ...): use letters, "
+                                   "digits, '-', '_' and '.' only",
+                                   o.value, o.value));
+      }
+    subnet_ids_ = first_seen(parts, &FarmPartReader::subnet_ids, duplicate(Code::duplicate_id, "subnet", "id"));
+    first_seen(parts, &FarmPartReader::subnet_names, duplicate(Code::duplicate_name, "subnet", "name"));
+    global_names_ = first_seen(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
+      diags_.error(Code::duplicate_global_name, o.pos,
+                   fmt::format("duplicate global-name '{}' (first declared at line {})", o.value, first.line));
+    });
   }
 
   // ---- references --------------------------------------------------------
 
-  template <class Map>
-  std::string did_you_mean(const std::string& wanted, const Map& known) {
+  std::string did_you_mean(const std::string& wanted, const FirstSeen& known) {
     if (suggestions_left_ == 0) return {};
     --suggestions_left_;
     std::vector<std::string> names;
-    for (const auto& [name, pos] : known) names.push_back(name);
+    for (const auto& [name, pos] : known) names.emplace_back(name);
+    std::sort(names.begin(), names.end());
     return suggestion_suffix(wanted, names);
   }
 
@@ -391,20 +510,19 @@ class Analyzer {
     for (std::size_t i = 0; i < farm_.tiers.size(); ++i) {
       const Tier& tier = farm_.tiers[i];
       const TierSource& source = tier_sources_[i];
-      if (source.role != nullptr && !role_ids_.count(tier.role_id)) {
-        Position at = source.role->text.empty() ? source.role->pos : source.role->text_pos;
-        diags_.error(Code::unknown_role, at,
+      if (source.has_role && !role_ids_.count(tier.role_id)) {
+        diags_.error(Code::unknown_role, source.role_at,
                      fmt::format("{} names role '{}', but no <server-role> has that id{}",
                                  label("tier", tier.name, tier.pos), shown(tier.role_id),
                                  did_you_mean(tier.role_id, role_ids_)));
       }
       used_roles_.insert(tier.role_id);
-      for (const XmlElement* iface : source.interfaces)
-        if (const XmlAttribute* s = iface->attribute("subnet"); s != nullptr && !subnet_ids_.count(s->value))
-          diags_.error(Code::unknown_subnet, s->value_pos,
+      for (const TierSource::Interface& iface : source.interfaces)
+        if (iface.subnet && !subnet_ids_.count(iface.subnet->value))
+          diags_.error(Code::unknown_subnet, iface.subnet->pos,
                        fmt::format("interface '{}' is on subnet '{}', but no <subnet> has that id{}",
-                                   iface->attribute("name") ? shown(iface->attribute("name")->value) : "",
-                                   shown(s->value), did_you_mean(s->value, subnet_ids_)));
+                                   iface.name ? shown(*iface.name) : "", shown(iface.subnet->value),
+                                   did_you_mean(iface.subnet->value, subnet_ids_)));
     }
     for (ServerRole& role : farm_.roles) resolve_shared_disks(role);
   }
@@ -430,7 +548,8 @@ class Analyzer {
   // one export per disk and shared disk. Run only on a farm without errors,
   // when every tier's role is known.
   void check_plan_size() {
-    std::map<std::string, const ServerRole*> roles;
+    std::unordered_map<std::string_view, const ServerRole*> roles;
+    roles.reserve(farm_.roles.size());
     for (const ServerRole& r : farm_.roles) roles.emplace(r.id, &r);
     std::uint64_t entries = 2 * farm_.globals.size();
     for (const Tier& tier : farm_.tiers) {
@@ -459,20 +578,32 @@ class Analyzer {
                                    shown(g.global_name)));
   }
 
-  const XmlDocument& doc_;
   DiagnosticList& diags_;
   Farm farm_;
   std::vector<TierSource> tier_sources_;
-  std::map<std::string, Position> role_ids_, role_names_, tier_ids_, tier_names_, subnet_ids_, subnet_names_;
-  std::map<std::string, Position> global_names_;
-  std::set<std::string> used_roles_, used_globals_;
+  FirstSeen role_ids_, subnet_ids_, global_names_;
+  std::unordered_set<std::string_view> used_roles_, used_globals_;
   int suggestions_left_ = kMaxSuggestions;
 };
 
 }  // namespace
 
+MakeTopElementReader farm_part_reader() {
+  return [] { return std::make_unique<FarmPartReader>(); };
+}
+
+std::optional<Farm> analyze_parts(const XmlElement& root, const std::vector<std::unique_ptr<TopElementReader>>& parts,
+                                  std::string_view default_name, DiagnosticList& diags) {
+  std::vector<FarmPartReader*> farm_parts;
+  for (const auto& part : parts) farm_parts.push_back(&dynamic_cast<FarmPartReader&>(*part));
+  return FarmAssembly(diags).run(root, default_name, farm_parts);
+}
+
 std::optional<Farm> analyze(const XmlDocument& doc, std::string_view default_name, DiagnosticList& diags) {
-  return Analyzer(doc, diags).run(default_name);
+  FarmPartReader part;
+  if (doc.root().name == "farm")
+    for (std::uint32_t child : doc.root().children) part.read(doc, child);
+  return FarmAssembly(diags).run(doc.root(), default_name, {&part});
 }
 
 }  // namespace farmctl::fml

@@ -12,10 +12,18 @@
 #include "compiler/diagnostics.h"
 #include "compiler/farm_model.h"
 #include "compiler/xml_document.h"
+#include "compiler/xml_reader.h"
 
 namespace farmctl::fml {
 
 // `default_name` names the farm when <farm> has no name attribute (the file's stem).
 std::optional<Farm> analyze(const XmlDocument& doc, std::string_view default_name, DiagnosticList& diags);
+
+// The same, for a document read by read_xml_streamed with readers made by
+// farm_part_reader(): `root` is the streamed document's root, `parts` its
+// readers. The diagnostics, and the farm, are those analyze gives.
+MakeTopElementReader farm_part_reader();
+std::optional<Farm> analyze_parts(const XmlElement& root, const std::vector<std::unique_ptr<TopElementReader>>& parts,
+                                  std::string_view default_name, DiagnosticList& diags);
 
 }  // namespace farmctl::fml

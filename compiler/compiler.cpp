@@ -10,6 +10,7 @@
 #include "compiler/embedded_schema.h"
 #include "compiler/lowering.h"
 #include "compiler/xml_reader.h"
+#include "runtime/phase_timer.h"
 
 namespace farmctl::fml {
 
@@ -17,11 +18,21 @@ CompileResult compile_source(std::string source, std::string file_name) {
   CompileResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
-  std::optional<XmlDocument> doc =
-      read_xml_document(result.source, embedded_fml_schema(), "fml.xsd", result.diagnostics);
-  if (doc) {
+  // The tree of a large file is never held whole: each child of <farm> is
+  // analysed as soon as it is read, and dropped.
+  std::optional<StreamedDocument> read;
+  {
+    runtime::PhaseTimer timer("compile: read and analyze XML");
+    read = read_xml_streamed(result.source, embedded_fml_schema(), "fml.xsd", result.diagnostics, farm_part_reader());
+  }
+  if (read) {
     std::string stem = std::filesystem::path(result.file_name).stem().string();
-    std::optional<Farm> farm = analyze(*doc, stem, result.diagnostics);
+    std::optional<Farm> farm;
+    {
+      runtime::PhaseTimer timer("compile: analyze the whole farm");
+      farm = analyze_parts(read->doc.root(), read->readers, stem, result.diagnostics);
+    }
+    runtime::PhaseTimer timer("compile: lower");
     if (farm && !result.diagnostics.has_errors()) result.plan = lower(*farm);
   }
   result.diagnostics.sort_by_position();

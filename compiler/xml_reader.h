@@ -12,9 +12,12 @@
 // that is well-formed but breaks the schema is returned all the same, with the
 // schema errors in `diags`, so that later checks can report their errors in
 // the same run; the caller must treat it as invalid.
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "compiler/diagnostics.h"
 #include "compiler/xml_document.h"
@@ -24,6 +27,18 @@ namespace farmctl::fml {
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
                                              std::string_view schema_name, DiagnosticList& diags);
 
+// A document of at least this many bytes is read in two halves on two
+// threads (xml_halves.h): the same tree, the same diagnostics (a half with
+// anything wrong sends the whole document through one parse, which says
+// what). Below it a second thread costs more than it gives.
+inline constexpr std::size_t kTwoThreadsFromBytes = 1 << 20;
+// The same, with the size from which two threads are used given (tests).
+std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
+                                             std::string_view schema_name, DiagnosticList& diags,
+                                             std::size_t two_threads_from_bytes);
+
+// With either hook below the document is read by one parse, in order.
+//
 // Told each child of the root as soon as its end tag is read, so that a large
 // document can be used while the rest of it is still being read. `clean`:
 // nothing so far broke the schema or the syntax (schema errors are held back
@@ -41,6 +56,33 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
                                              std::string_view schema_name, DiagnosticList& diags,
                                              const TopElementClosed& on_top_closed,
                                              const TakeElement& take_element = TakeElement());
+
+// Reading a large document without holding its tree: each child of the
+// root is handed, whole, to a TopElementReader as soon as its end tag is
+// read, and then dropped with everything inside it. A document read in two
+// halves has two readers, one per half (each on its own thread); they are
+// returned in document order, so that what they gathered can be put
+// together. When a half fails, its readers are thrown away and the whole
+// document is read again by a new reader: a reader sees each element of the
+// document at most once, and the returned readers saw every one of them.
+class TopElementReader {
+ public:
+  virtual ~TopElementReader() = default;
+  // `element` (an index into `doc`) with its attributes, text and every
+  // element inside it; doc.root() has the root's attributes.
+  virtual void read(const XmlDocument& doc, std::uint32_t element) = 0;
+};
+using MakeTopElementReader = std::function<std::unique_ptr<TopElementReader>()>;
+
+struct StreamedDocument {
+  XmlDocument doc;  // the root, with its attributes and no children
+  std::vector<std::unique_ptr<TopElementReader>> readers;  // in document order
+};
+// Nothing when the document is not well-formed (as read_xml_document).
+std::optional<StreamedDocument> read_xml_streamed(std::string_view source, std::string_view schema_xsd,
+                                                  std::string_view schema_name, DiagnosticList& diags,
+                                                  const MakeTopElementReader& make_reader,
+                                                  std::size_t two_threads_from_bytes = kTwoThreadsFromBytes);
 
 // Only Xerces-C++'s part of read_xml_document: the same reader, features,
 // limits and schema, into a handler that keeps nothing (bench/xml_ceiling
