@@ -40,6 +40,15 @@ class Writer {
     end_array();
   }
 
+  // Goes on with a document that another Writer began, as if this one had
+  // written it up to here: inside these levels, outermost first (true: an
+  // object), each already holding a value when `holds_values` says so. Two
+  // writers can then make the two ends of one large document at once.
+  void continue_inside(const std::vector<bool>& objects, const std::vector<bool>& holds_values) {
+    levels_.clear();
+    for (std::size_t i = 0; i < objects.size(); ++i) levels_.push_back({objects[i], !holds_values[i]});
+  }
+
   // key + value in one call
   template <class T>
   void field(std::string_view k, const T& v) {
