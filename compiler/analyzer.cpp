@@ -507,16 +507,24 @@ class FarmAssembly {
   }
 
   void resolve_references() {
+    std::unordered_map<std::string_view, std::size_t> roles;  // the first role of each id
+    roles.reserve(farm_.roles.size());
+    for (std::size_t r = 0; r < farm_.roles.size(); ++r) roles.emplace(farm_.roles[r].id, r);
+    std::vector<bool> played(farm_.roles.size());
     for (std::size_t i = 0; i < farm_.tiers.size(); ++i) {
-      const Tier& tier = farm_.tiers[i];
+      Tier& tier = farm_.tiers[i];
       const TierSource& source = tier_sources_[i];
-      if (source.has_role && !role_ids_.count(tier.role_id)) {
+      auto role = roles.find(tier.role_id);
+      if (source.has_role && role == roles.end()) {
         diags_.error(Code::unknown_role, source.role_at,
                      fmt::format("{} names role '{}', but no <server-role> has that id{}",
                                  label("tier", tier.name, tier.pos), shown(tier.role_id),
                                  did_you_mean(tier.role_id, role_ids_)));
       }
-      used_roles_.insert(tier.role_id);
+      if (role != roles.end()) {
+        tier.role = role->second;
+        played[role->second] = true;
+      }
       for (const TierSource::Interface& iface : source.interfaces)
         if (iface.subnet && !subnet_ids_.count(iface.subnet->value))
           diags_.error(Code::unknown_subnet, iface.subnet->pos,
@@ -525,11 +533,14 @@ class FarmAssembly {
                                    did_you_mean(iface.subnet->value, subnet_ids_)));
     }
     for (ServerRole& role : farm_.roles) resolve_shared_disks(role);
+    // A role is played when a tier names its id (each of several roles of one id, then).
+    for (const ServerRole& role : farm_.roles)
+      unplayed_roles_.push_back(!played[roles.at(role.id)]);
   }
 
   void resolve_shared_disks(ServerRole& role) {
-    std::map<std::string, const SharedDisk*> in_role;
-    for (const SharedDisk& s : role.shared) {
+    for (std::size_t k = 0; k < role.shared.size(); ++k) {
+      const SharedDisk& s = role.shared[k];
       if (!global_names_.count(s.global_name)) {
         diags_.error(Code::unknown_global_name, s.pos,
                      fmt::format("shared-disk names global disk '{}', but no <global-disk> has that global-name{}",
@@ -537,10 +548,13 @@ class FarmAssembly {
         continue;
       }
       used_globals_.insert(s.global_name);
-      if (auto [it, fresh] = in_role.emplace(s.global_name, &s); !fresh)
+      // A role shares a few disks: the earlier ones are looked through, not mapped.
+      auto earlier = std::find_if(role.shared.begin(), role.shared.begin() + static_cast<std::ptrdiff_t>(k),
+                                  [&](const SharedDisk& e) { return e.global_name == s.global_name; });
+      if (earlier != role.shared.begin() + static_cast<std::ptrdiff_t>(k))
         diags_.error(Code::duplicate_global_name, s.pos,
                      fmt::format("global disk '{}' is already shared into {} at line {}", shown(s.global_name),
-                                 label("server-role", role.name, role.pos), it->second->pos.line));
+                                 label("server-role", role.name, role.pos), earlier->pos.line));
     }
   }
 
@@ -548,12 +562,9 @@ class FarmAssembly {
   // one export per disk and shared disk. Run only on a farm without errors,
   // when every tier's role is known.
   void check_plan_size() {
-    std::unordered_map<std::string_view, const ServerRole*> roles;
-    roles.reserve(farm_.roles.size());
-    for (const ServerRole& r : farm_.roles) roles.emplace(r.id, &r);
     std::uint64_t entries = 2 * farm_.globals.size();
     for (const Tier& tier : farm_.tiers) {
-      const ServerRole& role = *roles.at(tier.role_id);
+      const ServerRole& role = farm_.roles.at(tier.role);
       entries += static_cast<std::uint64_t>(tier.init_servers) * (1 + 2 * role.disks.size() + role.shared.size());
       if (entries > kMaxPlanEntries) {
         diags_.error(Code::plan_too_large, tier.pos,
@@ -566,8 +577,8 @@ class FarmAssembly {
   }
 
   void warn_unused() {
-    for (const ServerRole& role : farm_.roles)
-      if (!used_roles_.count(role.id))
+    for (std::size_t r = 0; r < farm_.roles.size(); ++r)
+      if (const ServerRole& role = farm_.roles[r]; unplayed_roles_[r])
         diags_.warning(Code::unused, role.pos,
                        fmt::format("{} is played by no tier", label("server-role", role.name, role.pos)));
     std::set<std::string> warned;  // a duplicated global-name is an error already; warn once
@@ -582,7 +593,8 @@ class FarmAssembly {
   Farm farm_;
   std::vector<TierSource> tier_sources_;
   FirstSeen role_ids_, subnet_ids_, global_names_;
-  std::unordered_set<std::string_view> used_roles_, used_globals_;
+  std::vector<bool> unplayed_roles_;  // by index in farm_.roles
+  std::unordered_set<std::string_view> used_globals_;
   int suggestions_left_ = kMaxSuggestions;
 };
 

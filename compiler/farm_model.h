@@ -2,6 +2,7 @@
 // The checked farm: what the analyzer (analyzer.h) makes of an XML document —
 // names resolved, values parsed, targets settled — with the source position
 // of everything a later message may need. Lowering turns it into the Plan IR.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -61,6 +62,9 @@ struct Tier {
   std::string id;
   std::string name;
   std::string role_id;
+  // The role in Farm::roles, settled by the analyzer (the first role with
+  // role_id); SIZE_MAX when there is none, in a farm with errors.
+  std::size_t role = SIZE_MAX;
   int min_servers = 0;
   int max_servers = 0;
   int init_servers = 0;

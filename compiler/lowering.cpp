@@ -53,14 +53,11 @@ struct TierSlots {
 // The slots of every tier, in document order, and the plan's vectors sized
 // to hold them all (global disks first among the volumes).
 std::vector<TierSlots> allocate(const Farm& farm, plan::Plan& out) {
-  std::unordered_map<std::string_view, const ServerRole*> roles;
-  roles.reserve(farm.roles.size());
-  for (const ServerRole& r : farm.roles) roles.emplace(r.id, &r);
   std::vector<TierSlots> slots;
   slots.reserve(farm.tiers.size());
   std::size_t servers = 0, volumes = farm.globals.size(), exports = 0;
   for (const Tier& tier : farm.tiers) {
-    const ServerRole* role = roles.at(tier.role_id);
+    const ServerRole* role = &farm.roles.at(tier.role);  // settled by the analyzer
     slots.push_back({&tier, role, servers, volumes, exports});
     auto n = static_cast<std::size_t>(tier.init_servers);
     servers += n;

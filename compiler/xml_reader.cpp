@@ -5,6 +5,8 @@
 
 #include <cctype>
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <future>
@@ -38,7 +40,7 @@
 
 #include "compiler/legacy_syntax.h"
 #include "compiler/source_map.h"
-#include "compiler/xml_halves.h"
+#include "compiler/xml_pieces.h"
 #include "runtime/phase_timer.h"
 #include "compiler/xml_chars.h"
 
@@ -121,7 +123,8 @@ class RefuseEverything : public xc::EntityResolver {
 // Where one attribute of a start tag sits in the source.
 struct AttributeSpot {
   std::size_t name = 0;
-  std::size_t value = 0;  // first character inside the quotes
+  std::size_t value = 0;      // first character inside the quotes
+  std::size_t value_end = 0;  // the closing quote
 };
 // In the tag's order. A hash map made one allocation per attribute of every
 // start tag read (a million in a large wiring map); tags have a few.
@@ -152,9 +155,26 @@ void scan_attributes(std::string_view src, std::size_t tag_start, std::size_t ta
     std::size_t value_start = i + 1;
     std::size_t close = src.find(src[i], value_start);
     if (close == std::string_view::npos || close > tag_end) break;
-    spots.emplace_back(name, AttributeSpot{name_start, value_start});
+    spots.emplace_back(name, AttributeSpot{name_start, value_start, close});
     i = close + 1;
   }
+}
+
+// True when `raw`, bytes of the source, are the ASCII characters `chars`.
+bool same_ascii(std::string_view raw, const XMLCh* chars, std::size_t length) {
+  if (raw.size() != length) return false;
+  for (std::size_t i = 0; i < length; ++i)
+    if (static_cast<unsigned char>(raw[i]) >= 0x80 || chars[i] != static_cast<XMLCh>(raw[i])) return false;
+  return true;
+}
+
+// True when an attribute's value as written is its value as parsed: no
+// reference to expand and no tab or line end to normalise. (A value the
+// schema's type collapses differs in length, which the caller checks.)
+bool written_as_parsed(std::string_view raw) {
+  for (char c : raw)
+    if (c == '&' || c == '\t' || c == '\n' || c == '\r' || static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
 }
 
 // Turns a Xerces message into farmctl's words, with the position that helps
@@ -173,6 +193,13 @@ class Handler : public xc::DefaultHandler {
   Handler(const SourceMap& map, DiagnosticList& diags, std::size_t most_elements)
       : map_(map), src_(map.source()), diags_(diags) {
     doc_.elements.reserve(most_elements);
+  }
+
+  // Lines from `from_line` on are `by` lines further down in the whole
+  // document than in what the parser reads (a piece, xml_pieces.h).
+  void shift_lines(int from_line, int by) {
+    shift_from_line_ = from_line;
+    shift_by_ = by;
   }
 
   XmlDocument take_document() { return std::move(doc_); }
@@ -195,9 +222,22 @@ class Handler : public xc::DefaultHandler {
     // its strings need no new memory.
     XmlElement fresh;
     XmlElement& element = offered ? scratch_ : fresh;
+    // Names and values are taken from the source where they stand there as
+    // Xerces read them (nearly always), rather than converted from UTF-16.
     element.name.clear();
-    append_utf8(element.name, local_name, xc::XMLString::stringLen(local_name));
+    std::size_t local_length = xc::XMLString::stringLen(local_name);
+    if (std::string_view written = name_at(tag_start); same_ascii(written, local_name, local_length))
+      element.name.assign(written);
+    else
+      append_utf8(element.name, local_name, local_length);
     element.pos = map_.position(tag_start);
+    const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
+    // A tag on one line: its attributes' columns are counted from its '<'.
+    bool one_line = std::memchr(src_.data() + tag_start, '\n', tag_end - tag_start) == nullptr;
+    auto place = [&](std::size_t offset) {
+      return one_line ? Position{element.pos.line, element.pos.col + static_cast<int>(offset - tag_start)}
+                      : map_.position(offset);
+    };
     std::size_t count = attrs.getLength();
     element.attributes.reserve(count);
     if (element.attributes.size() > count) element.attributes.resize(count);
@@ -208,16 +248,25 @@ class Handler : public xc::DefaultHandler {
       a.value.clear();
       const XMLCh* name = attrs.getLocalName(i);
       const XMLCh* value = attrs.getValue(i);
-      append_utf8(a.name, name, xc::XMLString::stringLen(name));
-      append_utf8(a.value, value, xc::XMLString::stringLen(value));
-      a.name_pos = a.value_pos = element.pos;
-    }
-    const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
-    for (XmlAttribute& a : element.attributes)
-      if (const AttributeSpot* spot = find_spot(spots, a.name)) {
-        a.name_pos = map_.position(spot->name);
-        a.value_pos = map_.position(spot->value);
+      std::size_t name_length = xc::XMLString::stringLen(name), value_length = xc::XMLString::stringLen(value);
+      // Xerces gives the attributes in the tag's order: the i-th spot, as a rule.
+      const AttributeSpot* spot = nullptr;
+      if (i < spots.size() && same_ascii(spots[i].first, name, name_length)) {
+        a.name.assign(spots[i].first);
+        spot = &spots[i].second;
+      } else {
+        append_utf8(a.name, name, name_length);
+        spot = find_spot(spots, a.name);
       }
+      std::string_view written =
+          spot == nullptr ? std::string_view() : src_.substr(spot->value, spot->value_end - spot->value);
+      if (spot != nullptr && written.size() == value_length && written_as_parsed(written))
+        a.value.assign(written);
+      else
+        append_utf8(a.value, value, value_length);
+      a.name_pos = spot == nullptr ? element.pos : place(spot->name);
+      a.value_pos = spot == nullptr ? element.pos : place(spot->value);
+    }
     bool unknown = pending_unknown_ || (!open_.empty() && open_.back().inside_unknown);
     pending_unknown_ = false;
     if (inside_taken || (offered && (*take_element_)(doc_, doc_.elements[open_.back().index], element))) {
@@ -304,9 +353,14 @@ class Handler : public xc::DefaultHandler {
     throw xc::SAXException("nested too deep");
   }
 
+  int whole_line(XMLFileLoc line) const {
+    auto l = static_cast<int>(line);
+    return l >= shift_from_line_ ? l + shift_by_ : l;
+  }
+
   std::size_t current_offset() const {
     if (locator_ == nullptr) return 0;
-    return map_.offset_of_char_column(static_cast<int>(locator_->getLineNumber()),
+    return map_.offset_of_char_column(whole_line(locator_->getLineNumber()),
                                       static_cast<int>(locator_->getColumnNumber()));
   }
 
@@ -316,9 +370,10 @@ class Handler : public xc::DefaultHandler {
   std::size_t tag_start_before(std::size_t offset) const {
     if (offset == 0) return 0;
     if (offset == last_tag_query_) return last_tag_start_;
-    std::size_t lt = src_.rfind('<', offset - 1);
+    // memrchr: string_view::rfind goes byte by byte (7 % of building an element).
+    const void* lt = memrchr(src_.data(), '<', std::min(offset, src_.size()));
     last_tag_query_ = offset;
-    last_tag_start_ = lt == std::string_view::npos ? 0 : lt;
+    last_tag_start_ = lt == nullptr ? 0 : static_cast<std::size_t>(static_cast<const char*>(lt) - src_.data());
     return last_tag_start_;
   }
 
@@ -339,7 +394,7 @@ class Handler : public xc::DefaultHandler {
   std::string parent_name() const { return open_.empty() ? std::string() : name_of(open_.back()); }
 
   void report(const xc::SAXParseException& e, bool fatal) {
-    std::size_t at = map_.offset_of_char_column(static_cast<int>(e.getLineNumber()),
+    std::size_t at = map_.offset_of_char_column(whole_line(e.getLineNumber()),
                                                 static_cast<int>(e.getColumnNumber()));
     TranslatedError t = translate(utf8(e.getMessage()), at, fatal);
     if (!open_.empty() && open_.back().inside_unknown) return;  // already said: its parent is unknown
@@ -552,6 +607,13 @@ class Handler : public xc::DefaultHandler {
     return spot == nullptr ? tag_start : spot->name;
   }
 
+  // The name written after the '<' at `tag_start`.
+  std::string_view name_at(std::size_t tag_start) const {
+    std::size_t i = tag_start + 1;
+    while (i < src_.size() && is_name_char(src_[i])) ++i;
+    return src_.substr(tag_start + 1, i - tag_start - 1);
+  }
+
   std::string element_name_at(std::size_t tag_start) const {
     std::size_t i = tag_start + 1;
     while (i < src_.size() && is_name_char(src_[i])) ++i;
@@ -564,6 +626,8 @@ class Handler : public xc::DefaultHandler {
   const xc::Locator* locator_ = nullptr;
   const TopElementClosed* on_top_closed_ = nullptr;
   TopElementReader* top_reader_ = nullptr;
+  int shift_from_line_ = INT_MAX;
+  int shift_by_ = 0;
   const TakeElement* take_element_ = nullptr;
   XmlElement scratch_;  // the grandchild of the root offered to take_element_
   XmlDocument doc_;
@@ -655,10 +719,10 @@ std::size_t elements_at_most(std::string_view text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '<'));
 }
 
-// ---- a document read in two halves (xml_halves.h) ----------------------
+// ---- a document read in pieces (xml_pieces.h) ----------------------------
 
 // Serves pieces of memory one after the other, as one input, copying none
-// of them beforehand: a half of a 60 MB document is two or three pieces.
+// of them beforehand: a piece of a 60 MB document is a few of them.
 class PiecesStream : public xc::BinInputStream {
  public:
   explicit PiecesStream(const std::vector<std::string_view>& pieces) : pieces_(pieces) {}
@@ -707,11 +771,11 @@ struct ParseHooks {
 // One parse of `pieces` (the whole document, or a half) with the reader
 // features and limits above. The tree, or nothing when the input is not
 // well-formed; what was wrong is in `diags`.
-std::optional<XmlDocument> parse_pieces(const SourceMap& map, std::string_view schema_xsd,
-                                        std::string_view schema_name, std::vector<std::string_view> pieces,
-                                        const ParseHooks& hooks, std::size_t most_elements, DiagnosticList& diags) {
-  SafeReader reader(schema_xsd, schema_name);
+std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map, std::vector<std::string_view> pieces,
+                                        const ParseHooks& hooks, std::size_t most_elements, DiagnosticList& diags,
+                                        int shift_from_line = INT_MAX, int shift_by = 0) {
   Handler handler(map, diags, most_elements);
+  handler.shift_lines(shift_from_line, shift_by);
   handler.on_top_closed(hooks.on_top_closed);
   handler.take_element(hooks.take_element);
   handler.read_top_elements_with(hooks.top_reader);
@@ -744,75 +808,98 @@ std::size_t room_for(std::string_view text, const MakeTopElementReader* make_rea
   return make_reader != nullptr ? 64 : elements_at_most(text);
 }
 
-// The second half's elements after the first's, under the first half's root
-// (the second's is the same start tag, read again).
-void append_half(XmlDocument& first, XmlDocument&& second) {
-  auto shift = static_cast<std::uint32_t>(first.elements.size() - 1);  // the second's root is not kept
-  for (std::uint32_t child : second.elements.front().children) first.elements.front().children.push_back(child + shift);
-  for (std::size_t i = 1; i < second.elements.size(); ++i) {
-    XmlElement& e = second.elements[i];
+// The elements of a later piece after those before it, under the first
+// piece's root (every piece's root is the same start tag, read again).
+void append_piece(XmlDocument& first, XmlDocument&& later) {
+  auto shift = static_cast<std::uint32_t>(first.elements.size() - 1);  // the later root is not kept
+  for (std::uint32_t child : later.elements.front().children) first.elements.front().children.push_back(child + shift);
+  for (std::size_t i = 1; i < later.elements.size(); ++i) {
+    XmlElement& e = later.elements[i];
     if (e.parent != 0) e.parent += shift;
     for (std::uint32_t& child : e.children) child += shift;
     first.elements.push_back(std::move(e));
   }
 }
 
-// Xerces reads 60 to 75 MB/s on this machine's cores, and the tree is built
-// as it reads: a large farm file is read in two halves on two threads.
-// Nothing when the document cannot be cut or either half has anything wrong
-// with it: then the caller parses the whole document, which says what is
-// wrong where, and the halves' readers are thrown away.
-std::optional<StreamedDocument> read_in_halves(const SourceMap& map, std::string_view schema_xsd,
+// Pieces of about this size: enough of them that two threads taking them in
+// turn finish together, few enough that the piece's own cost (a root start
+// tag read again, a handler) stays small.
+constexpr std::size_t kPieceBytes = 1 << 20;
+constexpr std::size_t kMostPieces = 32;
+
+// Xerces reads 60 to 75 MB/s on one of this machine's cores, and the tree
+// is built as it reads: a large farm file is cut into pieces that two
+// threads parse, each taking the next piece when done with one. Nothing
+// when the document cannot be cut or any piece has anything wrong with it:
+// then the caller parses the whole document, which says what is wrong
+// where, and the pieces' readers are thrown away.
+std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string_view schema_xsd,
                                                std::string_view schema_name, const MakeTopElementReader* make_reader) {
   std::string_view src = map.source();
-  std::optional<DocumentHalves> halves = find_document_halves(src);
-  if (!halves) return std::nullopt;
-  StreamedDocument result;
-  std::unique_ptr<TopElementReader> readers[2];
-  if (make_reader != nullptr) {
-    readers[0] = (*make_reader)();
-    readers[1] = (*make_reader)();
-  }
-  auto clean_half = [&](const SourceMap& half_map, std::vector<std::string_view> pieces, std::size_t room,
-                        TopElementReader* reader) -> std::optional<XmlDocument> {
-    DiagnosticList diags;
-    ParseHooks hooks;
-    hooks.top_reader = reader;
-    std::optional<XmlDocument> doc = parse_pieces(half_map, schema_xsd, schema_name, std::move(pieces), hooks, room, diags);
-    if (!diags.items().empty()) return std::nullopt;
-    return doc;
+  std::optional<DocumentPieces> pieces =
+      find_document_pieces(src, std::clamp<std::size_t>(src.size() / kPieceBytes, 2, kMostPieces));
+  if (!pieces) return std::nullopt;
+  std::size_t count = pieces->pieces();
+  std::vector<std::optional<XmlDocument>> docs(count);
+  std::vector<std::unique_ptr<TopElementReader>> readers(count);
+  if (make_reader != nullptr)
+    for (auto& reader : readers) reader = (*make_reader)();
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto parse_in_turn = [&](const SourceMap& thread_map) {
+    SafeReader reader(schema_xsd, schema_name);
+    for (std::size_t k = next++; k < count && !failed; k = next++) {
+      std::vector<std::string_view> text = pieces->piece(src, k);
+      std::string_view body = k + 1 < count ? text[text.size() - 2] : text.back();
+      std::size_t room = make_reader != nullptr ? 64 : elements_at_most(body);
+      DiagnosticList diags;
+      // The checks made before one parse of the whole document, on this piece's bytes.
+      std::size_t from = static_cast<std::size_t>(body.data() - src.data());
+      if (first_invalid_utf8(body) != std::string_view::npos ||
+          find_legacy_syntax(thread_map, diags, from, from + body.size()) > 0) {
+        failed = true;
+        break;
+      }
+      ParseHooks hooks;
+      hooks.top_reader = readers[k].get();
+      docs[k] = parse_pieces(reader, thread_map, std::move(text), hooks, room, diags, pieces->root_tag_end_line + 1,
+                             pieces->line_shift(k));
+      if (!docs[k] || !diags.items().empty()) failed = true;
+    }
   };
-  std::string_view rest = src.substr(halves->split);
   SourceMap second_map = map;  // shares the line table; its caches are its own thread's
-  auto second = std::async(std::launch::async, [&] {
-    return clean_half(second_map, {src.substr(0, halves->root_tag_end), halves->padding, rest},
-                      room_for(rest, make_reader), readers[1].get());
-  });
-  std::optional<XmlDocument> first = clean_half(map, {src.substr(0, halves->split), halves->closer},
-                                                room_for(src, make_reader), readers[0].get());
-  std::optional<XmlDocument> second_doc = second.get();
-  if (!first || !second_doc) return std::nullopt;
-  append_half(*first, std::move(*second_doc));
-  result.doc = std::move(*first);
-  if (make_reader != nullptr) {
-    result.readers.push_back(std::move(readers[0]));
-    result.readers.push_back(std::move(readers[1]));
-  }
+  auto second = std::async(std::launch::async, [&] { parse_in_turn(second_map); });
+  parse_in_turn(map);
+  second.get();
+  if (failed) return std::nullopt;
+  StreamedDocument result;
+  result.doc = std::move(*docs[0]);
+  for (std::size_t k = 1; k < count; ++k) append_piece(result.doc, std::move(*docs[k]));
+  if (make_reader != nullptr) result.readers = std::move(readers);
   return result;
 }
 
-// The checks before any parse, then one parse, or two halves when allowed.
+// The checks before any parse, then one parse, or pieces when allowed.
 std::optional<StreamedDocument> read_document(std::string_view source, std::string_view schema_xsd,
                                               std::string_view schema_name, DiagnosticList& diags,
                                               const ParseHooks& hooks, const MakeTopElementReader* make_reader,
                                               std::size_t two_threads_from_bytes) {
-  std::optional<runtime::PhaseTimer> checks(std::in_place, "read XML: checks before parsing");
+  std::optional<runtime::PhaseTimer> checks(std::in_place, "read XML: line table");
   SourceMap map(source);
   if (source.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     diags.error(Code::malformed_xml, {}, "the file is empty: it holds no XML element");
     return std::nullopt;
   }
   bool in_utf8 = meant_as_utf8(source);
+  checks.reset();
+  // Pieces are cut between bytes, so only a document in UTF-8 (or ASCII).
+  // Each piece makes the checks below on its own bytes.
+  bool hooked = hooks.on_top_closed != nullptr || hooks.take_element != nullptr;
+  if (in_utf8 && !hooked && source.size() >= two_threads_from_bytes) {
+    runtime::PhaseTimer timer("read XML: pieces on two threads");
+    if (std::optional<StreamedDocument> read = read_in_pieces(map, schema_xsd, schema_name, make_reader)) return read;
+  }
+  checks.emplace("read XML: checks before one parse");
   if (std::size_t bad = in_utf8 ? first_invalid_utf8(source) : std::string_view::npos; bad != std::string_view::npos) {
     // Xerces decodes in blocks and would place this error far from the byte.
     diags.error(Code::malformed_xml, map.position(bad),
@@ -823,13 +910,6 @@ std::optional<StreamedDocument> read_document(std::string_view source, std::stri
   }
   if (find_legacy_syntax(map, diags) > 0) return std::nullopt;
   checks.reset();
-
-  // Halves are cut between bytes, so only a document in UTF-8 (or ASCII).
-  bool hooked = hooks.on_top_closed != nullptr || hooks.take_element != nullptr;
-  if (in_utf8 && !hooked && source.size() >= two_threads_from_bytes) {
-    runtime::PhaseTimer timer("read XML: two halves");
-    if (std::optional<StreamedDocument> read = read_in_halves(map, schema_xsd, schema_name, make_reader)) return read;
-  }
   runtime::PhaseTimer timer("read XML: one parse");
   StreamedDocument result;
   ParseHooks with_reader = hooks;
@@ -837,8 +917,8 @@ std::optional<StreamedDocument> read_document(std::string_view source, std::stri
     result.readers.push_back((*make_reader)());
     with_reader.top_reader = result.readers.back().get();
   }
-  std::optional<XmlDocument> doc = parse_pieces(map, schema_xsd, schema_name, {source}, with_reader,
-                                                room_for(source, make_reader), diags);
+  SafeReader reader(schema_xsd, schema_name);
+  std::optional<XmlDocument> doc = parse_pieces(reader, map, {source}, with_reader, room_for(source, make_reader), diags);
   if (!doc) return std::nullopt;
   result.doc = std::move(*doc);
   return result;

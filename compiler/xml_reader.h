@@ -27,10 +27,10 @@ namespace farmctl::fml {
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
                                              std::string_view schema_name, DiagnosticList& diags);
 
-// A document of at least this many bytes is read in two halves on two
-// threads (xml_halves.h): the same tree, the same diagnostics (a half with
-// anything wrong sends the whole document through one parse, which says
-// what). Below it a second thread costs more than it gives.
+// A document of at least this many bytes is cut into pieces that two
+// threads parse (xml_pieces.h): the same tree, the same diagnostics (a piece
+// with anything wrong sends the whole document through one parse, which
+// says what). Below it a second thread costs more than it gives.
 inline constexpr std::size_t kTwoThreadsFromBytes = 1 << 20;
 // The same, with the size from which two threads are used given (tests).
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
@@ -59,12 +59,12 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
 
 // Reading a large document without holding its tree: each child of the
 // root is handed, whole, to a TopElementReader as soon as its end tag is
-// read, and then dropped with everything inside it. A document read in two
-// halves has two readers, one per half (each on its own thread); they are
+// read, and then dropped with everything inside it. A document read in
+// pieces has a reader per piece (pieces are read on two threads); they are
 // returned in document order, so that what they gathered can be put
-// together. When a half fails, its readers are thrown away and the whole
-// document is read again by a new reader: a reader sees each element of the
-// document at most once, and the returned readers saw every one of them.
+// together. When a piece fails, every reader is thrown away and the whole
+// document is read again by a new reader: the returned readers saw every
+// element of the document, once.
 class TopElementReader {
  public:
   virtual ~TopElementReader() = default;

@@ -1,8 +1,8 @@
-// A large farm file is read in two halves on two threads, each child of
-// <farm> analysed as soon as it is read (compiler/xml_halves.h,
-// read_xml_streamed, analyze_parts). These tests pin that the halves give
+// A large farm file is cut into pieces that two threads read, each child of
+// <farm> analysed as soon as it is read (compiler/xml_pieces.h,
+// read_xml_streamed, analyze_parts). These tests pin that the pieces give
 // exactly what one parse of the whole file gives: the same tree, the same
-// plan, the same diagnostics, and the whole-file parse whenever a half has
+// plan, the same diagnostics, and the whole-file parse whenever a piece has
 // anything wrong with it.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -15,7 +15,7 @@
 #include "compiler/compiler.h"
 #include "compiler/embedded_schema.h"
 #include "compiler/lowering.h"
-#include "compiler/xml_halves.h"
+#include "compiler/xml_pieces.h"
 #include "compiler/xml_reader.h"
 
 namespace farmctl::fml {
@@ -69,106 +69,135 @@ std::string shape(const XmlDocument& doc) {
 }
 
 void check_same_tree(const std::string& text) {
-  DiagnosticList one_diags, halves_diags;
+  DiagnosticList one_diags, pieces_diags;
   std::optional<XmlDocument> one = read(text, SIZE_MAX, one_diags);
-  std::optional<XmlDocument> halves = read(text, 0, halves_diags);
+  std::optional<XmlDocument> pieces = read(text, 0, pieces_diags);
   REQUIRE(one);
-  REQUIRE(halves);
+  REQUIRE(pieces);
   CHECK(one_diags.items().empty());
-  CHECK(halves_diags.items().empty());
-  CHECK(shape(*one) == shape(*halves));
+  CHECK(pieces_diags.items().empty());
+  CHECK(shape(*one) == shape(*pieces));
 }
 
-TEST_CASE("a document is cut at a child of the root near its middle", "[compiler][halves]") {
-  std::string text = big_farm(40);
-  std::optional<DocumentHalves> halves = find_document_halves(text);
-  REQUIRE(halves);
-  CHECK(halves->closer == "</farm>");
-  CHECK(text.substr(0, halves->root_tag_end).ends_with("<farm fmlversion=\"1.2\" name=\"big\">"));
-  CHECK(halves->split >= text.size() / 2);
-  CHECK(text.substr(halves->split, 5) == "<tier");
-  // the second half's elements stand where they stand in the whole file
-  std::string second = text.substr(0, halves->root_tag_end) + halves->padding + text.substr(halves->split);
-  std::size_t lines_before_split = static_cast<std::size_t>(std::count(text.begin(), text.begin() + halves->split, '\n'));
-  CHECK(static_cast<std::size_t>(std::count(second.begin(), second.begin() + second.find(text.substr(halves->split, 40)), '\n')) ==
-        lines_before_split);
+// The piece's text, as the parser reads it.
+std::string joined(const std::vector<std::string_view>& parts) {
+  std::string text;
+  for (std::string_view p : parts) text += p;
+  return text;
 }
 
-TEST_CASE("line ends are counted as the parser counts them: CR LF once, a CR alone too", "[compiler][halves]") {
-  std::string crlf = big_farm(40, "", "\r\n");
-  std::optional<DocumentHalves> halves = find_document_halves(crlf);
-  REQUIRE(halves);
-  std::size_t crlfs = static_cast<std::size_t>(
-      std::count(crlf.begin() + static_cast<std::ptrdiff_t>(halves->root_tag_end),
-                 crlf.begin() + static_cast<std::ptrdiff_t>(halves->split), '\n'));
-  CHECK(std::count(halves->padding.begin(), halves->padding.end(), '\n') == static_cast<std::ptrdiff_t>(crlfs));
-  check_same_tree(crlf);
-  check_same_tree(big_farm(40, "", "\r"));
+// Where the parser's line `line` of piece k is in the whole document.
+int whole_line(const DocumentPieces& pieces, std::size_t k, int line) {
+  return line > pieces.root_tag_end_line ? line + pieces.line_shift(k) : line;
 }
 
-TEST_CASE("documents that cannot be cut are not", "[compiler][halves]") {
-  CHECK_FALSE(find_document_halves("<farm fmlversion=\"1.2\"/>"));
-  CHECK_FALSE(find_document_halves("<!DOCTYPE farm>\n<farm>\n  <tier/>\n  <tier/>\n</farm>\n"));
-  CHECK_FALSE(find_document_halves("<?xml version=\"1.0\"?>\n<farm><tier/><tier/></farm>"));
-  CHECK_FALSE(find_document_halves("   "));
+TEST_CASE("a document is cut at children of the root, each piece a document", "[compiler][pieces]") {
+  std::string text = big_farm(400);
+  std::optional<DocumentPieces> pieces = find_document_pieces(text, 4);
+  REQUIRE(pieces);
+  REQUIRE(pieces->pieces() == 4);
+  CHECK(pieces->closer == "</farm>");
+  CHECK(text.substr(0, pieces->root_tag_end).ends_with("<farm fmlversion=\"1.2\" name=\"big\">"));
+  for (std::size_t k = 0; k < pieces->cuts.size(); ++k) {
+    const DocumentPieces::Cut& cut = pieces->cuts[k];
+    CHECK(cut.at >= text.size() / 4 * (k + 1));
+    CHECK((text.substr(cut.at, 6) == "<tier " || text.substr(cut.at, 13) == "<server-role "));
+    CHECK(cut.indent == "  ");
+    CHECK(cut.line == 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(cut.at), '\n'));
+    // the cut's element stands on its own line and column, once shifted
+    std::string piece = joined(pieces->piece(text, k + 1));
+    std::size_t at = piece.find(text.substr(cut.at, 60));
+    REQUIRE(at != std::string::npos);
+    int line_in_piece = 1 + static_cast<int>(std::count(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    CHECK(whole_line(*pieces, k + 1, line_in_piece) == cut.line);
+    CHECK(piece.ends_with(k + 2 < pieces->pieces() ? "</farm>" : "</farm>\n"));
+  }
+  CHECK(joined(pieces->piece(text, 0)) == text.substr(0, pieces->cuts[0].at) + "</farm>");
 }
 
-TEST_CASE("two halves build the very tree one parse builds", "[compiler][halves]") {
-  SECTION("plain") { check_same_tree(big_farm(60)); }
+TEST_CASE("line ends are counted as the parser counts them: CR LF once", "[compiler][pieces]") {
+  std::string text = big_farm(400, "", "\r\n");
+  std::optional<DocumentPieces> pieces = find_document_pieces(text, 3);
+  REQUIRE(pieces);
+  for (const DocumentPieces::Cut& cut : pieces->cuts)
+    CHECK(cut.line == 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(cut.at), '\n'));
+  // Lines ended by a CR alone (old Macs) are not cut: such a file is read by one parse.
+  CHECK_FALSE(find_document_pieces(big_farm(400, "", "\r"), 3));
+}
+
+TEST_CASE("documents that cannot be cut are not", "[compiler][pieces]") {
+  CHECK_FALSE(find_document_pieces("<farm fmlversion=\"1.2\"/>", 2));
+  CHECK_FALSE(find_document_pieces("<!DOCTYPE farm>\n<farm>\n  <tier/>\n  <tier/>\n</farm>\n", 2));
+  CHECK_FALSE(find_document_pieces("<?xml version=\"1.0\"?>\n<farm><tier/><tier/></farm>", 2));
+  CHECK_FALSE(find_document_pieces("   ", 2));
+  CHECK_FALSE(find_document_pieces(big_farm(40), 1));
+}
+
+TEST_CASE("pieces build the very tree one parse builds", "[compiler][pieces]") {
+  SECTION("plain, two pieces") { check_same_tree(big_farm(60)); }
+  SECTION("many pieces, lines ending in CR LF or CR alone") {
+    check_same_tree(big_farm(9000));
+    check_same_tree(big_farm(9000, "", "\r\n"));
+    check_same_tree(big_farm(9000, "", "\r"));
+  }
   SECTION("with a comment and tabs where it is cut") {
     check_same_tree(big_farm(60, "  <!-- a comment\n  <tier id=\"in-a-comment\"> is not a tier -->\n\t\n"));
   }
-  SECTION("a guessed cut inside a comment falls back to one parse") {
+  SECTION("a cut guessed inside a comment falls back to one parse") {
     std::string comment = "  <!--\n";
     for (int i = 0; i < 400; ++i) comment += "  <tier id=\"not-a-tier\">\n";
     comment += "  -->\n";
     std::string text = big_farm(2, comment);
-    std::optional<DocumentHalves> halves = find_document_halves(text);
-    REQUIRE(halves);
-    CHECK(text.substr(halves->split, 25) == "<tier id=\"not-a-tier\">\n  ");  // the guess is wrong
+    std::optional<DocumentPieces> pieces = find_document_pieces(text, 2);
+    REQUIRE(pieces);
+    CHECK(text.substr(pieces->cuts[0].at, 25) == "<tier id=\"not-a-tier\">\n  ");  // the guess is wrong
     check_same_tree(text);
   }
-  SECTION("a guessed cut inside a nested element falls back to one parse") {
+  SECTION("a cut guessed inside a nested element falls back to one parse") {
     std::string nested = "  <server-role id=\"deep\" name=\"deep\">\n    <hw>x</hw>\n";
     for (int i = 0; i < 300; ++i) nested += fmt::format("  <disk target=\"{}\" drivesize=\"1GB\"/>\n", i % 200);
     nested += "  </server-role>\n";
-    DiagnosticList one_diags, halves_diags;
+    DiagnosticList one_diags, pieces_diags;
     std::string text = big_farm(2, nested);
     std::optional<XmlDocument> one = read(text, SIZE_MAX, one_diags);
-    std::optional<XmlDocument> halves = read(text, 0, halves_diags);
+    std::optional<XmlDocument> in_pieces = read(text, 0, pieces_diags);
     REQUIRE(one);
-    REQUIRE(halves);
-    CHECK(shape(*one) == shape(*halves));
+    REQUIRE(in_pieces);
+    CHECK(shape(*one) == shape(*in_pieces));
   }
 }
 
-TEST_CASE("a streamed read has a reader per half, or one when the halves fail", "[compiler][halves]") {
+TEST_CASE("a streamed read has a reader per piece, or one when a piece fails", "[compiler][pieces]") {
   struct Counter : TopElementReader {
     int elements = 0;
+    int not_alone = 0;  // read while the tree held other children of the root
     void read(const XmlDocument& doc, std::uint32_t element) override {
       ++elements;
-      CHECK(doc.at(element).parent == 0);
-      CHECK(doc.root().children.back() == element);  // the one child of the root the tree holds
-      CHECK(doc.root().children.size() == 1);
+      if (doc.at(element).parent != 0 || doc.root().children != std::vector<std::uint32_t>{element}) ++not_alone;
     }
   };
   auto counters = [] { return std::make_unique<Counter>(); };
-  auto count = [&](const std::string& text, std::size_t readers) {
+  auto count = [&](const std::string& text, std::size_t fewest_readers, std::size_t most_readers) {
     DiagnosticList diags;
     std::optional<StreamedDocument> read =
         read_xml_streamed(text, embedded_fml_schema(), "fml.xsd", diags, counters, 0);
     REQUIRE(read);
     CHECK(read->doc.elements.size() == 1);  // the root alone
-    REQUIRE(read->readers.size() == readers);
+    REQUIRE(read->readers.size() >= fewest_readers);
+    REQUIRE(read->readers.size() <= most_readers);
     int elements = 0;
-    for (const auto& r : read->readers) elements += dynamic_cast<Counter&>(*r).elements;
+    for (const auto& r : read->readers) {
+      elements += dynamic_cast<Counter&>(*r).elements;
+      CHECK(dynamic_cast<Counter&>(*r).not_alone == 0);
+    }
     return elements;
   };
-  CHECK(count(big_farm(60), 2) == 1 + 120);
+  CHECK(count(big_farm(60), 2, 2) == 1 + 120);
+  CHECK(count(big_farm(9000), 3, 32) == 1 + 18000);
   std::string comment = "  <!--\n";
   for (int i = 0; i < 400; ++i) comment += "  <tier id=\"not-a-tier\">\n";
   comment += "  -->\n";
-  CHECK(count(big_farm(2, comment), 1) == 1 + 4);
+  CHECK(count(big_farm(2, comment), 1, 1) == 1 + 4);
 }
 
 // What compile_source says, as one string: the rendered diagnostics, then the plan.
@@ -190,17 +219,17 @@ std::string outcome_in_one_piece(const std::string& text) {
   return render(diags, "big.fml", text) + (plan ? plan::to_json(*plan) : std::string("no plan\n"));
 }
 
-TEST_CASE("a large farm compiles in halves to the plan and diagnostics of one piece", "[compiler][halves]") {
-  int tiers = 2400;  // over a megabyte: compile_source reads it in two halves
+TEST_CASE("a large farm compiles in pieces to the plan and diagnostics of one parse", "[compiler][pieces]") {
+  int tiers = 5000;  // over two megabytes: compile_source reads it in pieces
   REQUIRE(big_farm(tiers).size() > kTwoThreadsFromBytes);
 
   SECTION("a farm without errors: the same plan") {
     std::string text = big_farm(tiers);
-    std::string halves = outcome(text);
-    CHECK(halves.find("\"farm\": \"big\"") != std::string::npos);
-    CHECK(halves == outcome_in_one_piece(text));
+    std::string pieces = outcome(text);
+    CHECK(pieces.find("\"farm\": \"big\"") != std::string::npos);
+    CHECK(pieces == outcome_in_one_piece(text));
   }
-  SECTION("duplicates across the halves name the first in the whole file") {
+  SECTION("duplicates across the pieces name the first in the whole file") {
     // t3 again, twice, in the second half; r5 again in the second half
     std::string again =
         "  <tier id=\"t3\" name=\"again-a\"><role>r5</role></tier>\n"
@@ -208,19 +237,19 @@ TEST_CASE("a large farm compiles in halves to the plan and diagnostics of one pi
         "  <server-role id=\"r5\" name=\"twice\"><hw>x</hw></server-role>\n";
     std::string text = big_farm(tiers);
     text.insert(text.rfind("</farm>"), again);
-    std::string halves = outcome(text);
-    CHECK(halves.find("duplicate tier id 't3' (first at line 43)") != std::string::npos);
-    CHECK(halves.find("names role 'r-none'") != std::string::npos);
-    CHECK(halves == outcome_in_one_piece(text));
+    std::string pieces = outcome(text);
+    CHECK(pieces.find("duplicate tier id 't3' (first at line 43)") != std::string::npos);
+    CHECK(pieces.find("names role 'r-none'") != std::string::npos);
+    CHECK(pieces == outcome_in_one_piece(text));
   }
-  SECTION("an error of the schema in one half: the whole file is read in one piece") {
+  SECTION("an error of the schema in one piece: the whole file is read by one parse") {
     std::string text = big_farm(tiers);
     text.insert(text.rfind("</farm>"), "  <tier id=\"odd\" name=\"odd\" colour=\"red\"><role>r1</role></tier>\n");
-    std::string halves = outcome(text);
-    CHECK(halves.find("unknown attribute 'colour'") != std::string::npos);
-    CHECK(halves == outcome_in_one_piece(text));
+    std::string pieces = outcome(text);
+    CHECK(pieces.find("unknown attribute 'colour'") != std::string::npos);
+    CHECK(pieces == outcome_in_one_piece(text));
   }
-  SECTION("a file that is not well-formed in its first half") {
+  SECTION("a file that is not well-formed in its first piece") {
     std::string text = big_farm(tiers);
     text.replace(text.find("</tier>", 2000), 7, "</tear>");
     CHECK(outcome(text) == outcome_in_one_piece(text));
