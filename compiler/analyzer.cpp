@@ -6,7 +6,10 @@
 // targets (target_settlement.h), the plan's size, what nothing uses.
 #include "compiler/analyzer.h"
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
+#include <future>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -388,6 +391,9 @@ class FarmPartReader : public TopElementReader {
 // references. Keys are views into the parts' occurrences, which outlive it.
 using FirstSeen = std::unordered_map<std::string_view, Position>;
 
+// Below this many tiers and roles a second thread costs more than it saves.
+constexpr std::size_t kTwoThreadsFromElements = 10'000;
+
 // The parts put together, and the checks that need the whole farm.
 class FarmAssembly {
  public:
@@ -403,10 +409,27 @@ class FarmAssembly {
       return std::nullopt;
     }
     read_farm_attributes(root, default_name);
+    reserve_for(parts);
     for (FarmPartReader* part : parts) take(*part);
-    check_duplicates(parts);
-    resolve_references();
-    for (ServerRole& role : farm_.roles) settle_targets(role, diags_);
+    subnet_ids_ = first_seen(parts, &FarmPartReader::subnet_ids, nullptr);
+    global_names_ = first_seen(parts, &FarmPartReader::global_names, nullptr);
+    // The duplicate checks, and the references with the roles' targets, need
+    // nothing of each other: a large farm has them made on two threads, each
+    // into a list of its own, then said in the order one thread says them.
+    DiagnosticList duplicates, references;
+    auto check_references = [&] {
+      resolve_references(parts, references);
+      for (ServerRole& role : farm_.roles) settle_targets(role, references);
+    };
+    if (farm_.tiers.size() + farm_.roles.size() >= kTwoThreadsFromElements) {
+      auto checked = std::async(std::launch::async, [&] { check_duplicates(parts, duplicates); });
+      check_references();
+      checked.get();
+    } else {
+      check_duplicates(parts, duplicates);
+      check_references();
+    }
+    for (const DiagnosticList* list : {&duplicates, &references}) take_diagnostics(*list);
     if (!diags_.has_errors()) check_plan_size();
     warn_unused();
     if (diags_.has_errors()) return std::nullopt;
@@ -433,18 +456,33 @@ class FarmAssembly {
 
   template <class T>
   static void append(std::vector<T>& to, std::vector<T>& from) {
-    if (to.empty()) {
-      to = std::move(from);
-      return;
-    }
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
   }
 
-  void take(FarmPartReader& part) {
-    for (const Diagnostic& d : part.diags.items()) {
+  void take_diagnostics(const DiagnosticList& list) {
+    for (const Diagnostic& d : list.items()) {
       if (d.severity == Severity::error) diags_.error(d.code, d.pos, d.message);
       else diags_.warning(d.code, d.pos, d.message);
     }
+  }
+
+  // Room for every part at once: appended one by one, a million roles and
+  // tiers were moved again each time a vector grew.
+  void reserve_for(const std::vector<FarmPartReader*>& parts) {
+    std::size_t globals = 0, tiers = 0, roles = 0;
+    for (const FarmPartReader* part : parts) {
+      globals += part->farm.globals.size();
+      tiers += part->farm.tiers.size();
+      roles += part->farm.roles.size();
+    }
+    farm_.globals.reserve(globals);
+    farm_.tiers.reserve(tiers);
+    farm_.roles.reserve(roles);
+    tier_sources_.reserve(tiers);
+  }
+
+  void take(FarmPartReader& part) {
+    take_diagnostics(part.diags);
     append(farm_.globals, part.farm.globals);
     append(farm_.tiers, part.farm.tiers);
     append(farm_.roles, part.farm.roles);
@@ -452,27 +490,38 @@ class FarmAssembly {
   }
 
   // Every occurrence after the first of a value is a duplicate: `on_duplicate`
-  // says so, given the occurrence and the first's position.
-  template <class OnDuplicate>
+  // (when given) says so, given the occurrence and the first's position.
+  using OnDuplicate = std::function<void(const Occurrence&, Position)>;
   static FirstSeen first_seen(const std::vector<FarmPartReader*>& parts, std::vector<Occurrence> FarmPartReader::*list,
-                              OnDuplicate on_duplicate) {
+                              const OnDuplicate& on_duplicate) {
     FirstSeen first;
     std::size_t total = 0;
     for (const FarmPartReader* part : parts) total += (part->*list).size();
     first.reserve(total);
     for (const FarmPartReader* part : parts)
       for (const Occurrence& o : part->*list)
-        if (auto [it, fresh] = first.emplace(o.value, o.pos); !fresh) on_duplicate(o, it->second);
+        if (auto [it, fresh] = first.emplace(o.value, o.pos); !fresh && on_duplicate) on_duplicate(o, it->second);
     return first;
   }
 
-  void check_duplicates(const std::vector<FarmPartReader*>& parts) {
-    auto duplicate = [&](Code code, std::string_view kind, std::string_view what) {
-      return [=, this](const Occurrence& o, Position first) {
-        diags_.error(code, o.pos, fmt::format("duplicate {} {} '{}' (first at line {})", kind, what, o.value, first.line));
+  // Every value given, once each, in order: what "did you mean" chooses from.
+  static std::vector<std::string> known_values(const std::vector<FarmPartReader*>& parts,
+                                               std::vector<Occurrence> FarmPartReader::*list) {
+    std::vector<std::string> values;
+    for (const FarmPartReader* part : parts)
+      for (const Occurrence& o : part->*list) values.push_back(o.value);
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    return values;
+  }
+
+  void check_duplicates(const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
+    auto duplicate = [&diags](Code code, std::string_view kind, std::string_view what) {
+      return [=, &diags](const Occurrence& o, Position first) {
+        diags.error(code, o.pos, fmt::format("duplicate {} {} '{}' (first at line {})", kind, what, o.value, first.line));
       };
     };
-    role_ids_ = first_seen(parts, &FarmPartReader::role_ids, duplicate(Code::duplicate_id, "server-role", "id"));
+    first_seen(parts, &FarmPartReader::role_ids, duplicate(Code::duplicate_id, "server-role", "id"));
     first_seen(parts, &FarmPartReader::role_names, duplicate(Code::duplicate_name, "server-role", "name"));
     first_seen(parts, &FarmPartReader::tier_ids, duplicate(Code::duplicate_id, "tier", "id"));
     // A tier's name: a duplicate first, then whether it can name servers, as one tier at a time said them.
@@ -482,44 +531,43 @@ class FarmAssembly {
         if (auto [it, fresh] = tier_names.emplace(o.value, o.pos); !fresh)
           duplicate(Code::duplicate_name, "tier", "name")(o, it->second);
         if (!is_server_name_safe(o.value))
-          diags_.error(Code::bad_value, o.pos,
+          diags.error(Code::bad_value, o.pos,
                        fmt::format("tier name '{}' cannot name servers (they are called '{}-0', ...): use letters, "
                                    "digits, '-', '_' and '.' only",
                                    o.value, o.value));
       }
-    subnet_ids_ = first_seen(parts, &FarmPartReader::subnet_ids, duplicate(Code::duplicate_id, "subnet", "id"));
+    first_seen(parts, &FarmPartReader::subnet_ids, duplicate(Code::duplicate_id, "subnet", "id"));
     first_seen(parts, &FarmPartReader::subnet_names, duplicate(Code::duplicate_name, "subnet", "name"));
-    global_names_ = first_seen(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
-      diags_.error(Code::duplicate_global_name, o.pos,
-                   fmt::format("duplicate global-name '{}' (first declared at line {})", o.value, first.line));
+    first_seen(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
+      diags.error(Code::duplicate_global_name, o.pos,
+                  fmt::format("duplicate global-name '{}' (first declared at line {})", o.value, first.line));
     });
   }
 
   // ---- references --------------------------------------------------------
 
-  std::string did_you_mean(const std::string& wanted, const FirstSeen& known) {
+  std::string did_you_mean(const std::string& wanted, const std::vector<FarmPartReader*>& parts,
+                           std::vector<Occurrence> FarmPartReader::*known) {
     if (suggestions_left_ == 0) return {};
     --suggestions_left_;
-    std::vector<std::string> names;
-    for (const auto& [name, pos] : known) names.emplace_back(name);
-    std::sort(names.begin(), names.end());
-    return suggestion_suffix(wanted, names);
+    return suggestion_suffix(wanted, known_values(parts, known));
   }
 
-  void resolve_references() {
+  void resolve_references(const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
     std::unordered_map<std::string_view, std::size_t> roles;  // the first role of each id
+    std::vector<std::size_t> first_of_id(farm_.roles.size());  // of each role, the first with its id
     roles.reserve(farm_.roles.size());
-    for (std::size_t r = 0; r < farm_.roles.size(); ++r) roles.emplace(farm_.roles[r].id, r);
+    for (std::size_t r = 0; r < farm_.roles.size(); ++r) first_of_id[r] = roles.emplace(farm_.roles[r].id, r).first->second;
     std::vector<bool> played(farm_.roles.size());
     for (std::size_t i = 0; i < farm_.tiers.size(); ++i) {
       Tier& tier = farm_.tiers[i];
       const TierSource& source = tier_sources_[i];
       auto role = roles.find(tier.role_id);
       if (source.has_role && role == roles.end()) {
-        diags_.error(Code::unknown_role, source.role_at,
+        diags.error(Code::unknown_role, source.role_at,
                      fmt::format("{} names role '{}', but no <server-role> has that id{}",
                                  label("tier", tier.name, tier.pos), shown(tier.role_id),
-                                 did_you_mean(tier.role_id, role_ids_)));
+                                 did_you_mean(tier.role_id, parts, &FarmPartReader::role_ids)));
       }
       if (role != roles.end()) {
         tier.role = role->second;
@@ -527,24 +575,23 @@ class FarmAssembly {
       }
       for (const TierSource::Interface& iface : source.interfaces)
         if (iface.subnet && !subnet_ids_.count(iface.subnet->value))
-          diags_.error(Code::unknown_subnet, iface.subnet->pos,
+          diags.error(Code::unknown_subnet, iface.subnet->pos,
                        fmt::format("interface '{}' is on subnet '{}', but no <subnet> has that id{}",
                                    iface.name ? shown(*iface.name) : "", shown(iface.subnet->value),
-                                   did_you_mean(iface.subnet->value, subnet_ids_)));
+                                   did_you_mean(iface.subnet->value, parts, &FarmPartReader::subnet_ids)));
     }
-    for (ServerRole& role : farm_.roles) resolve_shared_disks(role);
+    for (ServerRole& role : farm_.roles) resolve_shared_disks(role, parts, diags);
     // A role is played when a tier names its id (each of several roles of one id, then).
-    for (const ServerRole& role : farm_.roles)
-      unplayed_roles_.push_back(!played[roles.at(role.id)]);
+    for (std::size_t r = 0; r < farm_.roles.size(); ++r) unplayed_roles_.push_back(!played[first_of_id[r]]);
   }
 
-  void resolve_shared_disks(ServerRole& role) {
+  void resolve_shared_disks(ServerRole& role, const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
     for (std::size_t k = 0; k < role.shared.size(); ++k) {
       const SharedDisk& s = role.shared[k];
       if (!global_names_.count(s.global_name)) {
-        diags_.error(Code::unknown_global_name, s.pos,
+        diags.error(Code::unknown_global_name, s.pos,
                      fmt::format("shared-disk names global disk '{}', but no <global-disk> has that global-name{}",
-                                 shown(s.global_name), did_you_mean(s.global_name, global_names_)));
+                                 shown(s.global_name), did_you_mean(s.global_name, parts, &FarmPartReader::global_names)));
         continue;
       }
       used_globals_.insert(s.global_name);
@@ -552,7 +599,7 @@ class FarmAssembly {
       auto earlier = std::find_if(role.shared.begin(), role.shared.begin() + static_cast<std::ptrdiff_t>(k),
                                   [&](const SharedDisk& e) { return e.global_name == s.global_name; });
       if (earlier != role.shared.begin() + static_cast<std::ptrdiff_t>(k))
-        diags_.error(Code::duplicate_global_name, s.pos,
+        diags.error(Code::duplicate_global_name, s.pos,
                      fmt::format("global disk '{}' is already shared into {} at line {}", shown(s.global_name),
                                  label("server-role", role.name, role.pos), earlier->pos.line));
     }
@@ -592,7 +639,7 @@ class FarmAssembly {
   DiagnosticList& diags_;
   Farm farm_;
   std::vector<TierSource> tier_sources_;
-  FirstSeen role_ids_, subnet_ids_, global_names_;
+  FirstSeen subnet_ids_, global_names_;
   std::vector<bool> unplayed_roles_;  // by index in farm_.roles
   std::unordered_set<std::string_view> used_globals_;
   int suggestions_left_ = kMaxSuggestions;

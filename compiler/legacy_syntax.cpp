@@ -14,9 +14,7 @@ namespace {
 // comments, CDATA sections, processing instructions and declarations.
 class LegacyScanner {
  public:
-  // Scans [from, to) of the map's source.
-  LegacyScanner(const SourceMap& map, DiagnosticList& diags, std::size_t from, std::size_t to)
-      : map_(map), src_(map.source().substr(0, to)), diags_(diags), i_(from) {}
+  LegacyScanner(const SourceMap& map, DiagnosticList& diags) : map_(map), src_(map.source()), diags_(diags) {}
 
   int run() {
     while (i_ < src_.size()) {
@@ -127,18 +125,14 @@ class LegacyScanner {
   const SourceMap& map_;
   std::string_view src_;
   DiagnosticList& diags_;
-  std::size_t i_;
+  std::size_t i_ = 0;
   int found_ = 0;
 };
 
 }  // namespace
 
 int find_legacy_syntax(const SourceMap& source, DiagnosticList& diags) {
-  return LegacyScanner(source, diags, 0, source.source().size()).run();
-}
-
-int find_legacy_syntax(const SourceMap& source, DiagnosticList& diags, std::size_t from, std::size_t to) {
-  return LegacyScanner(source, diags, from, to).run();
+  return LegacyScanner(source, diags).run();
 }
 
 }  // namespace farmctl::fml

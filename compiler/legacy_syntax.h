@@ -7,8 +7,6 @@
 // runs before the parser, finds every such spot, and says how to write it.
 // It also reports an attribute value whose closing quote is missing, which a
 // parser can only notice at the end of the file.
-#include <cstddef>
-
 #include "compiler/diagnostics.h"
 #include "compiler/source_map.h"
 
@@ -16,8 +14,5 @@ namespace farmctl::fml {
 
 // Adds one error per legacy mistake found; returns how many it found.
 int find_legacy_syntax(const SourceMap& source, DiagnosticList& diags);
-// The same for the bytes [from, to) only, which start outside any markup
-// (a piece of a document cut by xml_pieces.h).
-int find_legacy_syntax(const SourceMap& source, DiagnosticList& diags, std::size_t from, std::size_t to);
 
 }  // namespace farmctl::fml

@@ -202,7 +202,10 @@ class Handler : public xc::DefaultHandler {
     shift_by_ = by;
   }
 
-  XmlDocument take_document() { return std::move(doc_); }
+  XmlDocument take_document() {
+    doc_.elements.resize(live_);
+    return std::move(doc_);
+  }
   void on_top_closed(const TopElementClosed* hook) { on_top_closed_ = hook; }
   // Each child of the root goes to `reader` when its end tag is read, and is
   // then dropped with everything inside it.
@@ -219,9 +222,9 @@ class Handler : public xc::DefaultHandler {
     bool inside_taken = !open_.empty() && open_.back().index == kTaken;
     bool offered = open_.size() == 2 && !inside_taken && take_element_ != nullptr && *take_element_;
     // An element that may be taken is built in place of the last one, so that
-    // its strings need no new memory.
-    XmlElement fresh;
-    XmlElement& element = offered ? scratch_ : fresh;
+    // its strings need no new memory; any other is built in its slot.
+    auto index = static_cast<std::uint32_t>(live_);
+    XmlElement& element = offered ? scratch_ : slot(index);
     // Names and values are taken from the source where they stand there as
     // Xerces read them (nearly always), rather than converted from UTF-16.
     element.name.clear();
@@ -273,13 +276,12 @@ class Handler : public xc::DefaultHandler {
       open_.push_back({kTaken, tag_start, tag_end, unknown, element.name});
       return;
     }
-    if (offered) fresh = element;  // not taken: kept like any other
-    auto index = static_cast<std::uint32_t>(doc_.elements.size());
+    if (offered) slot(index) = element;  // not taken: kept like any other
+    ++live_;
     if (!open_.empty()) {
-      fresh.parent = open_.back().index;
-      doc_.elements[fresh.parent].children.push_back(index);
+      doc_.elements[index].parent = open_.back().index;
+      doc_.elements[open_.back().index].children.push_back(index);
     }
-    doc_.elements.push_back(std::move(fresh));
     open_.push_back({index, tag_start, tag_end, unknown, {}});
   }
 
@@ -295,7 +297,7 @@ class Handler : public xc::DefaultHandler {
       top_reader_->read(doc_, open.index);
       // The element is the root's last child, and the elements after it in
       // document order are the ones inside it.
-      doc_.elements.resize(open.index);
+      live_ = open.index;  // their slots, with the memory of their strings, serve the next ones
       doc_.elements.front().children.pop_back();
     }
   }
@@ -356,6 +358,18 @@ class Handler : public xc::DefaultHandler {
   int whole_line(XMLFileLoc line) const {
     auto l = static_cast<int>(line);
     return l >= shift_from_line_ ? l + shift_by_ : l;
+  }
+
+  // The element at `index`, cleared for a new start tag (its name and
+  // attributes are set by the caller).
+  XmlElement& slot(std::uint32_t index) {
+    if (index == doc_.elements.size()) return doc_.elements.emplace_back();
+    XmlElement& e = doc_.elements[index];
+    e.text.clear();
+    e.text_pos = {};
+    e.children.clear();
+    e.parent = UINT32_MAX;
+    return e;
   }
 
   std::size_t current_offset() const {
@@ -626,6 +640,9 @@ class Handler : public xc::DefaultHandler {
   const xc::Locator* locator_ = nullptr;
   const TopElementClosed* on_top_closed_ = nullptr;
   TopElementReader* top_reader_ = nullptr;
+  // Elements in doc_ from here on are spare: dropped children of the root,
+  // kept so that their strings' and vectors' memory is used again.
+  std::size_t live_ = 0;
   int shift_from_line_ = INT_MAX;
   int shift_by_ = 0;
   const TakeElement* take_element_ = nullptr;
@@ -853,10 +870,10 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
       std::string_view body = k + 1 < count ? text[text.size() - 2] : text.back();
       std::size_t room = make_reader != nullptr ? 64 : elements_at_most(body);
       DiagnosticList diags;
-      // The checks made before one parse of the whole document, on this piece's bytes.
-      std::size_t from = static_cast<std::size_t>(body.data() - src.data());
-      if (first_invalid_utf8(body) != std::string_view::npos ||
-          find_legacy_syntax(thread_map, diags, from, from + body.size()) > 0) {
+      // The UTF-8 check made before one parse of the whole document, on
+      // this piece's bytes. (Not the legacy-syntax scan: what it looks for
+      // is never well-formed, so a piece that parses cleanly has none.)
+      if (first_invalid_utf8(body) != std::string_view::npos) {
         failed = true;
         break;
       }

@@ -249,6 +249,13 @@ TEST_CASE("a large farm compiles in pieces to the plan and diagnostics of one pa
     CHECK(pieces.find("unknown attribute 'colour'") != std::string::npos);
     CHECK(pieces == outcome_in_one_piece(text));
   }
+  SECTION("old FML's comma between attributes, in a later piece: said as one parse says it") {
+    std::string text = big_farm(tiers);
+    text.insert(text.rfind("</farm>"), "  <tier id=\"old\", name=\"old\"><role>r1</role></tier>\n");
+    std::string pieces = outcome(text);
+    CHECK(pieces.find("separated by a comma") != std::string::npos);
+    CHECK(pieces == outcome_in_one_piece(text));
+  }
   SECTION("a file that is not well-formed in its first piece") {
     std::string text = big_farm(tiers);
     text.replace(text.find("</tier>", 2000), 7, "</tear>");
