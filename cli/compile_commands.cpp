@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "compiler/compiler.h"
+#include "compiler/lowering.h"
 #include "runtime/phase_timer.h"
 
 namespace farmctl::cli {
@@ -28,19 +29,21 @@ int run_validate(const ValidateOptions& options) {
 }
 
 int run_compile(const CompileOptions& options) {
-  fml::CompileResult result = fml::compile_file(options.file);
+  // Until the checked farm: its plan's JSON is written straight from it,
+  // without the plan's objects in between (the same bytes).
+  fml::CompileResult result = fml::compile_file(options.file, fml::CompileUntil::farm);
   std::cerr << result.rendered_diagnostics();
-  if (!result.plan) {
+  if (!result.farm) {
     std::cerr << fmt::format("farmctl: {} has errors; no plan written\n", options.file);
     return 1;
   }
+  runtime::PhaseTimer timer("compile: lower and write the plan");
   if (options.out.empty() || options.out == "-") {
-    plan::write_json(*result.plan, std::cout);
+    fml::write_plan_json(*result.farm, std::cout);
     return 0;
   }
-  runtime::PhaseTimer timer("compile: write the plan");
   std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
-  if (!plan::write_json(*result.plan, out) || !out.flush()) {
+  if (!fml::write_plan_json(*result.farm, out) || !out.flush()) {
     std::cerr << fmt::format("farmctl: cannot write {}\n", options.out);
     return 1;
   }

@@ -14,7 +14,7 @@
 
 namespace farmctl::fml {
 
-CompileResult compile_source(std::string source, std::string file_name) {
+CompileResult compile_source(std::string source, std::string file_name, CompileUntil until) {
   CompileResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
@@ -32,14 +32,20 @@ CompileResult compile_source(std::string source, std::string file_name) {
       runtime::PhaseTimer timer("compile: analyze the whole farm");
       farm = analyze_parts(read->doc.root(), read->readers, stem, result.diagnostics);
     }
-    runtime::PhaseTimer timer("compile: lower");
-    if (farm && !result.diagnostics.has_errors()) result.plan = lower(*farm);
+    if (farm && !result.diagnostics.has_errors()) {
+      if (until == CompileUntil::farm) {
+        result.farm = std::move(farm);
+      } else {
+        runtime::PhaseTimer timer("compile: lower");
+        result.plan = lower(*farm);
+      }
+    }
   }
   result.diagnostics.sort_by_position();
   return result;
 }
 
-CompileResult compile_file(const std::string& path) {
+CompileResult compile_file(const std::string& path, CompileUntil until) {
   std::error_code ec;
   bool directory = std::filesystem::is_directory(path, ec);
   std::ifstream in(path, std::ios::binary);
@@ -65,7 +71,7 @@ CompileResult compile_file(const std::string& path) {
     rest << in.rdbuf();
     text += std::move(rest).str();
   }
-  return compile_source(std::move(text), path);
+  return compile_source(std::move(text), path, until);
 }
 
 }  // namespace farmctl::fml

@@ -49,6 +49,10 @@ class Writer {
     for (std::size_t i = 0; i < objects.size(); ++i) levels_.push_back({objects[i], !holds_values[i]});
   }
 
+  // The array or object open here holds values that were written by
+  // another Writer (continue_inside) straight to where this one's text goes.
+  void holds_values() { levels_.back().empty = false; }
+
   // key + value in one call
   template <class T>
   void field(std::string_view k, const T& v) {

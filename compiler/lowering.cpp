@@ -1,11 +1,16 @@
 #include "compiler/lowering.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <optional>
+#include <ostream>
 #include <future>
 #include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "compiler/json_writer.h"
 
 namespace farmctl::fml {
 namespace {
@@ -43,73 +48,135 @@ std::vector<TargetEntry> targets_of(const ServerRole& role) {
   return entries;
 }
 
-// Where one tier's servers, volumes and exports go in the plan's vectors.
+// Below this many volumes a second thread costs more than it saves.
+constexpr std::size_t kTwoThreadsFromVolumes = 20'000;
+
+// Where one tier's servers, volumes and exports go in the plan (their first
+// index among the plan's servers, volumes and exports).
 struct TierSlots {
   const Tier* tier = nullptr;
   const ServerRole* role = nullptr;
-  std::size_t server = 0, volume = 0, export_ = 0;  // first index of each
+  std::size_t server = 0, volume = 0, export_ = 0;
 };
 
-// The slots of every tier, in document order, and the plan's vectors sized
-// to hold them all (global disks first among the volumes).
-std::vector<TierSlots> allocate(const Farm& farm, plan::Plan& out) {
+// How many of each the whole plan has.
+struct PlanCounts {
+  std::size_t servers = 0, volumes = 0, exports = 0;
+};
+
+// The slots of every tier, in document order (global disks first among the volumes).
+std::vector<TierSlots> slots_of(const Farm& farm, PlanCounts& counts) {
   std::vector<TierSlots> slots;
   slots.reserve(farm.tiers.size());
-  std::size_t servers = 0, volumes = farm.globals.size(), exports = 0;
+  counts = {0, farm.globals.size(), 0};
   for (const Tier& tier : farm.tiers) {
     const ServerRole* role = &farm.roles.at(tier.role);  // settled by the analyzer
-    slots.push_back({&tier, role, servers, volumes, exports});
+    slots.push_back({&tier, role, counts.servers, counts.volumes, counts.exports});
     auto n = static_cast<std::size_t>(tier.init_servers);
-    servers += n;
-    volumes += n * role->disks.size();
-    exports += n * (role->disks.size() + role->shared.size());
+    counts.servers += n;
+    counts.volumes += n * role->disks.size();
+    counts.exports += n * (role->disks.size() + role->shared.size());
   }
-  out.servers.resize(servers);
-  out.volumes.resize(volumes);
-  out.exports.resize(exports);
   return slots;
 }
 
-// Fills the slots of tiers [first, last): each server, its private volumes
-// and its exports, at the places allocate() gave them.
-void lower_tiers(const std::vector<TierSlots>& slots, std::size_t first, std::size_t last,
-                 const std::unordered_map<std::string_view, const GlobalDisk*>& globals, plan::Plan& out) {
+using GlobalsByName = std::unordered_map<std::string_view, const GlobalDisk*>;
+
+// The plan's volume of each global disk, in document order, to `volume`.
+template <class Sink>
+GlobalsByName lower_globals(const Farm& farm, Sink& sink) {
+  GlobalsByName globals;
+  for (const GlobalDisk& g : farm.globals) {
+    globals.emplace(g.global_name, &g);
+    plan::Volume v = volume_from(g.spec, "global/" + g.global_name);
+    v.shared = true;
+    sink.volume(std::move(v));
+  }
+  return globals;
+}
+
+// Each server of tiers [first, last), then its private volumes and its
+// exports in target order, to the sink's server, volume and export_.
+template <class Sink>
+void lower_tiers(const std::vector<TierSlots>& slots, std::size_t first, std::size_t last, const GlobalsByName& globals,
+                 Sink& sink) {
   for (std::size_t t = first; t < last; ++t) {
     const Tier& tier = *slots[t].tier;
     const ServerRole& role = *slots[t].role;
     std::vector<TargetEntry> table = targets_of(role);
-    std::size_t server_at = slots[t].server, volume_at = slots[t].volume, export_at = slots[t].export_;
     for (int i = 0; i < tier.init_servers; ++i) {
       std::string server = fmt::format("{}-{}", tier.name, i);
-      out.servers[server_at++] = {server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv};
+      sink.server({server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv});
       for (const TargetEntry& e : table) {
         if (e.disk != nullptr) {
           plan::Volume v = volume_from(e.disk->spec, fmt::format("{}/t{}", server, e.target));
           v.drivename = e.disk->drivename;
           v.server = server;
-          out.exports[export_at++] = {v.id, server, e.target, protocol_of(e.disk->spec.access), e.disk->spec.pos.line};
-          out.volumes[volume_at++] = std::move(v);
+          sink.export_({v.id, server, e.target, protocol_of(e.disk->spec.access), e.disk->spec.pos.line});
+          sink.volume(std::move(v));
         } else {
           const GlobalDisk& g = *globals.at(e.shared->global_name);
-          out.exports[export_at++] = {"global/" + g.global_name, server, e.target,
-                                      protocol_of(e.shared->access, g.spec.access), e.shared->pos.line};
+          sink.export_({"global/" + g.global_name, server, e.target, protocol_of(e.shared->access, g.spec.access),
+                        e.shared->pos.line});
         }
       }
     }
   }
 }
 
-// Where to cut the tiers so that each half has about as many volumes and
+// Where to cut the tiers so that each side has about as many volumes and
 // exports to make.
-std::size_t balanced_cut(const std::vector<TierSlots>& slots, const plan::Plan& out) {
-  std::size_t half = (out.volumes.size() + out.exports.size()) / 2;
+std::size_t balanced_cut(const std::vector<TierSlots>& slots, const PlanCounts& counts) {
+  std::size_t half = (counts.volumes + counts.exports) / 2;
   auto it = std::lower_bound(slots.begin(), slots.end(), half,
                              [](const TierSlots& s, std::size_t work) { return s.volume + s.export_ < work; });
   return static_cast<std::size_t>(it - slots.begin());
 }
 
-// Below this many volumes a second thread costs more than it saves.
-constexpr std::size_t kTwoThreadsFromVolumes = 20'000;
+// Runs `side(first, last)` for the tiers before the cut and after it, on two
+// threads when the plan is large.
+template <class Side>
+void on_two_sides(const std::vector<TierSlots>& slots, const PlanCounts& counts, Side side) {
+  if (counts.volumes < kTwoThreadsFromVolumes) {
+    side(std::size_t{0}, slots.size(), 0);
+    side(slots.size(), slots.size(), 1);
+    return;
+  }
+  std::size_t cut = balanced_cut(slots, counts);
+  auto second = std::async(std::launch::async, [&] { side(cut, slots.size(), 1); });
+  side(std::size_t{0}, cut, 0);
+  second.get();
+}
+
+// Puts items into the plan's vectors, from the given indices on.
+struct SlotFiller {
+  plan::Plan& out;
+  std::size_t server_at = 0, volume_at = 0, export_at = 0;
+  void server(plan::Server s) { out.servers[server_at++] = std::move(s); }
+  void volume(plan::Volume v) { out.volumes[volume_at++] = std::move(v); }
+  void export_(plan::Export e) { out.exports[export_at++] = std::move(e); }
+};
+
+// Writes items as the plan's JSON does, into one text per kind; `before`
+// says which kinds already have items ahead of these (so that the first one
+// here follows a comma).
+struct JsonSections {
+  std::string servers, volumes, exports;
+  json::Writer server_writer{servers}, volume_writer{volumes}, export_writer{exports};
+  // `counts`: about how many of each will be written (room is made for them:
+  // strings that grew by doubling copied the 100 MB of a large plan again).
+  JsonSections(bool servers_before, bool volumes_before, bool exports_before, const PlanCounts& counts = {}) {
+    servers.reserve(counts.servers * 130);
+    volumes.reserve(counts.volumes * 330);
+    exports.reserve(counts.exports * 130);
+    server_writer.continue_inside({true, false}, {true, servers_before});
+    volume_writer.continue_inside({true, false}, {true, volumes_before});
+    export_writer.continue_inside({true, false}, {true, exports_before});
+  }
+  void server(const plan::Server& s) { plan::write_item(server_writer, s); }
+  void volume(const plan::Volume& v) { plan::write_item(volume_writer, v); }
+  void export_(const plan::Export& e) { plan::write_item(export_writer, e); }
+};
 
 }  // namespace
 
@@ -117,26 +184,72 @@ plan::Plan lower(const Farm& farm) {
   plan::Plan out;
   out.farm = farm.name;
   out.fml_version = farm.fml_version;
-  std::vector<TierSlots> slots = allocate(farm, out);
+  PlanCounts counts;
+  std::vector<TierSlots> slots = slots_of(farm, counts);
+  // Made empty and filled in place: the volumes (the most memory, hundreds
+  // of thousands of objects) on a second thread for a large farm.
+  auto make_volumes = [&out, &counts] { out.volumes.resize(counts.volumes); };
+  std::future<void> made;
+  if (counts.volumes >= kTwoThreadsFromVolumes) made = std::async(std::launch::async, make_volumes);
+  else make_volumes();
+  out.servers.resize(counts.servers);
+  out.exports.resize(counts.exports);
+  if (made.valid()) made.get();
 
-  std::unordered_map<std::string_view, const GlobalDisk*> globals;
-  std::size_t global_at = 0;
-  for (const GlobalDisk& g : farm.globals) {
-    globals.emplace(g.global_name, &g);
-    plan::Volume v = volume_from(g.spec, "global/" + g.global_name);
-    v.shared = true;
-    out.volumes[global_at++] = std::move(v);
-  }
-  // A large farm is lowered by two threads, each filling its own slots.
-  if (out.volumes.size() < kTwoThreadsFromVolumes) {
-    lower_tiers(slots, 0, slots.size(), globals, out);
-    return out;
-  }
-  std::size_t cut = balanced_cut(slots, out);
-  auto second = std::async(std::launch::async, [&] { lower_tiers(slots, cut, slots.size(), globals, out); });
-  lower_tiers(slots, 0, cut, globals, out);
-  second.get();
+  SlotFiller globals_filler{out};
+  GlobalsByName globals = lower_globals(farm, globals_filler);
+  on_two_sides(slots, counts, [&](std::size_t first, std::size_t last, int) {
+    if (first == last) return;
+    SlotFiller filler{out, slots[first].server, slots[first].volume, slots[first].export_};
+    lower_tiers(slots, first, last, globals, filler);
+  });
   return out;
+}
+
+bool write_plan_json(const Farm& farm, std::ostream& out) {
+  PlanCounts counts;
+  std::vector<TierSlots> slots = slots_of(farm, counts);
+  JsonSections global_volumes(false, false, false);
+  GlobalsByName globals = lower_globals(farm, global_volumes);
+  std::optional<JsonSections> sides[2];
+  on_two_sides(slots, counts, [&](std::size_t first, std::size_t last, int side) {
+    std::size_t servers_before = first < slots.size() ? slots[first].server : counts.servers;
+    std::size_t volumes_before = first < slots.size() ? slots[first].volume : counts.volumes;
+    std::size_t exports_before = first < slots.size() ? slots[first].export_ : counts.exports;
+    std::size_t end = last < slots.size() ? last : slots.size();
+    PlanCounts here{(end < slots.size() ? slots[end].server : counts.servers) - servers_before,
+                    (end < slots.size() ? slots[end].volume : counts.volumes) - volumes_before,
+                    (end < slots.size() ? slots[end].export_ : counts.exports) - exports_before};
+    sides[side].emplace(servers_before > 0, volumes_before > 0, exports_before > 0, here);
+    lower_tiers(slots, first, last, globals, *sides[side]);
+  });
+
+  // The skeleton around the items, by a writer told where items went.
+  std::string text;
+  json::Writer w(text);
+  auto flush = [&] {
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    text.clear();
+  };
+  auto section = [&](std::string_view key, std::size_t items, std::initializer_list<const std::string*> parts) {
+    w.key(key);
+    w.begin_array();
+    flush();
+    for (const std::string* part : parts) out.write(part->data(), static_cast<std::streamsize>(part->size()));
+    if (items > 0) w.holds_values();
+    w.end_array();
+  };
+  w.begin_object();
+  w.field("format_version", plan::kFormatVersion);
+  w.field("farm", farm.name);
+  w.field("fml_version", farm.fml_version);
+  section("servers", counts.servers, {&sides[0]->servers, &sides[1]->servers});
+  section("volumes", counts.volumes, {&global_volumes.volumes, &sides[0]->volumes, &sides[1]->volumes});
+  section("exports", counts.exports, {&sides[0]->exports, &sides[1]->exports});
+  w.end_object();
+  text += '\n';
+  flush();
+  return static_cast<bool>(out);
 }
 
 }  // namespace farmctl::fml

@@ -5,8 +5,15 @@
 #include "compiler/farm_model.h"
 #include "compiler/plan_ir.h"
 
+#include <ostream>
+
 namespace farmctl::fml {
 
 plan::Plan lower(const Farm& farm);
+
+// The JSON of lower(farm) (plan::write_json), byte for byte, written without
+// making the plan: farmctl compile's output. A large farm's items are
+// written on two threads, each making its tiers' part of the three lists.
+bool write_plan_json(const Farm& farm, std::ostream& out);
 
 }  // namespace farmctl::fml

@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <vector>
 
+#include "compiler/json_writer.h"
 #include "compiler/values.h"
 
 namespace farmctl::plan {
@@ -66,9 +66,15 @@ struct Plan {
 };
 
 // Pretty-printed JSON, byte-for-byte deterministic, ending in a newline.
+// (farmctl compile writes the same bytes straight from the checked farm:
+// lowering.h, write_plan_json.)
 std::string to_json(const Plan& plan);
-// The same bytes, written to `out` as they are made; false if writing failed.
-bool write_json(const Plan& plan, std::ostream& out);
+
+// One item of the JSON's servers, volumes or exports, as write_json writes
+// it (for writers that make the plan's JSON in pieces: lowering.h).
+void write_item(json::Writer& w, const Server& s);
+void write_item(json::Writer& w, const Volume& v);
+void write_item(json::Writer& w, const Export& e);
 
 // A compact line-per-item dump for humans and table-driven tests:
 //   farm web-prod fml 1.2

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -260,6 +261,35 @@ TEST_CASE("a large farm compiles in pieces to the plan and diagnostics of one pa
     std::string text = big_farm(tiers);
     text.replace(text.find("</tier>", 2000), 7, "</tear>");
     CHECK(outcome(text) == outcome_in_one_piece(text));
+  }
+}
+
+TEST_CASE("farmctl compile's JSON, written straight from the farm, is the plan's JSON", "[compiler][pieces]") {
+  // 2 servers x 2 private disks per tier: 5,000 tiers make 20,000 volumes,
+  // written on two threads; 40 tiers on one.
+  for (int tiers : {40, 5000}) {
+    std::string text = big_farm(tiers);
+    CompileResult plan = compile_source(text, "big.fml");
+    CompileResult farm = compile_source(text, "big.fml", CompileUntil::farm);
+    REQUIRE(plan.plan);
+    REQUIRE(farm.farm);
+    CHECK_FALSE(farm.plan);
+    std::ostringstream written;
+    REQUIRE(write_plan_json(*farm.farm, written));
+    CHECK(written.str() == plan::to_json(*plan.plan));
+  }
+  // a farm of global disks only, and one with no servers at all
+  for (std::string body : {std::string("  <farm-global-disks><global-disk global-name=\"g\" drivesize=\"1GB\"/>"
+                                       "</farm-global-disks>\n"),
+                           std::string()}) {
+    std::string text = "<?xml version=\"1.0\"?>\n<farm fmlversion=\"1.2\" name=\"empty\">\n" + body + "</farm>\n";
+    CompileResult plan = compile_source(text, "empty.fml");
+    CompileResult farm = compile_source(text, "empty.fml", CompileUntil::farm);
+    REQUIRE(plan.plan);
+    REQUIRE(farm.farm);
+    std::ostringstream written;
+    REQUIRE(write_plan_json(*farm.farm, written));
+    CHECK(written.str() == plan::to_json(*plan.plan));
   }
 }
 
