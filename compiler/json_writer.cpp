@@ -1,13 +1,35 @@
 #include "compiler/json_writer.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 namespace farmctl::json {
+namespace {
+
+// The bytes a JSON string escapes: the quote, the backslash, control characters.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = table['\\'] = true;
+  return table;
+}();
+
+}  // namespace
 
 void Writer::newline_indent() {
   if (!pretty_) return;
+  // One append of a line end and the indentation, cut from a line end and
+  // 64 spaces while they suffice (twelve hundred thousand times for a large plan).
+  static constexpr std::string_view kLineEnd =
+      "\n                                                                ";
+  std::size_t spaces = levels_.size() * static_cast<std::size_t>(indent_);
+  if (spaces < kLineEnd.size()) {
+    out_.append(kLineEnd.data(), spaces + 1);
+    return;
+  }
   out_ += '\n';
-  out_.append(levels_.size() * static_cast<std::size_t>(indent_), ' ');
+  out_.append(spaces, ' ');
 }
 
 // Commas and line breaks before a value (or a key) as dump(2) places them.
@@ -88,6 +110,18 @@ void Writer::null() {
 // Escapes as nlohmann::json does (ensure_ascii off): the two-character
 // escapes, other control characters as \u00xx, everything else as it is.
 void Writer::write_string(std::string_view s) {
+  // Nearly every string needs no escape: it is copied with its quotes at once.
+  std::size_t plain = 0;
+  while (plain < s.size() && !kEscaped[static_cast<unsigned char>(s[plain])]) ++plain;
+  if (plain == s.size()) {
+    std::size_t at = out_.size();
+    out_.resize(at + s.size() + 2);
+    char* to = out_.data() + at;
+    to[0] = '"';
+    std::memcpy(to + 1, s.data(), s.size());
+    to[s.size() + 1] = '"';
+    return;
+  }
   out_ += '"';
   std::size_t run = 0;  // start of the pending run of plain bytes
   for (std::size_t i = 0; i < s.size(); ++i) {
