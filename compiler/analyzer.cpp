@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <boost/container/small_vector.hpp>
+
 #include <fmt/format.h>
 
 #include "compiler/name_suggestions.h"
@@ -64,7 +66,25 @@ class ChildrenSeen {
   void add(const XmlElement& e) { seen_.push_back(&e); }
 
  private:
-  std::vector<const XmlElement*> seen_;
+  boost::container::small_vector<const XmlElement*, 8> seen_;
+};
+
+// Where each key (a disk's backup level, a role's drive name) was first
+// given, among the handful one disk or role has; kept in place, like
+// ChildrenSeen. Keys that are views must outlive it.
+template <class Key>
+class FirstPlaces {
+ public:
+  // Where `key` was first given; nothing, and `at` noted as that place, the first time.
+  std::optional<Position> note(Key key, Position at) {
+    for (const auto& [k, first] : seen_)
+      if (k == key) return first;
+    seen_.emplace_back(key, at);
+    return std::nullopt;
+  }
+
+ private:
+  boost::container::small_vector<std::pair<Key, Position>, 8> seen_;
 };
 
 // Where an id or a name was given: the duplicate checks wait until every
@@ -166,7 +186,7 @@ class FarmPartReader : public TopElementReader {
       }
     }
     const XmlElement* image = nullptr;
-    std::map<int, Position> backup_levels;
+    FirstPlaces<int> backup_levels;
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
       if (child.name == "diskimage") {
@@ -197,7 +217,7 @@ class FarmPartReader : public TopElementReader {
     spec.image = std::move(image);
   }
 
-  void read_disk_attribute(const XmlElement& e, DiskSpec& spec, std::map<int, Position>& backup_levels) {
+  void read_disk_attribute(const XmlElement& e, DiskSpec& spec, FirstPlaces<int>& backup_levels) {
     const XmlAttribute* name = e.attribute("name");
     const XmlAttribute* value = e.attribute("value");
     if (name == nullptr || value == nullptr) return;  // reported by the schema
@@ -210,12 +230,11 @@ class FarmPartReader : public TopElementReader {
     } else if (name->value == "backup-policy") {
       auto policy = parsed(parse_backup_policy(value->value), Code::bad_backup_policy, value->value_pos);
       if (!policy) return;
-      auto [it, fresh] = backup_levels.emplace(policy->level, value->value_pos);
-      if (!fresh) {
+      if (std::optional<Position> first = backup_levels.note(policy->level, value->value_pos)) {
         diags.error(Code::duplicate_backup_level, value->value_pos,
                      fmt::format("two backup policies of level {} on one disk (the other is at line {}); give each "
                                  "policy its own level",
-                                 policy->level, it->second.line));
+                                 policy->level, first->line));
         return;
       }
       spec.backup.push_back(*policy);
@@ -235,7 +254,7 @@ class FarmPartReader : public TopElementReader {
     farm.globals.push_back(std::move(g));
   }
 
-  void read_private_disk(const XmlElement& e, ServerRole& role, std::map<std::string, Position>& drivenames) {
+  void read_private_disk(const XmlElement& e, ServerRole& role, FirstPlaces<std::string_view>& drivenames) {
     PrivateDisk d;
     read_disk_spec(e, d.spec);
     const XmlAttribute* target = e.attribute("target");
@@ -243,11 +262,10 @@ class FarmPartReader : public TopElementReader {
     if (target != nullptr) d.explicit_target = parsed(parse_target(target->value), Code::bad_target, target->value_pos);
     if (drivename != nullptr) {
       d.drivename = drivename->value;
-      auto [it, fresh] = drivenames.emplace(drivename->value, drivename->value_pos);
-      if (!fresh)
+      if (std::optional<Position> first = drivenames.note(drivename->value, drivename->value_pos))
         diags.error(Code::duplicate_name, drivename->value_pos,
                      fmt::format("duplicate drivename '{}' in {} (first at line {})", shown(drivename->value),
-                                 label("server-role", role.name, role.pos), it->second.line));
+                                 label("server-role", role.name, role.pos), first->line));
     }
     if (target == nullptr && drivename == nullptr)
       diags.error(Code::missing_attribute, e.pos, "<disk> needs a 'target' or a 'drivename' (or both)");
@@ -294,7 +312,7 @@ class FarmPartReader : public TopElementReader {
     role.pos = e.pos;
     read_id_and_name(e, role_ids, role_names, role.id, role.name);
     if (const XmlAttribute* a = e.attribute("npiv")) role.npiv = a->value == "true" || a->value == "1";
-    std::map<std::string, Position> drivenames;
+    FirstPlaces<std::string_view> drivenames;
     const XmlElement* hw = nullptr;
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
