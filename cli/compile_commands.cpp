@@ -37,6 +37,9 @@ int run_compile(const CompileOptions& options) {
     std::cerr << fmt::format("farmctl: {} has errors; no plan written\n", options.file);
     return 1;
   }
+  // The source is done with (its diagnostics are out): a large file's
+  // memory is given back for the plan's text to use, rather than new pages.
+  std::string().swap(result.source);
   runtime::PhaseTimer timer("compile: lower and write the plan");
   if (options.out.empty() || options.out == "-") {
     fml::write_plan_json(*result.farm, std::cout);
