@@ -1,6 +1,6 @@
 // Semantic analysis of a farm file, in two steps. A FarmPartReader reads
 // children of <farm> one by one, parsing each value with the grammars of
-// values.h; a large file is read by two of them at once, one per half
+// values.h; a large file is read in pieces, one reader each, on two threads
 // (read_xml_streamed). Then the parts are put together in document order and
 // what needs the whole farm is checked: duplicate ids and names, references,
 // targets (target_settlement.h), the plan's size, what nothing uses.
@@ -54,32 +54,22 @@ bool is_server_name_safe(std::string_view name) {
   return true;
 }
 
-// The children of one element met so far, by name: an element has a handful,
-// and a map would cost an allocation for each of a large farm's millions.
-class ChildrenSeen {
- public:
-  const XmlElement* find(std::string_view name) const {
-    for (const XmlElement* e : seen_)
-      if (e->name == name) return e;
-    return nullptr;
-  }
-  void add(const XmlElement& e) { seen_.push_back(&e); }
-
- private:
-  boost::container::small_vector<const XmlElement*, 8> seen_;
-};
-
-// Where each key (a disk's backup level, a role's drive name) was first
-// given, among the handful one disk or role has; kept in place, like
-// ChildrenSeen. Keys that are views must outlive it.
+// Where each key (a disk's backup level, a role's drive name, a tier's
+// child) was first given, among the handful one disk, role or tier has: kept
+// in place, where a map would cost an allocation per key for each of a large
+// farm's millions. Keys that are views must outlive it.
 template <class Key>
 class FirstPlaces {
  public:
   // Where `key` was first given; nothing, and `at` noted as that place, the first time.
   std::optional<Position> note(Key key, Position at) {
+    if (std::optional<Position> first = find(key)) return first;
+    seen_.emplace_back(key, at);
+    return std::nullopt;
+  }
+  std::optional<Position> find(const Key& key) const {
     for (const auto& [k, first] : seen_)
       if (k == key) return first;
-    seen_.emplace_back(key, at);
     return std::nullopt;
   }
 
@@ -343,7 +333,7 @@ class FarmPartReader : public TopElementReader {
     read_id_and_name(e, tier_ids, tier_names, tier.id, tier.name);
     TierSource source;
     std::optional<int> min, max, init;
-    ChildrenSeen seen;
+    FirstPlaces<std::string_view> seen;  // the children but interfaces, by name
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
       if (child.name == "interface") {
@@ -352,13 +342,12 @@ class FarmPartReader : public TopElementReader {
         if (const XmlAttribute* s = child.attribute("subnet")) iface.subnet = Occurrence{s->value, s->value_pos};
         continue;
       }
-      if (const XmlElement* first = seen.find(child.name)) {
+      if (std::optional<Position> first = seen.note(child.name, child.pos)) {
         diags.error(Code::bad_structure, child.pos,
                     fmt::format("{} has a second <{}> (the first is at line {})", label("tier", tier.name, tier.pos),
-                                child.name, first->pos.line));
+                                child.name, first->line));
         continue;
       }
-      seen.add(child);
       if (child.name == "role") {
         source.has_role = true;
         source.role_at = child.text.empty() ? child.pos : child.text_pos;
@@ -380,7 +369,7 @@ class FarmPartReader : public TopElementReader {
   // Defaults (docs/fml.md): min 0; init = min, or 1 when min is 0 and max allows;
   // max = the larger of init and min.
   void settle_counts(const XmlElement& e, Tier& tier, std::optional<int> min, std::optional<int> max,
-                     std::optional<int> init, const ChildrenSeen& seen) {
+                     std::optional<int> init, const FirstPlaces<std::string_view>& seen) {
     bool bad = (seen.find("min-servers") && !min) || (seen.find("max-servers") && !max) ||
                (seen.find("init-servers") && !init);
     if (bad) return;
@@ -388,8 +377,7 @@ class FarmPartReader : public TopElementReader {
     tier.init_servers = init.value_or(std::max(tier.min_servers, max && *max == 0 ? 0 : 1));
     tier.max_servers = max.value_or(std::max(tier.init_servers, tier.min_servers));
     if (!(tier.min_servers <= tier.init_servers && tier.init_servers <= tier.max_servers)) {
-      const XmlElement* at = seen.find("init-servers") ? seen.find("init-servers") : &e;
-      diags.error(Code::server_counts_out_of_order, at->pos,
+      diags.error(Code::server_counts_out_of_order, seen.find("init-servers").value_or(e.pos),
                   fmt::format("{}: min-servers ({}) <= init-servers ({}) <= max-servers ({}) does not hold",
                               label("tier", tier.name, tier.pos), tier.min_servers, tier.init_servers,
                               tier.max_servers));
@@ -429,12 +417,16 @@ class FarmAssembly {
     read_farm_attributes(root, default_name);
     reserve_for(parts);
     for (FarmPartReader* part : parts) take(*part);
-    subnet_ids_ = first_seen(parts, &FarmPartReader::subnet_ids, nullptr);
-    global_names_ = first_seen(parts, &FarmPartReader::global_names, nullptr);
     // The duplicate checks, and the references with the roles' targets, need
-    // nothing of each other: a large farm has them made on two threads, each
-    // into a list of its own, then said in the order one thread says them.
+    // nothing of each other but the few subnets and global disks, found
+    // first: a large farm has them made on two threads, each into a list of
+    // its own, then said in the order one thread says them.
     DiagnosticList duplicates, references;
+    subnet_ids_ = first_seen(parts, &FarmPartReader::subnet_ids, duplicate(duplicates, Code::duplicate_id, "subnet", "id"));
+    global_names_ = first_seen(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
+      duplicates.error(Code::duplicate_global_name, o.pos,
+                       fmt::format("duplicate global-name '{}' (first declared at line {})", o.value, first.line));
+    });
     auto check_references = [&] {
       resolve_references(parts, references);
       for (ServerRole& role : farm_.roles) settle_targets(role, references);
@@ -447,7 +439,8 @@ class FarmAssembly {
       check_duplicates(parts, duplicates);
       check_references();
     }
-    for (const DiagnosticList* list : {&duplicates, &references}) take_diagnostics(*list);
+    diags_.append(duplicates);
+    diags_.append(references);
     if (!diags_.has_errors()) check_plan_size();
     warn_unused();
     if (diags_.has_errors()) return std::nullopt;
@@ -477,13 +470,6 @@ class FarmAssembly {
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
   }
 
-  void take_diagnostics(const DiagnosticList& list) {
-    for (const Diagnostic& d : list.items()) {
-      if (d.severity == Severity::error) diags_.error(d.code, d.pos, d.message);
-      else diags_.warning(d.code, d.pos, d.message);
-    }
-  }
-
   // Room for every part at once: appended one by one, a million roles and
   // tiers were moved again each time a vector grew.
   void reserve_for(const std::vector<FarmPartReader*>& parts) {
@@ -500,7 +486,7 @@ class FarmAssembly {
   }
 
   void take(FarmPartReader& part) {
-    take_diagnostics(part.diags);
+    diags_.append(part.diags);
     append(farm_.globals, part.farm.globals);
     append(farm_.tiers, part.farm.tiers);
     append(farm_.roles, part.farm.roles);
@@ -508,7 +494,7 @@ class FarmAssembly {
   }
 
   // Every occurrence after the first of a value is a duplicate: `on_duplicate`
-  // (when given) says so, given the occurrence and the first's position.
+  // says so, given the occurrence and the first's position.
   using OnDuplicate = std::function<void(const Occurrence&, Position)>;
   static FirstSeen first_seen(const std::vector<FarmPartReader*>& parts, std::vector<Occurrence> FarmPartReader::*list,
                               const OnDuplicate& on_duplicate) {
@@ -518,7 +504,7 @@ class FarmAssembly {
     first.reserve(total);
     for (const FarmPartReader* part : parts)
       for (const Occurrence& o : part->*list)
-        if (auto [it, fresh] = first.emplace(o.value, o.pos); !fresh && on_duplicate) on_duplicate(o, it->second);
+        if (auto [it, fresh] = first.emplace(o.value, o.pos); !fresh) on_duplicate(o, it->second);
     return first;
   }
 
@@ -533,33 +519,32 @@ class FarmAssembly {
     return values;
   }
 
-  void check_duplicates(const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
-    auto duplicate = [&diags](Code code, std::string_view kind, std::string_view what) {
-      return [=, &diags](const Occurrence& o, Position first) {
-        diags.error(code, o.pos, fmt::format("duplicate {} {} '{}' (first at line {})", kind, what, o.value, first.line));
-      };
+  // Says "duplicate KIND WHAT 'value' (first at line N)" into `diags`.
+  static OnDuplicate duplicate(DiagnosticList& diags, Code code, std::string_view kind, std::string_view what) {
+    return [=, &diags](const Occurrence& o, Position first) {
+      diags.error(code, o.pos, fmt::format("duplicate {} {} '{}' (first at line {})", kind, what, o.value, first.line));
     };
-    first_seen(parts, &FarmPartReader::role_ids, duplicate(Code::duplicate_id, "server-role", "id"));
-    first_seen(parts, &FarmPartReader::role_names, duplicate(Code::duplicate_name, "server-role", "name"));
-    first_seen(parts, &FarmPartReader::tier_ids, duplicate(Code::duplicate_id, "tier", "id"));
+  }
+
+  // The ids and names of roles, tiers and subnets (the subnets' ids and the
+  // global disks' names were checked as they were found, in run).
+  void check_duplicates(const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
+    first_seen(parts, &FarmPartReader::role_ids, duplicate(diags, Code::duplicate_id, "server-role", "id"));
+    first_seen(parts, &FarmPartReader::role_names, duplicate(diags, Code::duplicate_name, "server-role", "name"));
+    first_seen(parts, &FarmPartReader::tier_ids, duplicate(diags, Code::duplicate_id, "tier", "id"));
     // A tier's name: a duplicate first, then whether it can name servers, as one tier at a time said them.
     FirstSeen tier_names;
     for (const FarmPartReader* part : parts)
       for (const Occurrence& o : part->tier_names) {
         if (auto [it, fresh] = tier_names.emplace(o.value, o.pos); !fresh)
-          duplicate(Code::duplicate_name, "tier", "name")(o, it->second);
+          duplicate(diags, Code::duplicate_name, "tier", "name")(o, it->second);
         if (!is_server_name_safe(o.value))
           diags.error(Code::bad_value, o.pos,
                        fmt::format("tier name '{}' cannot name servers (they are called '{}-0', ...): use letters, "
                                    "digits, '-', '_' and '.' only",
                                    o.value, o.value));
       }
-    first_seen(parts, &FarmPartReader::subnet_ids, duplicate(Code::duplicate_id, "subnet", "id"));
-    first_seen(parts, &FarmPartReader::subnet_names, duplicate(Code::duplicate_name, "subnet", "name"));
-    first_seen(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
-      diags.error(Code::duplicate_global_name, o.pos,
-                  fmt::format("duplicate global-name '{}' (first declared at line {})", o.value, first.line));
-    });
+    first_seen(parts, &FarmPartReader::subnet_names, duplicate(diags, Code::duplicate_name, "subnet", "name"));
   }
 
   // ---- references --------------------------------------------------------

@@ -17,6 +17,10 @@ void DiagnosticList::warning(Code code, Position pos, std::string message) {
   items_.push_back({code, Severity::warning, pos, std::move(message)});
 }
 
+void DiagnosticList::append(const DiagnosticList& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+}
+
 bool DiagnosticList::has_errors() const { return error_count() > 0; }
 
 int DiagnosticList::error_count() const {

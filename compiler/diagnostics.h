@@ -66,6 +66,8 @@ class DiagnosticList {
  public:
   void error(Code code, Position pos, std::string message);
   void warning(Code code, Position pos, std::string message);
+  // Every diagnostic of `other`, after these.
+  void append(const DiagnosticList& other);
   bool has_errors() const;
   int error_count() const;
   // Stable sort by position, so checks may run in any order yet report in file order.

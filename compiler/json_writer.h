@@ -40,17 +40,16 @@ class Writer {
     end_array();
   }
 
-  // Goes on with a document that another Writer began, as if this one had
-  // written it up to here: inside these levels, outermost first (true: an
-  // object), each already holding a value when `holds_values` says so. Two
-  // writers can then make the two ends of one large document at once.
-  void continue_inside(const std::vector<bool>& objects, const std::vector<bool>& holds_values) {
-    levels_.clear();
-    for (std::size_t i = 0; i < objects.size(); ++i) levels_.push_back({objects[i], !holds_values[i]});
+  // Goes on inside a list that is a field of the document's top object,
+  // as if this writer had begun the document: its first value follows a
+  // comma when `list_holds_values`. Two writers can then make parts of one
+  // large list at once (lowering.h, write_plan_json).
+  void continue_in_list(bool list_holds_values) {
+    levels_ = {{true, false}, {false, !list_holds_values}};
   }
 
   // The array or object open here holds values that were written by
-  // another Writer (continue_inside) straight to where this one's text goes.
+  // another Writer (continue_in_list) straight to where this one's text goes.
   void holds_values() { levels_.back().empty = false; }
 
   // key + value in one call

@@ -1,7 +1,6 @@
 #include "compiler/lowering.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <optional>
 #include <ostream>
 #include <future>
@@ -133,19 +132,23 @@ std::size_t balanced_cut(const std::vector<TierSlots>& slots, const PlanCounts& 
   return static_cast<std::size_t>(it - slots.begin());
 }
 
-// Runs `side(first, last)` for the tiers before the cut and after it, on two
-// threads when the plan is large.
+// Runs `side(first, last, k)` for the tiers before the cut (k 0) and after it
+// (k 1) on two threads when the plan is large; for them all (k 0) when not.
 template <class Side>
 void on_two_sides(const std::vector<TierSlots>& slots, const PlanCounts& counts, Side side) {
   if (counts.volumes < kTwoThreadsFromVolumes) {
     side(std::size_t{0}, slots.size(), 0);
-    side(slots.size(), slots.size(), 1);
     return;
   }
   std::size_t cut = balanced_cut(slots, counts);
   auto second = std::async(std::launch::async, [&] { side(cut, slots.size(), 1); });
   side(std::size_t{0}, cut, 0);
   second.get();
+}
+
+// Where tier `t`'s items begin; past the last tier, the plan's ends.
+TierSlots slot_at(const std::vector<TierSlots>& slots, std::size_t t, const PlanCounts& counts) {
+  return t < slots.size() ? slots[t] : TierSlots{nullptr, nullptr, counts.servers, counts.volumes, counts.exports};
 }
 
 // Puts items into the plan's vectors, from the given indices on.
@@ -158,20 +161,20 @@ struct SlotFiller {
 };
 
 // Writes items as the plan's JSON does, into one text per kind; `before`
-// says which kinds already have items ahead of these (so that the first one
-// here follows a comma).
+// counts the items of each kind ahead of these (so that the first one here
+// follows a comma when there are some).
 struct JsonSections {
   std::string servers, volumes, exports;
   json::Writer server_writer{servers}, volume_writer{volumes}, export_writer{exports};
   // `counts`: about how many of each will be written (room is made for them:
   // strings that grew by doubling copied the 100 MB of a large plan again).
-  JsonSections(bool servers_before, bool volumes_before, bool exports_before, const PlanCounts& counts = {}) {
+  JsonSections(const PlanCounts& before, const PlanCounts& counts = {}) {
     servers.reserve(counts.servers * 130);
     volumes.reserve(counts.volumes * 330);
     exports.reserve(counts.exports * 130);
-    server_writer.continue_inside({true, false}, {true, servers_before});
-    volume_writer.continue_inside({true, false}, {true, volumes_before});
-    export_writer.continue_inside({true, false}, {true, exports_before});
+    server_writer.continue_in_list(before.servers > 0);
+    volume_writer.continue_in_list(before.volumes > 0);
+    export_writer.continue_in_list(before.exports > 0);
   }
   void server(const plan::Server& s) { plan::write_item(server_writer, s); }
   void volume(const plan::Volume& v) { plan::write_item(volume_writer, v); }
@@ -186,21 +189,16 @@ plan::Plan lower(const Farm& farm) {
   out.fml_version = farm.fml_version;
   PlanCounts counts;
   std::vector<TierSlots> slots = slots_of(farm, counts);
-  // Made empty and filled in place: the volumes (the most memory, hundreds
-  // of thousands of objects) on a second thread for a large farm.
-  auto make_volumes = [&out, &counts] { out.volumes.resize(counts.volumes); };
-  std::future<void> made;
-  if (counts.volumes >= kTwoThreadsFromVolumes) made = std::async(std::launch::async, make_volumes);
-  else make_volumes();
+  // Made empty, then filled in place by the sides.
   out.servers.resize(counts.servers);
+  out.volumes.resize(counts.volumes);
   out.exports.resize(counts.exports);
-  if (made.valid()) made.get();
 
   SlotFiller globals_filler{out};
   GlobalsByName globals = lower_globals(farm, globals_filler);
   on_two_sides(slots, counts, [&](std::size_t first, std::size_t last, int) {
-    if (first == last) return;
-    SlotFiller filler{out, slots[first].server, slots[first].volume, slots[first].export_};
+    TierSlots from = slot_at(slots, first, counts);
+    SlotFiller filler{out, from.server, from.volume, from.export_};
     lower_tiers(slots, first, last, globals, filler);
   });
   return out;
@@ -209,33 +207,30 @@ plan::Plan lower(const Farm& farm) {
 bool write_plan_json(const Farm& farm, std::ostream& out) {
   PlanCounts counts;
   std::vector<TierSlots> slots = slots_of(farm, counts);
-  JsonSections global_volumes(false, false, false);
+  JsonSections global_volumes(PlanCounts{});
   GlobalsByName globals = lower_globals(farm, global_volumes);
   std::optional<JsonSections> sides[2];
   on_two_sides(slots, counts, [&](std::size_t first, std::size_t last, int side) {
-    std::size_t servers_before = first < slots.size() ? slots[first].server : counts.servers;
-    std::size_t volumes_before = first < slots.size() ? slots[first].volume : counts.volumes;
-    std::size_t exports_before = first < slots.size() ? slots[first].export_ : counts.exports;
-    std::size_t end = last < slots.size() ? last : slots.size();
-    PlanCounts here{(end < slots.size() ? slots[end].server : counts.servers) - servers_before,
-                    (end < slots.size() ? slots[end].volume : counts.volumes) - volumes_before,
-                    (end < slots.size() ? slots[end].export_ : counts.exports) - exports_before};
-    sides[side].emplace(servers_before > 0, volumes_before > 0, exports_before > 0, here);
+    TierSlots from = slot_at(slots, first, counts), to = slot_at(slots, last, counts);
+    PlanCounts before{from.server, from.volume, from.export_};
+    sides[side].emplace(before, PlanCounts{to.server - from.server, to.volume - from.volume, to.export_ - from.export_});
     lower_tiers(slots, first, last, globals, *sides[side]);
   });
 
   // The skeleton around the items, by a writer told where items went.
+  auto put = [&](const std::string& part) { out.write(part.data(), static_cast<std::streamsize>(part.size())); };
   std::string text;
   json::Writer w(text);
-  auto flush = [&] {
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    text.clear();
-  };
-  auto section = [&](std::string_view key, std::size_t items, std::initializer_list<const std::string*> parts) {
+  // One list: `first` (the global disks' volumes) if any, then the sides' parts.
+  auto section = [&](std::string_view key, std::size_t items, std::string JsonSections::*list,
+                     const std::string* first = nullptr) {
     w.key(key);
     w.begin_array();
-    flush();
-    for (const std::string* part : parts) out.write(part->data(), static_cast<std::streamsize>(part->size()));
+    put(text);
+    text.clear();
+    if (first != nullptr) put(*first);
+    for (const std::optional<JsonSections>& side : sides)
+      if (side) put((*side).*list);
     if (items > 0) w.holds_values();
     w.end_array();
   };
@@ -243,12 +238,12 @@ bool write_plan_json(const Farm& farm, std::ostream& out) {
   w.field("format_version", plan::kFormatVersion);
   w.field("farm", farm.name);
   w.field("fml_version", farm.fml_version);
-  section("servers", counts.servers, {&sides[0]->servers, &sides[1]->servers});
-  section("volumes", counts.volumes, {&global_volumes.volumes, &sides[0]->volumes, &sides[1]->volumes});
-  section("exports", counts.exports, {&sides[0]->exports, &sides[1]->exports});
+  section("servers", counts.servers, &JsonSections::servers);
+  section("volumes", counts.volumes, &JsonSections::volumes, &global_volumes.volumes);
+  section("exports", counts.exports, &JsonSections::exports);
   w.end_object();
   text += '\n';
-  flush();
+  put(text);
   return static_cast<bool>(out);
 }
 

@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "compiler/json_writer.h"
 #include "compiler/values.h"
+
+namespace farmctl::json {
+class Writer;
+}  // namespace farmctl::json
 
 namespace farmctl::plan {
 

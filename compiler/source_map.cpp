@@ -1,23 +1,15 @@
 #include "compiler/source_map.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
+
+#include "compiler/xml_chars.h"
 
 namespace farmctl::fml {
 namespace {
 
 bool all_ascii_on_one_line(std::string_view text) {
-  if (std::memchr(text.data(), '\n', text.size()) != nullptr) return false;
-  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
-  std::size_t i = 0;
-  for (std::uint64_t word = 0; i + sizeof word <= text.size(); i += sizeof word) {
-    std::memcpy(&word, text.data() + i, sizeof word);
-    if ((word & kHighBits) != 0) return false;
-  }
-  for (; i < text.size(); ++i)
-    if (static_cast<unsigned char>(text[i]) >= 0x80) return false;
-  return true;
+  return std::memchr(text.data(), '\n', text.size()) == nullptr && ascii_prefix(text) == text.size();
 }
 
 }  // namespace

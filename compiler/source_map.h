@@ -11,7 +11,7 @@
 namespace farmctl::fml {
 
 // A copy shares the line table (built once) but keeps caches of its own, so
-// that two threads reading halves of one document each use a copy.
+// that two threads reading pieces of one document each use a copy.
 class SourceMap {
  public:
   explicit SourceMap(std::string_view source);

@@ -4,6 +4,8 @@
 // are calls through the C locale, one per byte of a 60 MB farm file.
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace farmctl::fml {
@@ -22,6 +24,19 @@ inline bool is_name_char(char c) { return kXmlNameByte[static_cast<unsigned char
 
 // XML's whitespace: space, tab, carriage return, line feed.
 inline bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// How many bytes `text` starts with that are ASCII: farm files nearly all
+// are, so they are looked at eight at a time.
+inline std::size_t ascii_prefix(std::string_view text) {
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (std::uint64_t word = 0; i + sizeof word <= text.size(); i += sizeof word) {
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if ((word & kHighBits) != 0) break;
+  }
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+  return i;
+}
 
 // Past the '>' that ends the start tag whose '<' is at or before `from` (a
 // '>' inside a quoted attribute value does not end it), or npos.

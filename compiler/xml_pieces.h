@@ -44,9 +44,12 @@ struct DocumentPieces {
   std::size_t pieces() const { return cuts.size() + 1; }
   // The source and own bytes that make piece k, in order.
   std::vector<std::string_view> piece(std::string_view source, std::size_t k) const;
-  // What to add to a line number the parser gives in piece k (from the line
-  // after the root's start tag on) to have the line in the whole document.
-  int line_shift(std::size_t k) const { return k == 0 ? 0 : cuts[k - 1].line - (root_tag_end_line + 1); }
+  // The first line the parser gives in a piece that is not the whole
+  // document's: the one after the root's start tag.
+  int first_shifted_line() const { return root_tag_end_line + 1; }
+  // What to add to a line number the parser gives in piece k (from
+  // first_shifted_line() on) to have the line in the whole document.
+  int line_shift(std::size_t k) const { return k == 0 ? 0 : cuts[k - 1].line - first_shifted_line(); }
 };
 
 // Up to `most` pieces of about equal size; nothing when the document has no

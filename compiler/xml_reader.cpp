@@ -21,16 +21,16 @@
 
 #include <fmt/format.h>
 #include <xercesc/framework/MemBufInputSource.hpp>
-#include <xercesc/sax/InputSource.hpp>
-#include <xercesc/util/BinInputStream.hpp>
 #include <xercesc/framework/XMLGrammarPoolImpl.hpp>
 #include <xercesc/sax/EntityResolver.hpp>
+#include <xercesc/sax/InputSource.hpp>
 #include <xercesc/sax/Locator.hpp>
 #include <xercesc/sax/SAXParseException.hpp>
 #include <xercesc/sax2/Attributes.hpp>
 #include <xercesc/sax2/DefaultHandler.hpp>
 #include <xercesc/sax2/SAX2XMLReader.hpp>
 #include <xercesc/sax2/XMLReaderFactory.hpp>
+#include <xercesc/util/BinInputStream.hpp>
 #include <xercesc/util/SecurityManager.hpp>
 #include <xercesc/util/TransService.hpp>
 #include <xercesc/util/XMLEntityResolver.hpp>
@@ -40,9 +40,9 @@
 
 #include "compiler/legacy_syntax.h"
 #include "compiler/source_map.h"
+#include "compiler/xml_chars.h"
 #include "compiler/xml_pieces.h"
 #include "runtime/phase_timer.h"
-#include "compiler/xml_chars.h"
 
 namespace farmctl::fml {
 
@@ -628,11 +628,7 @@ class Handler : public xc::DefaultHandler {
     return src_.substr(tag_start + 1, i - tag_start - 1);
   }
 
-  std::string element_name_at(std::size_t tag_start) const {
-    std::size_t i = tag_start + 1;
-    while (i < src_.size() && is_name_char(src_[i])) ++i;
-    return std::string(src_.substr(tag_start + 1, i - tag_start - 1));
-  }
+  std::string element_name_at(std::size_t tag_start) const { return std::string(name_at(tag_start)); }
 
   const SourceMap& map_;
   std::string_view src_;
@@ -667,11 +663,7 @@ class Handler : public xc::DefaultHandler {
 std::size_t first_invalid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
-    // Farm files are nearly all ASCII: eight bytes at a time while they are.
-    constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
-    std::uint64_t word = 0;
-    while (i + sizeof word <= text.size() && (std::memcpy(&word, text.data() + i, sizeof word), (word & kHighBits) == 0))
-      i += sizeof word;
+    i += ascii_prefix(text.substr(i));
     if (i >= text.size()) break;
     auto byte = static_cast<unsigned char>(text[i]);
     int length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3 : (byte >> 3) == 0x1E ? 4 : 0;
@@ -785,7 +777,7 @@ struct ParseHooks {
   TopElementReader* top_reader = nullptr;
 };
 
-// One parse of `pieces` (the whole document, or a half) with the reader
+// One parse of `pieces` (the whole document, or a piece of it) with the reader
 // features and limits above. The tree, or nothing when the input is not
 // well-formed; what was wrong is in `diags`.
 std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map, std::vector<std::string_view> pieces,
@@ -868,7 +860,7 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
     for (std::size_t k = next++; k < count && !failed; k = next++) {
       std::vector<std::string_view> text = pieces->piece(src, k);
       std::string_view body = k + 1 < count ? text[text.size() - 2] : text.back();
-      std::size_t room = make_reader != nullptr ? 64 : elements_at_most(body);
+      std::size_t room = room_for(body, make_reader);
       DiagnosticList diags;
       // The UTF-8 check made before one parse of the whole document, on
       // this piece's bytes. (Not the legacy-syntax scan: what it looks for
@@ -879,7 +871,7 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
       }
       ParseHooks hooks;
       hooks.top_reader = readers[k].get();
-      docs[k] = parse_pieces(reader, thread_map, std::move(text), hooks, room, diags, pieces->root_tag_end_line + 1,
+      docs[k] = parse_pieces(reader, thread_map, std::move(text), hooks, room, diags, pieces->first_shifted_line(),
                              pieces->line_shift(k));
       if (!docs[k] || !diags.items().empty()) failed = true;
     }
