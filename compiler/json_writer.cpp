@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstring>
 
 namespace farmctl::json {
 namespace {
@@ -40,8 +39,13 @@ void Writer::before_value() {
   }
   if (levels_.empty()) return;
   Level& level = levels_.back();
-  if (!level.empty) out_ += ',';
+  bool first = level.empty;
   level.empty = false;
+  if (pretty_ && one_line()) {
+    if (!first) out_ += ", ";
+    return;
+  }
+  if (!first) out_ += ',';
   newline_indent();
 }
 
@@ -59,9 +63,9 @@ void Writer::begin_object() {
 }
 
 void Writer::end_object() {
-  bool empty = levels_.back().empty;
+  bool line_break = !levels_.back().empty && !one_line();
   levels_.pop_back();
-  if (!empty) newline_indent();
+  if (line_break) newline_indent();
   out_ += '}';
 }
 
@@ -72,9 +76,9 @@ void Writer::begin_array() {
 }
 
 void Writer::end_array() {
-  bool empty = levels_.back().empty;
+  bool line_break = !levels_.back().empty && !one_line();
   levels_.pop_back();
-  if (!empty) newline_indent();
+  if (line_break) newline_indent();
   out_ += ']';
 }
 
@@ -114,12 +118,9 @@ void Writer::write_string(std::string_view s) {
   std::size_t plain = 0;
   while (plain < s.size() && !kEscaped[static_cast<unsigned char>(s[plain])]) ++plain;
   if (plain == s.size()) {
-    std::size_t at = out_.size();
-    out_.resize(at + s.size() + 2);
-    char* to = out_.data() + at;
-    to[0] = '"';
-    std::memcpy(to + 1, s.data(), s.size());
-    to[s.size() + 1] = '"';
+    out_ += '"';
+    out_.append(s.data(), s.size());
+    out_ += '"';
     return;
   }
   out_ += '"';

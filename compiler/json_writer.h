@@ -3,7 +3,10 @@
 // farm is 100 MB of JSON): it appends to one buffer with no document tree in
 // between. Pretty-prints exactly as nlohmann::json's dump(2) (or dump(n)) does, so the
 // format of every JSON file farmctl writes stays one and the same; compact,
-// exactly as dump() does (the journal's one-line records).
+// exactly as dump() does (the journal's one-line records). A long list of
+// small items (the Plan IR's servers, volumes, exports) may put each item on
+// a line of its own (one_line_from_depth): docs/design/plan-layout.md.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +26,20 @@ class Writer {
   void begin_array();
   void end_array();
   void key(std::string_view k);  // inside an object, before its value
+  // A key written in the source, which needs no escape: copied as it is.
+  template <std::size_t N>
+  void key(const char (&k)[N]) {
+    before_value();
+    out_ += '"';
+    out_.append(k, N - 1);
+    out_ += pretty_ ? "\": " : "\":";
+    after_key_ = true;
+  }
+
+  // Pretty: arrays and objects nested `depth` deep or deeper (the document's
+  // top value is 1 deep) are written on one line, '{"a": 1, "b": [2, 3]}',
+  // each starting a line of the array or object around it.
+  void one_line_from_depth(std::size_t depth) { one_line_depth_ = depth; }
 
   void value(std::string_view s);
   void value(const char* s) { value(std::string_view(s)); }
@@ -58,6 +75,11 @@ class Writer {
     key(k);
     value(v);
   }
+  template <std::size_t N, class T>
+  void field(const char (&k)[N], const T& v) {
+    key(k);
+    value(v);
+  }
 
  private:
   struct Level {
@@ -66,6 +88,7 @@ class Writer {
   };
   void before_value();
   void newline_indent();
+  bool one_line() const { return levels_.size() >= one_line_depth_; }
   void write_string(std::string_view s);
 
   std::string& out_;
@@ -73,6 +96,7 @@ class Writer {
   int indent_;
   std::vector<Level> levels_;
   bool after_key_ = false;
+  std::size_t one_line_depth_ = SIZE_MAX;
 };
 
 }  // namespace farmctl::json

@@ -1,9 +1,13 @@
 #include "compiler/lowering.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <iterator>
+#include <mutex>
 #include <optional>
 #include <ostream>
-#include <future>
 #include <string_view>
 #include <unordered_map>
 
@@ -14,22 +18,21 @@
 namespace farmctl::fml {
 namespace {
 
-plan::Volume volume_from(const DiskSpec& spec, std::string id) {
-  plan::Volume v;
-  v.id = std::move(id);
+plan::VolumeView volume_view(const DiskSpec& spec, std::string_view id) {
+  plan::VolumeView v;
+  v.id = id;
   v.size_mb = spec.size_mb;
-  v.cls = std::string(to_string(spec.cls));
-  if (spec.raid) v.raid = std::string(to_string(*spec.raid));
-  v.image = spec.image;
-  v.backup = spec.backup;
-  std::sort(v.backup.begin(), v.backup.end(), [](const auto& a, const auto& b) { return a.level < b.level; });
-  v.attributes = spec.attributes;
+  v.cls = to_string(spec.cls);
+  if (spec.raid) v.raid = to_string(*spec.raid);
+  v.image = spec.image ? &*spec.image : nullptr;
+  v.backup = &spec.backup;
+  v.attributes = &spec.attributes;
   v.line = spec.pos.line;
   return v;
 }
 
-std::string protocol_of(std::optional<AccessPath> access, std::optional<AccessPath> fallback = std::nullopt) {
-  return std::string(to_string(access.value_or(fallback.value_or(AccessPath::scsi))));
+std::string_view protocol_of(std::optional<AccessPath> access, std::optional<AccessPath> fallback = std::nullopt) {
+  return to_string(access.value_or(fallback.value_or(AccessPath::scsi)));
 }
 
 // One entry of a server's target table: a private disk or a shared disk.
@@ -50,17 +53,18 @@ std::vector<TargetEntry> targets_of(const ServerRole& role) {
 // Below this many volumes a second thread costs more than it saves.
 constexpr std::size_t kTwoThreadsFromVolumes = 20'000;
 
+// How many servers, volumes and exports: a whole plan's, or those ahead of
+// a server's own.
+struct PlanCounts {
+  std::size_t servers = 0, volumes = 0, exports = 0;
+};
+
 // Where one tier's servers, volumes and exports go in the plan (their first
 // index among the plan's servers, volumes and exports).
 struct TierSlots {
   const Tier* tier = nullptr;
   const ServerRole* role = nullptr;
-  std::size_t server = 0, volume = 0, export_ = 0;
-};
-
-// How many of each the whole plan has.
-struct PlanCounts {
-  std::size_t servers = 0, volumes = 0, exports = 0;
+  PlanCounts first;
 };
 
 // The slots of every tier, in document order (global disks first among the volumes).
@@ -70,7 +74,7 @@ std::vector<TierSlots> slots_of(const Farm& farm, PlanCounts& counts) {
   counts = {0, farm.globals.size(), 0};
   for (const Tier& tier : farm.tiers) {
     const ServerRole* role = &farm.roles.at(tier.role);  // settled by the analyzer
-    slots.push_back({&tier, role, counts.servers, counts.volumes, counts.exports});
+    slots.push_back({&tier, role, counts});
     auto n = static_cast<std::size_t>(tier.init_servers);
     counts.servers += n;
     counts.volumes += n * role->disks.size();
@@ -79,107 +83,154 @@ std::vector<TierSlots> slots_of(const Farm& farm, PlanCounts& counts) {
   return slots;
 }
 
-using GlobalsByName = std::unordered_map<std::string_view, const GlobalDisk*>;
+// The tier of the plan's server `server` (servers counted across the tiers
+// in document order), searched from `from` on.
+std::size_t tier_of(const std::vector<TierSlots>& slots, std::size_t server, std::size_t from = 0) {
+  auto it = std::upper_bound(slots.begin() + static_cast<std::ptrdiff_t>(from), slots.end(), server,
+                             [](std::size_t s, const TierSlots& t) { return s < t.first.servers; });
+  auto t = static_cast<std::size_t>(it - slots.begin()) - 1;  // a tier of no servers may share its start
+  while (server >= slots[t].first.servers + static_cast<std::size_t>(slots[t].tier->init_servers)) ++t;
+  return t;
+}
 
-// The plan's volume of each global disk, in document order, to `volume`.
-template <class Sink>
-GlobalsByName lower_globals(const Farm& farm, Sink& sink) {
+// The items ahead of server `server`'s own; past the last server, the whole plan's.
+PlanCounts items_before(const std::vector<TierSlots>& slots, const PlanCounts& counts, std::size_t server) {
+  if (server >= counts.servers) return counts;
+  const TierSlots& at = slots[tier_of(slots, server)];
+  std::size_t i = server - at.first.servers;
+  return {server, at.first.volumes + i * at.role->disks.size(),
+          at.first.exports + i * (at.role->disks.size() + at.role->shared.size())};
+}
+
+// A global disk, with its volume's id made once.
+struct Global {
+  const GlobalDisk* disk;
+  std::string id;
+};
+using GlobalsByName = std::unordered_map<std::string_view, Global>;
+
+GlobalsByName globals_of(const Farm& farm) {
   GlobalsByName globals;
-  for (const GlobalDisk& g : farm.globals) {
-    globals.emplace(g.global_name, &g);
-    plan::Volume v = volume_from(g.spec, "global/" + g.global_name);
-    v.shared = true;
-    sink.volume(std::move(v));
-  }
+  for (const GlobalDisk& g : farm.globals) globals.emplace(g.global_name, Global{&g, "global/" + g.global_name});
   return globals;
 }
 
-// Each server of tiers [first, last), then its private volumes and its
-// exports in target order, to the sink's server, volume and export_.
+plan::VolumeView global_volume(const Global& g) {
+  plan::VolumeView v = volume_view(g.disk->spec, g.id);
+  v.shared = true;
+  return v;
+}
+
+// Which kinds of item a sink takes: the others are not made for it.
+struct Kinds {
+  bool servers = true, volumes = true, exports = true;
+};
+
+// Servers [first, last) of the plan, each with its private volumes and its
+// exports in target order, to the sink's server, volume and export_ (those
+// of the kinds it takes). The views stand for the call only.
 template <class Sink>
-void lower_tiers(const std::vector<TierSlots>& slots, std::size_t first, std::size_t last, const GlobalsByName& globals,
-                 Sink& sink) {
-  for (std::size_t t = first; t < last; ++t) {
+void lower_servers(const std::vector<TierSlots>& slots, std::size_t first, std::size_t last,
+                   const GlobalsByName& globals, Sink& sink) {
+  if (first >= last) return;
+  std::size_t t = tier_of(slots, first);
+  std::vector<TargetEntry> table = targets_of(*slots[t].role);
+  std::string server, id;  // their memory serves every server
+  for (std::size_t s = first; s < last; ++s) {
+    if (s >= slots[t].first.servers + static_cast<std::size_t>(slots[t].tier->init_servers)) {
+      t = tier_of(slots, s, t);
+      table = targets_of(*slots[t].role);
+    }
     const Tier& tier = *slots[t].tier;
     const ServerRole& role = *slots[t].role;
-    std::vector<TargetEntry> table = targets_of(role);
-    for (int i = 0; i < tier.init_servers; ++i) {
-      std::string server = fmt::format("{}-{}", tier.name, i);
-      sink.server({server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv});
-      for (const TargetEntry& e : table) {
-        if (e.disk != nullptr) {
-          plan::Volume v = volume_from(e.disk->spec, fmt::format("{}/t{}", server, e.target));
-          v.drivename = e.disk->drivename;
+    auto i = static_cast<int>(s - slots[t].first.servers);
+    server.clear();
+    fmt::format_to(std::back_inserter(server), "{}-{}", tier.name, i);
+    if (sink.kinds.servers) sink.server({server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv});
+    if (!sink.kinds.volumes && !sink.kinds.exports) continue;
+    for (const TargetEntry& e : table) {
+      if (e.disk != nullptr) {
+        id.clear();
+        fmt::format_to(std::back_inserter(id), "{}/t{}", server, e.target);
+        if (sink.kinds.exports)
+          sink.export_({id, server, e.target, protocol_of(e.disk->spec.access), e.disk->spec.pos.line});
+        if (sink.kinds.volumes) {
+          plan::VolumeView v = volume_view(e.disk->spec, id);
+          if (e.disk->drivename) v.drivename = *e.disk->drivename;
           v.server = server;
-          sink.export_({v.id, server, e.target, protocol_of(e.disk->spec.access), e.disk->spec.pos.line});
-          sink.volume(std::move(v));
-        } else {
-          const GlobalDisk& g = *globals.at(e.shared->global_name);
-          sink.export_({"global/" + g.global_name, server, e.target, protocol_of(e.shared->access, g.spec.access),
-                        e.shared->pos.line});
+          sink.volume(v);
         }
+      } else if (sink.kinds.exports) {
+        const Global& g = globals.at(e.shared->global_name);
+        sink.export_({g.id, server, e.target, protocol_of(e.shared->access, g.disk->spec.access), e.shared->pos.line});
       }
     }
   }
 }
 
-// Where to cut the tiers so that each side has about as many volumes and
-// exports to make.
-std::size_t balanced_cut(const std::vector<TierSlots>& slots, const PlanCounts& counts) {
-  std::size_t half = (counts.volumes + counts.exports) / 2;
-  auto it = std::lower_bound(slots.begin(), slots.end(), half,
-                             [](const TierSlots& s, std::size_t work) { return s.volume + s.export_ < work; });
-  return static_cast<std::size_t>(it - slots.begin());
-}
-
-// Runs `side(first, last, k)` for the tiers before the cut (k 0) and after it
-// (k 1) on two threads when the plan is large; for them all (k 0) when not.
-template <class Side>
-void on_two_sides(const std::vector<TierSlots>& slots, const PlanCounts& counts, Side side) {
-  if (counts.volumes < kTwoThreadsFromVolumes) {
-    side(std::size_t{0}, slots.size(), 0);
-    return;
-  }
-  std::size_t cut = balanced_cut(slots, counts);
-  auto second = std::async(std::launch::async, [&] { side(cut, slots.size(), 1); });
-  side(std::size_t{0}, cut, 0);
-  second.get();
-}
-
-// Where tier `t`'s items begin; past the last tier, the plan's ends.
-TierSlots slot_at(const std::vector<TierSlots>& slots, std::size_t t, const PlanCounts& counts) {
-  return t < slots.size() ? slots[t] : TierSlots{nullptr, nullptr, counts.servers, counts.volumes, counts.exports};
-}
-
 // Puts items into the plan's vectors, from the given indices on.
 struct SlotFiller {
   plan::Plan& out;
-  std::size_t server_at = 0, volume_at = 0, export_at = 0;
-  void server(plan::Server s) { out.servers[server_at++] = std::move(s); }
-  void volume(plan::Volume v) { out.volumes[volume_at++] = std::move(v); }
-  void export_(plan::Export e) { out.exports[export_at++] = std::move(e); }
+  PlanCounts at;
+  Kinds kinds;
+  void server(const plan::ServerView& s) { out.servers[at.servers++] = plan::to_server(s); }
+  void volume(const plan::VolumeView& v) { out.volumes[at.volumes++] = plan::to_volume(v); }
+  void export_(const plan::ExportView& e) { out.exports[at.exports++] = plan::to_export(e); }
 };
 
-// Writes items as the plan's JSON does, into one text per kind; `before`
-// counts the items of each kind ahead of these (so that the first one here
-// follows a comma when there are some).
-struct JsonSections {
-  std::string servers, volumes, exports;
-  json::Writer server_writer{servers}, volume_writer{volumes}, export_writer{exports};
-  // `counts`: about how many of each will be written (room is made for them:
-  // strings that grew by doubling copied the 100 MB of a large plan again).
-  JsonSections(const PlanCounts& before, const PlanCounts& counts = {}) {
-    servers.reserve(counts.servers * 130);
-    volumes.reserve(counts.volumes * 330);
-    exports.reserve(counts.exports * 130);
-    server_writer.continue_in_list(before.servers > 0);
-    volume_writer.continue_in_list(before.volumes > 0);
-    export_writer.continue_in_list(before.exports > 0);
-  }
-  void server(const plan::Server& s) { plan::write_item(server_writer, s); }
-  void volume(const plan::Volume& v) { plan::write_item(volume_writer, v); }
-  void export_(const plan::Export& e) { plan::write_item(export_writer, e); }
+// Writes the items of one kind, as the plan's JSON does.
+struct ItemWriter {
+  json::Writer& w;
+  Kinds kinds;
+  void server(const plan::ServerView& s) { plan::write_item(w, s); }
+  void volume(const plan::VolumeView& v) { plan::write_item(w, v); }
+  void export_(const plan::ExportView& e) { plan::write_item(w, e); }
 };
+
+// One part of the plan's JSON, in document order: text around the lists,
+// the global disks' volumes, or the items of one kind of servers [first, last).
+struct Part {
+  enum class What { text, globals, servers, volumes, exports } what;
+  std::string text;
+  std::size_t first = 0, last = 0;
+};
+
+// About this many items to a part: enough that a part is worth a turn,
+// few enough that the parts being made and written take little memory.
+constexpr std::size_t kItemsPerPart = 4096;
+
+// The parts of the JSON of a plan of `counts`: the same skeleton as
+// plan::to_json writes, by a writer told where the items went.
+std::vector<Part> parts_of(const Farm& farm, const PlanCounts& counts) {
+  std::vector<Part> parts;
+  std::string text;
+  json::Writer w(text);
+  w.one_line_from_depth(plan::kItemDepth);
+  auto list = [&](std::string_view key, Part::What what, std::size_t items) {
+    w.key(key);
+    w.begin_array();
+    parts.push_back({Part::What::text, std::move(text)});
+    text.clear();
+    if (what == Part::What::volumes && !farm.globals.empty()) parts.push_back({Part::What::globals, {}});
+    std::size_t per_server = counts.servers == 0 ? 1 : std::max<std::size_t>(1, items / counts.servers);
+    std::size_t servers_per_part = std::max<std::size_t>(64, kItemsPerPart / per_server);
+    for (std::size_t first = 0; first < counts.servers; first += servers_per_part)
+      parts.push_back({what, {}, first, std::min(counts.servers, first + servers_per_part)});
+    if (items > 0) w.holds_values();
+    w.end_array();
+  };
+  w.begin_object();
+  w.field("format_version", plan::kFormatVersion);
+  w.field("farm", farm.name);
+  w.field("fml_version", farm.fml_version);
+  list("servers", Part::What::servers, counts.servers);
+  list("volumes", Part::What::volumes, counts.volumes);
+  list("exports", Part::What::exports, counts.exports);
+  w.end_object();
+  text += '\n';
+  parts.push_back({Part::What::text, std::move(text)});
+  return parts;
+}
 
 }  // namespace
 
@@ -189,62 +240,81 @@ plan::Plan lower(const Farm& farm) {
   out.fml_version = farm.fml_version;
   PlanCounts counts;
   std::vector<TierSlots> slots = slots_of(farm, counts);
-  // Made empty, then filled in place by the sides.
+  // Made empty, then filled in place.
   out.servers.resize(counts.servers);
   out.volumes.resize(counts.volumes);
   out.exports.resize(counts.exports);
-
-  SlotFiller globals_filler{out};
-  GlobalsByName globals = lower_globals(farm, globals_filler);
-  on_two_sides(slots, counts, [&](std::size_t first, std::size_t last, int) {
-    TierSlots from = slot_at(slots, first, counts);
-    SlotFiller filler{out, from.server, from.volume, from.export_};
-    lower_tiers(slots, first, last, globals, filler);
-  });
+  GlobalsByName globals = globals_of(farm);
+  for (std::size_t k = 0; k < farm.globals.size(); ++k)
+    out.volumes[k] = plan::to_volume(global_volume(globals.at(farm.globals[k].global_name)));
+  auto fill = [&](std::size_t first, std::size_t last) {
+    SlotFiller filler{out, items_before(slots, counts, first), Kinds{}};
+    lower_servers(slots, first, last, globals, filler);
+  };
+  if (counts.volumes < kTwoThreadsFromVolumes) {
+    fill(0, counts.servers);
+    return out;
+  }
+  std::size_t half = counts.servers / 2;
+  auto second = std::async(std::launch::async, [&] { fill(half, counts.servers); });
+  fill(0, half);
+  second.get();
   return out;
 }
 
 bool write_plan_json(const Farm& farm, std::ostream& out) {
   PlanCounts counts;
   std::vector<TierSlots> slots = slots_of(farm, counts);
-  JsonSections global_volumes(PlanCounts{});
-  GlobalsByName globals = lower_globals(farm, global_volumes);
-  std::optional<JsonSections> sides[2];
-  on_two_sides(slots, counts, [&](std::size_t first, std::size_t last, int side) {
-    TierSlots from = slot_at(slots, first, counts), to = slot_at(slots, last, counts);
-    PlanCounts before{from.server, from.volume, from.export_};
-    sides[side].emplace(before, PlanCounts{to.server - from.server, to.volume - from.volume, to.export_ - from.export_});
-    lower_tiers(slots, first, last, globals, *sides[side]);
-  });
+  GlobalsByName globals = globals_of(farm);
+  std::vector<Part> parts = parts_of(farm, counts);
 
-  // The skeleton around the items, by a writer told where items went.
-  auto put = [&](const std::string& part) { out.write(part.data(), static_cast<std::streamsize>(part.size())); };
-  std::string text;
-  json::Writer w(text);
-  // One list: `first` (the global disks' volumes) if any, then the sides' parts.
-  auto section = [&](std::string_view key, std::size_t items, std::string JsonSections::*list,
-                     const std::string* first = nullptr) {
-    w.key(key);
-    w.begin_array();
-    put(text);
+  // Each part is made into a thread's own text, then written in its turn:
+  // while one thread writes, the other makes the next part, and no more of
+  // the plan's text than two parts is ever held.
+  auto make = [&](const Part& part, std::string& text) {
     text.clear();
-    if (first != nullptr) put(*first);
-    for (const std::optional<JsonSections>& side : sides)
-      if (side) put((*side).*list);
-    if (items > 0) w.holds_values();
-    w.end_array();
+    json::Writer w(text);
+    w.one_line_from_depth(plan::kItemDepth);
+    PlanCounts before = items_before(slots, counts, part.first);
+    if (part.what == Part::What::globals) {
+      w.continue_in_list(false);
+      for (const GlobalDisk& g : farm.globals) plan::write_item(w, global_volume(globals.at(g.global_name)));
+      return;
+    }
+    Kinds kinds{part.what == Part::What::servers, part.what == Part::What::volumes,
+                part.what == Part::What::exports};
+    w.continue_in_list(kinds.servers ? before.servers > 0 : kinds.volumes ? before.volumes > 0 : before.exports > 0);
+    ItemWriter sink{w, kinds};
+    lower_servers(slots, part.first, part.last, globals, sink);
   };
-  w.begin_object();
-  w.field("format_version", plan::kFormatVersion);
-  w.field("farm", farm.name);
-  w.field("fml_version", farm.fml_version);
-  section("servers", counts.servers, &JsonSections::servers);
-  section("volumes", counts.volumes, &JsonSections::volumes, &global_volumes.volumes);
-  section("exports", counts.exports, &JsonSections::exports);
-  w.end_object();
-  text += '\n';
-  put(text);
-  return static_cast<bool>(out);
+  std::atomic<std::size_t> next{0};
+  std::mutex turn_mutex;
+  std::condition_variable turn_changed;
+  std::size_t turn = 0;
+  bool failed = false;
+  auto take_parts = [&] {
+    std::string made;
+    for (std::size_t k; (k = next++) < parts.size();) {
+      const std::string* text = &parts[k].text;
+      if (parts[k].what != Part::What::text) {
+        make(parts[k], made);
+        text = &made;
+      }
+      std::unique_lock lock(turn_mutex);
+      turn_changed.wait(lock, [&] { return turn == k; });
+      if (!failed) failed = !out.write(text->data(), static_cast<std::streamsize>(text->size()));
+      ++turn;
+      turn_changed.notify_all();
+    }
+  };
+  if (counts.volumes < kTwoThreadsFromVolumes) {
+    take_parts();
+  } else {
+    auto second = std::async(std::launch::async, take_parts);
+    take_parts();
+    second.get();
+  }
+  return !failed && static_cast<bool>(out);
 }
 
 }  // namespace farmctl::fml

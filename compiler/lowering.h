@@ -11,9 +11,10 @@ namespace farmctl::fml {
 
 plan::Plan lower(const Farm& farm);
 
-// The JSON of lower(farm) (plan::write_json), byte for byte, written without
-// making the plan: farmctl compile's output. A large farm's items are
-// written on two threads, each making its tiers' part of the three lists.
+// The JSON of lower(farm) (plan::to_json), byte for byte, written without
+// making the plan: farmctl compile's output. A large farm's items are made
+// on two threads, a few thousand at a time, and written in order as they are
+// made; false when `out` failed.
 bool write_plan_json(const Farm& farm, std::ostream& out);
 
 }  // namespace farmctl::fml

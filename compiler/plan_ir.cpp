@@ -1,11 +1,68 @@
 #include "compiler/plan_ir.h"
 
+#include <algorithm>
+
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 #include "compiler/json_writer.h"
 
 namespace farmctl::plan {
 
-void write_item(json::Writer& w, const Server& s) {
+namespace {
+
+ServerView view_of(const Server& s) { return {s.name, s.tier, s.role, s.hw, s.index, s.line, s.npiv}; }
+
+VolumeView view_of(const Volume& v) {
+  VolumeView view{v.id, v.size_mb, v.shared, v.cls, std::nullopt, v.image ? &*v.image : nullptr, &v.backup,
+                  std::nullopt, &v.attributes, v.server, v.line};
+  if (v.raid) view.raid = *v.raid;
+  if (v.drivename) view.drivename = *v.drivename;
+  return view;
+}
+
+ExportView view_of(const Export& e) { return {e.volume, e.server, e.target, e.protocol, e.line}; }
+
+template <class T>
+std::optional<std::string> owned(const std::optional<T>& v) {
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+// The policies in order of level, as the JSON lists them (a volume has a few).
+boost::container::small_vector<const fml::BackupPolicy*, 4> by_level(const std::vector<fml::BackupPolicy>& backup) {
+  boost::container::small_vector<const fml::BackupPolicy*, 4> ordered;
+  for (const fml::BackupPolicy& b : backup) ordered.push_back(&b);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) { return a->level < b->level; });
+  return ordered;
+}
+
+}  // namespace
+
+Server to_server(const ServerView& s) {
+  return {std::string(s.name), std::string(s.tier), std::string(s.role), std::string(s.hw), s.index, s.line, s.npiv};
+}
+
+Volume to_volume(const VolumeView& v) {
+  Volume out;
+  out.id = v.id;
+  out.size_mb = v.size_mb;
+  out.shared = v.shared;
+  out.cls = v.cls;
+  out.raid = owned(v.raid);
+  if (v.image != nullptr) out.image = *v.image;
+  if (v.backup != nullptr)
+    for (const fml::BackupPolicy* b : by_level(*v.backup)) out.backup.push_back(*b);
+  out.drivename = owned(v.drivename);
+  if (v.attributes != nullptr) out.attributes = *v.attributes;
+  out.server = v.server;
+  out.line = v.line;
+  return out;
+}
+
+Export to_export(const ExportView& e) {
+  return {std::string(e.volume), std::string(e.server), e.target, std::string(e.protocol), e.line};
+}
+
+void write_item(json::Writer& w, const ServerView& s) {
   w.begin_object();
   w.field("name", s.name);
   w.field("tier", s.tier);
@@ -15,7 +72,7 @@ void write_item(json::Writer& w, const Server& s) {
   w.end_object();
 }
 
-void write_item(json::Writer& w, const Export& e) {
+void write_item(json::Writer& w, const ExportView& e) {
   w.begin_object();
   w.field("volume", e.volume);
   w.field("server", e.server);
@@ -24,7 +81,7 @@ void write_item(json::Writer& w, const Export& e) {
   w.end_object();
 }
 
-void write_item(json::Writer& w, const Volume& v) {
+void write_item(json::Writer& w, const VolumeView& v) {
   w.begin_object();
   w.field("id", v.id);
   w.field("size_mb", v.size_mb);
@@ -34,7 +91,7 @@ void write_item(json::Writer& w, const Volume& v) {
   if (v.raid) w.value(*v.raid);
   else w.null();
   w.key("image");
-  if (v.image) {
+  if (v.image != nullptr) {
     w.begin_object();
     w.field("type", v.image->type);
     w.field("name", v.image->name);
@@ -44,20 +101,22 @@ void write_item(json::Writer& w, const Volume& v) {
   }
   w.key("backup");
   w.begin_array();
-  for (const fml::BackupPolicy& b : v.backup) {
-    w.begin_object();
-    w.field("level", b.level);
-    w.field("schedule", fml::to_string(b.schedule));
-    w.field("retain", b.retain);
-    w.end_object();
-  }
+  if (v.backup != nullptr)
+    for (const fml::BackupPolicy* b : by_level(*v.backup)) {
+      w.begin_object();
+      w.field("level", b->level);
+      w.field("schedule", fml::to_string(b->schedule));
+      w.field("retain", b->retain);
+      w.end_object();
+    }
   w.end_array();
   w.key("drivename");
   if (v.drivename) w.value(*v.drivename);
   else w.null();
   w.key("attributes");
   w.begin_object();
-  for (const auto& [name, value] : v.attributes) w.field(name, value);
+  if (v.attributes != nullptr)
+    for (const auto& [name, value] : *v.attributes) w.field(name, value);
   w.end_object();
   w.end_object();
 }
@@ -66,21 +125,22 @@ std::string to_json(const Plan& plan) {
   std::string out;
   out.reserve(256 + plan.volumes.size() * 300 + plan.exports.size() * 120 + plan.servers.size() * 120);
   json::Writer w(out);
+  w.one_line_from_depth(kItemDepth);
   w.begin_object();
   w.field("format_version", kFormatVersion);
   w.field("farm", plan.farm);
   w.field("fml_version", plan.fml_version);
   w.key("servers");
   w.begin_array();
-  for (const Server& s : plan.servers) write_item(w, s);
+  for (const Server& s : plan.servers) write_item(w, view_of(s));
   w.end_array();
   w.key("volumes");
   w.begin_array();
-  for (const Volume& v : plan.volumes) write_item(w, v);
+  for (const Volume& v : plan.volumes) write_item(w, view_of(v));
   w.end_array();
   w.key("exports");
   w.begin_array();
-  for (const Export& e : plan.exports) write_item(w, e);
+  for (const Export& e : plan.exports) write_item(w, view_of(e));
   w.end_array();
   w.end_object();
   out += '\n';

@@ -6,10 +6,12 @@
 //
 // Ids: a private disk is "SERVER/tTARGET" (web-0/t0), a global disk is
 // "global/GLOBAL-NAME"; a server is "TIERNAME-INDEX".
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/values.h"
@@ -68,16 +70,53 @@ struct Plan {
   std::vector<Export> exports;  // per server, by target
 };
 
-// Pretty-printed JSON, byte-for-byte deterministic, ending in a newline.
+// The items as views of what they are made from: lowering makes them from
+// the farm without a string of their own, and writes a large plan's JSON
+// from them without making the plan's objects (lowering.h).
+struct ServerView {
+  std::string_view name, tier, role, hw;
+  int index = 0;
+  int line = 0;
+  bool npiv = false;
+};
+struct VolumeView {
+  std::string_view id;
+  std::uint64_t size_mb = 0;
+  bool shared = false;
+  std::string_view cls;
+  std::optional<std::string_view> raid;
+  const Image* image = nullptr;
+  const std::vector<fml::BackupPolicy>* backup = nullptr;  // written in order of level
+  std::optional<std::string_view> drivename;
+  const std::map<std::string, std::string>* attributes = nullptr;
+  std::string_view server;
+  int line = 0;
+};
+struct ExportView {
+  std::string_view volume, server;
+  int target = 0;
+  std::string_view protocol;
+  int line = 0;
+};
+Server to_server(const ServerView& s);
+Volume to_volume(const VolumeView& v);
+Export to_export(const ExportView& e);
+
+// JSON with each server, volume and export on a line of its own
+// (docs/plan-ir.md), byte-for-byte deterministic, ending in a newline.
 // (farmctl compile writes the same bytes straight from the checked farm:
 // lowering.h, write_plan_json.)
 std::string to_json(const Plan& plan);
 
-// One item of the JSON's servers, volumes or exports, as write_json writes
-// it (for writers that make the plan's JSON in pieces: lowering.h).
-void write_item(json::Writer& w, const Server& s);
-void write_item(json::Writer& w, const Volume& v);
-void write_item(json::Writer& w, const Export& e);
+// How deep the items of the JSON's lists stand: the writer of a plan's JSON
+// sets its json::Writer to write them on one line each from here.
+inline constexpr std::size_t kItemDepth = 3;
+
+// One item of the JSON's servers, volumes or exports, as to_json writes it
+// (for writers that make the plan's JSON in pieces: lowering.h).
+void write_item(json::Writer& w, const ServerView& s);
+void write_item(json::Writer& w, const VolumeView& v);
+void write_item(json::Writer& w, const ExportView& e);
 
 // A compact line-per-item dump for humans and table-driven tests:
 //   farm web-prod fml 1.2

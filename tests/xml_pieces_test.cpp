@@ -278,6 +278,24 @@ TEST_CASE("farmctl compile's JSON, written straight from the farm, is the plan's
     REQUIRE(write_plan_json(*farm.farm, written));
     CHECK(written.str() == plan::to_json(*plan.plan));
   }
+  // A tier of 15,000 servers is cut into parts inside it; a tier of none
+  // stands between two others.
+  {
+    std::string text = big_farm(3);
+    std::string big_tier = "<init-servers>15000</init-servers><max-servers>15000</max-servers>";
+    text.replace(text.find("<init-servers>2</init-servers>"), 30, big_tier);
+    text.replace(text.find("<init-servers>2</init-servers>"), 30, "<init-servers>0</init-servers>");
+    CompileResult plan = compile_source(text, "big.fml");
+    CompileResult farm = compile_source(text, "big.fml", CompileUntil::farm);
+    INFO(plan.rendered_diagnostics());
+    REQUIRE(plan.plan);
+    REQUIRE(farm.farm);
+    CHECK(plan.plan->servers.size() == 15'002);
+    CHECK(plan.plan->servers.back().name == "web2-1");
+    std::ostringstream written;
+    REQUIRE(write_plan_json(*farm.farm, written));
+    CHECK(written.str() == plan::to_json(*plan.plan));
+  }
   // a farm of global disks only, and one with no servers at all
   for (std::string body : {std::string("  <farm-global-disks><global-disk global-name=\"g\" drivesize=\"1GB\"/>"
                                        "</farm-global-disks>\n"),
