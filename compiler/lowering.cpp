@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <future>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <string_view>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "compiler/json_writer.h"
 
@@ -121,6 +119,13 @@ plan::VolumeView global_volume(const Global& g) {
   return v;
 }
 
+// fmt::format_to parses its format at run time: a million ids at a 100,000-server farm.
+void append_number(std::string& out, int n) {
+  char digits[12];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
+}
+
 // Which kinds of item a sink takes: the others are not made for it.
 struct Kinds {
   bool servers = true, volumes = true, exports = true;
@@ -144,14 +149,16 @@ void lower_servers(const std::vector<TierSlots>& slots, std::size_t first, std::
     const Tier& tier = *slots[t].tier;
     const ServerRole& role = *slots[t].role;
     auto i = static_cast<int>(s - slots[t].first.servers);
-    server.clear();
-    fmt::format_to(std::back_inserter(server), "{}-{}", tier.name, i);
+    server.assign(tier.name);
+    server += '-';
+    append_number(server, i);
     if (sink.kinds.servers) sink.server({server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv});
     if (!sink.kinds.volumes && !sink.kinds.exports) continue;
     for (const TargetEntry& e : table) {
       if (e.disk != nullptr) {
-        id.clear();
-        fmt::format_to(std::back_inserter(id), "{}/t{}", server, e.target);
+        id.assign(server);
+        id += "/t";
+        append_number(id, e.target);
         if (sink.kinds.exports)
           sink.export_({id, server, e.target, protocol_of(e.disk->spec.access), e.disk->spec.pos.line});
         if (sink.kinds.volumes) {
