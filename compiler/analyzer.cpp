@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "compiler/name_suggestions.h"
+#include "compiler/recent_values.h"
 #include "compiler/target_settlement.h"
 
 namespace farmctl::fml {
@@ -143,6 +144,11 @@ class FarmPartReader : public TopElementReader {
 
   // ---- values ------------------------------------------------------------
 
+  RecentValues<std::uint64_t> sizes_;
+  RecentValues<DriveType> drivetypes_;
+  RecentValues<BackupPolicy> policies_;
+  RecentValues<int> targets_;
+
   template <class T>
   std::optional<T> parsed(const Parsed<T>& p, Code code, Position pos) {
     if (p) return *p;
@@ -168,9 +174,9 @@ class FarmPartReader : public TopElementReader {
   void read_disk_spec(const XmlElement& e, DiskSpec& spec) {
     spec.pos = e.pos;
     if (const XmlAttribute* a = e.attribute("drivesize"))
-      spec.size_mb = parsed(parse_size_mb(a->value), Code::bad_size, a->value_pos).value_or(0);
+      spec.size_mb = parsed(sizes_.parse(a->value, parse_size_mb), Code::bad_size, a->value_pos).value_or(0);
     if (const XmlAttribute* a = e.attribute("drivetype")) {
-      if (auto t = parsed(parse_drivetype(a->value), Code::bad_drivetype, a->value_pos)) {
+      if (auto t = parsed(drivetypes_.parse(a->value, parse_drivetype), Code::bad_drivetype, a->value_pos)) {
         if (auto* cls = std::get_if<QualityClass>(&*t)) spec.cls = *cls;
         if (auto* path = std::get_if<AccessPath>(&*t)) spec.access = *path;
       }
@@ -218,7 +224,7 @@ class FarmPartReader : public TopElementReader {
       }
       spec.raid = parsed(parse_raid_level(value->value), Code::bad_raid, value->value_pos);
     } else if (name->value == "backup-policy") {
-      auto policy = parsed(parse_backup_policy(value->value), Code::bad_backup_policy, value->value_pos);
+      auto policy = parsed(policies_.parse(value->value, parse_backup_policy), Code::bad_backup_policy, value->value_pos);
       if (!policy) return;
       if (std::optional<Position> first = backup_levels.note(policy->level, value->value_pos)) {
         diags.error(Code::duplicate_backup_level, value->value_pos,
@@ -249,7 +255,7 @@ class FarmPartReader : public TopElementReader {
     read_disk_spec(e, d.spec);
     const XmlAttribute* target = e.attribute("target");
     const XmlAttribute* drivename = e.attribute("drivename");
-    if (target != nullptr) d.explicit_target = parsed(parse_target(target->value), Code::bad_target, target->value_pos);
+    if (target != nullptr) d.explicit_target = parsed(targets_.parse(target->value, parse_target), Code::bad_target, target->value_pos);
     if (drivename != nullptr) {
       d.drivename = drivename->value;
       if (std::optional<Position> first = drivenames.note(drivename->value, drivename->value_pos))
@@ -268,9 +274,9 @@ class FarmPartReader : public TopElementReader {
     s.pos = e.pos;
     if (const XmlAttribute* n = e.attribute("global-name")) s.global_name = n->value;
     if (const XmlAttribute* t = e.attribute("target"))
-      s.explicit_target = parsed(parse_target(t->value), Code::bad_target, t->value_pos);
+      s.explicit_target = parsed(targets_.parse(t->value, parse_target), Code::bad_target, t->value_pos);
     if (const XmlAttribute* a = e.attribute("drivetype")) {
-      if (auto t = parsed(parse_drivetype(a->value), Code::bad_drivetype, a->value_pos)) {
+      if (auto t = parsed(drivetypes_.parse(a->value, parse_drivetype), Code::bad_drivetype, a->value_pos)) {
         if (auto* path = std::get_if<AccessPath>(&*t))
           s.access = *path;
         else

@@ -2,6 +2,7 @@
 // with the typed result, and those that must be refused, with the whole
 // message and the offset of the caret.
 #include "compiler/values.h"
+#include "compiler/recent_values.h"
 
 #include <catch2/catch.hpp>
 
@@ -435,6 +436,29 @@ TEST_CASE("to_string: canonical schedules parse back to themselves", "[values]")
     REQUIRE(result.ok());
     CHECK(to_string(result->schedule) == text);
   }
+}
+
+TEST_CASE("recent values: a text parsed again gives what it gave, and an error every time", "[values]") {
+  int calls = 0;
+  auto counted = [&](std::string_view text) {
+    ++calls;
+    return parse_size_mb(text);
+  };
+  RecentValues<std::uint64_t, 2> recent;
+  CHECK(*recent.parse("8GB", counted) == 8192);
+  CHECK(*recent.parse("8GB", counted) == 8192);
+  CHECK(calls == 1);
+  // Bad texts are not kept: each one is parsed and gives its error.
+  CHECK_FALSE(recent.parse("12XB", counted));
+  CHECK_FALSE(recent.parse("12XB", counted));
+  CHECK(calls == 3);
+  // Two are kept: a third pushes out the oldest.
+  CHECK(*recent.parse("20GB", counted) == 20480);
+  CHECK(*recent.parse("1TB", counted) == 1048576);
+  CHECK(*recent.parse("20GB", counted) == 20480);
+  CHECK(calls == 5);
+  CHECK(*recent.parse("8GB", counted) == 8192);
+  CHECK(calls == 6);
 }
 
 }  // namespace
