@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/first_index.h"
 #include "compiler/name_suggestions.h"
 #include "compiler/recent_values.h"
 #include "compiler/target_settlement.h"
@@ -532,25 +533,38 @@ class FarmAssembly {
     };
   }
 
+  // Each occurrence whose value an earlier one has, in document order:
+  // on_duplicate(o, the first's position).
+  static void each_duplicate(const std::vector<FarmPartReader*>& parts, std::vector<Occurrence> FarmPartReader::*list,
+                             const OnDuplicate& on_duplicate) {
+    std::vector<const Occurrence*> all;
+    std::vector<std::string_view> values;
+    for (const FarmPartReader* part : parts)
+      for (const Occurrence& o : part->*list) {
+        all.push_back(&o);
+        values.push_back(o.value);
+      }
+    for (auto [duplicate, first] : FirstIndex(std::move(values)).duplicates())
+      on_duplicate(*all[duplicate], all[first]->pos);
+  }
+
   // The ids and names of roles, tiers and subnets (the subnets' ids and the
   // global disks' names were checked as they were found, in run).
   void check_duplicates(const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
-    first_seen(parts, &FarmPartReader::role_ids, duplicate(diags, Code::duplicate_id, "server-role", "id"));
-    first_seen(parts, &FarmPartReader::role_names, duplicate(diags, Code::duplicate_name, "server-role", "name"));
-    first_seen(parts, &FarmPartReader::tier_ids, duplicate(diags, Code::duplicate_id, "tier", "id"));
-    // A tier's name: a duplicate first, then whether it can name servers, as one tier at a time said them.
-    FirstSeen tier_names;
+    each_duplicate(parts, &FarmPartReader::role_ids, duplicate(diags, Code::duplicate_id, "server-role", "id"));
+    each_duplicate(parts, &FarmPartReader::role_names, duplicate(diags, Code::duplicate_name, "server-role", "name"));
+    each_duplicate(parts, &FarmPartReader::tier_ids, duplicate(diags, Code::duplicate_id, "tier", "id"));
+    // A tier's name: a duplicate, then whether it can name servers (at the
+    // same place, the messages keep this order when sorted by place).
+    each_duplicate(parts, &FarmPartReader::tier_names, duplicate(diags, Code::duplicate_name, "tier", "name"));
     for (const FarmPartReader* part : parts)
-      for (const Occurrence& o : part->tier_names) {
-        if (auto [it, fresh] = tier_names.emplace(o.value, o.pos); !fresh)
-          duplicate(diags, Code::duplicate_name, "tier", "name")(o, it->second);
+      for (const Occurrence& o : part->tier_names)
         if (!is_server_name_safe(o.value))
           diags.error(Code::bad_value, o.pos,
                        fmt::format("tier name '{}' cannot name servers (they are called '{}-0', ...): use letters, "
                                    "digits, '-', '_' and '.' only",
                                    o.value, o.value));
-      }
-    first_seen(parts, &FarmPartReader::subnet_names, duplicate(diags, Code::duplicate_name, "subnet", "name"));
+    each_duplicate(parts, &FarmPartReader::subnet_names, duplicate(diags, Code::duplicate_name, "subnet", "name"));
   }
 
   // ---- references --------------------------------------------------------
@@ -563,24 +577,27 @@ class FarmAssembly {
   }
 
   void resolve_references(const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
-    std::unordered_map<std::string_view, std::size_t> roles;  // the first role of each id
+    std::vector<std::string_view> ids;
+    ids.reserve(farm_.roles.size());
+    for (const ServerRole& role : farm_.roles) ids.push_back(role.id);
+    FirstIndex roles(std::move(ids));  // the first role of each id
     std::vector<std::size_t> first_of_id(farm_.roles.size());  // of each role, the first with its id
-    roles.reserve(farm_.roles.size());
-    for (std::size_t r = 0; r < farm_.roles.size(); ++r) first_of_id[r] = roles.emplace(farm_.roles[r].id, r).first->second;
+    for (std::size_t r = 0; r < farm_.roles.size(); ++r) first_of_id[r] = r;
+    for (auto [duplicate, first] : roles.duplicates()) first_of_id[duplicate] = first;
     std::vector<bool> played(farm_.roles.size());
     for (std::size_t i = 0; i < farm_.tiers.size(); ++i) {
       Tier& tier = farm_.tiers[i];
       const TierSource& source = tier_sources_[i];
-      auto role = roles.find(tier.role_id);
-      if (source.has_role && role == roles.end()) {
+      std::size_t role = roles.find(tier.role_id);
+      if (source.has_role && role == FirstIndex::npos) {
         diags.error(Code::unknown_role, source.role_at,
                      fmt::format("{} names role '{}', but no <server-role> has that id{}",
                                  label("tier", tier.name, tier.pos), shown(tier.role_id),
                                  did_you_mean(tier.role_id, parts, &FarmPartReader::role_ids)));
       }
-      if (role != roles.end()) {
-        tier.role = role->second;
-        played[role->second] = true;
+      if (role != FirstIndex::npos) {
+        tier.role = role;
+        played[role] = true;
       }
       for (const TierSource::Interface& iface : source.interfaces)
         if (iface.subnet && !subnet_ids_.count(iface.subnet->value))
