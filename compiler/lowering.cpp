@@ -11,6 +11,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <boost/container/small_vector.hpp>
+
 #include "compiler/json_writer.h"
 
 namespace farmctl::fml {
@@ -40,8 +42,11 @@ struct TargetEntry {
   const SharedDisk* shared = nullptr;
 };
 
-std::vector<TargetEntry> targets_of(const ServerRole& role) {
-  std::vector<TargetEntry> entries;
+// A role has a few disks: its table is made on the stack, once per tier.
+using TargetTable = boost::container::small_vector<TargetEntry, 8>;
+
+TargetTable targets_of(const ServerRole& role) {
+  TargetTable entries;
   for (const PrivateDisk& d : role.disks) entries.push_back({d.target, &d, nullptr});
   for (const SharedDisk& s : role.shared) entries.push_back({s.target, nullptr, &s});
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.target < b.target; });
@@ -82,9 +87,9 @@ std::vector<TierSlots> slots_of(const Farm& farm, PlanCounts& counts) {
 }
 
 // The tier of the plan's server `server` (servers counted across the tiers
-// in document order), searched from `from` on.
-std::size_t tier_of(const std::vector<TierSlots>& slots, std::size_t server, std::size_t from = 0) {
-  auto it = std::upper_bound(slots.begin() + static_cast<std::ptrdiff_t>(from), slots.end(), server,
+// in document order).
+std::size_t tier_of(const std::vector<TierSlots>& slots, std::size_t server) {
+  auto it = std::upper_bound(slots.begin(), slots.end(), server,
                              [](std::size_t s, const TierSlots& t) { return s < t.first.servers; });
   auto t = static_cast<std::size_t>(it - slots.begin()) - 1;  // a tier of no servers may share its start
   while (server >= slots[t].first.servers + static_cast<std::size_t>(slots[t].tier->init_servers)) ++t;
@@ -139,11 +144,13 @@ void lower_servers(const std::vector<TierSlots>& slots, std::size_t first, std::
                    const GlobalsByName& globals, Sink& sink) {
   if (first >= last) return;
   std::size_t t = tier_of(slots, first);
-  std::vector<TargetEntry> table = targets_of(*slots[t].role);
+  TargetTable table = targets_of(*slots[t].role);
   std::string server, id;  // their memory serves every server
   for (std::size_t s = first; s < last; ++s) {
     if (s >= slots[t].first.servers + static_cast<std::size_t>(slots[t].tier->init_servers)) {
-      t = tier_of(slots, s, t);
+      // The next tier with servers: the servers are counted in tier order.
+      do ++t;
+      while (slots[t].tier->init_servers == 0);
       table = targets_of(*slots[t].role);
     }
     const Tier& tier = *slots[t].tier;

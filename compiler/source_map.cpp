@@ -1,37 +1,15 @@
 #include "compiler/source_map.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 #include "compiler/xml_chars.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace farmctl::fml {
 namespace {
 
 bool all_ascii_on_one_line(std::string_view text) {
   return std::memchr(text.data(), '\n', text.size()) == nullptr && ascii_prefix(text) == text.size();
-}
-
-// Appends the offset after each '\n' of `text`. One pass, 16 bytes at a time
-// where the machine has SSE2 (every x86-64): a call of memchr per line cost
-// more than the search itself, 30 ms for a 60 MB farm file.
-void append_line_starts(std::string_view text, std::vector<std::size_t>& starts) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i newline = _mm_set1_epi8('\n');
-  for (; i + 16 <= text.size(); i += 16) {
-    __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, newline)));
-    for (; mask != 0; mask &= mask - 1) starts.push_back(i + static_cast<std::size_t>(std::countr_zero(mask)) + 1);
-  }
-#endif
-  for (; i < text.size(); ++i)
-    if (text[i] == '\n') starts.push_back(i + 1);
 }
 
 }  // namespace
@@ -41,7 +19,7 @@ SourceMap::SourceMap(std::string_view source) : source_(source) {
   // Lines of farm files are some 35 bytes long: room for most at once.
   line_starts->reserve(source.size() / 32 + 16);
   line_starts->push_back(0);
-  append_line_starts(source, *line_starts);
+  each_index_of(source, '\n', [&](std::size_t i) { line_starts->push_back(i + 1); });
   line_starts_ = std::move(line_starts);
 }
 

@@ -29,15 +29,15 @@ std::size_t skip_prologue(std::string_view src) {
 
 // Line ends in [from, to) as an XML parser counts them: LF, CR LF, and a CR alone.
 int line_ends(std::string_view src, std::size_t from, std::size_t to) {
-  auto count = std::count(src.begin() + static_cast<std::ptrdiff_t>(from),
-                          src.begin() + static_cast<std::ptrdiff_t>(to), '\n');
+  int count = 0;
+  each_index_of(src.substr(from, to - from), '\n', [&](std::size_t) { ++count; });
   const char* p = src.data() + from;
   const char* end = src.data() + to;
   while ((p = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p)))) != nullptr) {
     ++p;
     if (p == end || *p != '\n') ++count;
   }
-  return static_cast<int>(count);
+  return count;
 }
 
 // Where the blanks end that open the line after the line end at `line_end`.
