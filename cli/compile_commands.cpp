@@ -30,8 +30,11 @@ int run_validate(const ValidateOptions& options) {
 
 int run_compile(const CompileOptions& options) {
   // Until the checked farm: its plan's JSON is written straight from it,
-  // without the plan's objects in between (the same bytes).
-  fml::CompileResult result = fml::compile_file(options.file, fml::CompileUntil::farm);
+  // without the plan's objects in between (the same bytes). The result is
+  // left for the process's exit to reclaim, as compilers leave their trees
+  // (clang's -disable-free): freed piece by piece, a 100,000-server farm
+  // took 20 ms after its plan was written. farmctl compiles once per run.
+  fml::CompileResult& result = *new fml::CompileResult(fml::compile_file(options.file, fml::CompileUntil::farm));
   std::cerr << result.rendered_diagnostics();
   if (!result.farm) {
     std::cerr << fmt::format("farmctl: {} has errors; no plan written\n", options.file);
