@@ -311,6 +311,14 @@ class FarmPartReader : public TopElementReader {
     if (const XmlAttribute* a = e.attribute("npiv")) role.npiv = a->value == "true" || a->value == "1";
     FirstPlaces<std::string_view> drivenames;
     const XmlElement* hw = nullptr;
+    // Room for the disks at once: a disk moved each time its vector grew.
+    std::size_t disks = 0, shared = 0;
+    for (std::uint32_t c : e.children) {
+      disks += doc_->at(c).name == "disk";
+      shared += doc_->at(c).name == "shared-disk";
+    }
+    role.disks.reserve(disks);
+    role.shared.reserve(shared);
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
       if (child.name == "hw") {
