@@ -113,17 +113,17 @@ void Writer::null() {
 
 // Escapes as nlohmann::json does (ensure_ascii off): the two-character
 // escapes, other control characters as \u00xx, everything else as it is.
-void Writer::write_string(std::string_view s) {
+void append_string(std::string& out, std::string_view s) {
   // Nearly every string needs no escape: it is copied with its quotes at once.
   std::size_t plain = 0;
   while (plain < s.size() && !kEscaped[static_cast<unsigned char>(s[plain])]) ++plain;
   if (plain == s.size()) {
-    out_ += '"';
-    out_.append(s.data(), s.size());
-    out_ += '"';
+    out += '"';
+    out.append(s.data(), s.size());
+    out += '"';
     return;
   }
-  out_ += '"';
+  out += '"';
   std::size_t run = 0;  // start of the pending run of plain bytes
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
@@ -139,19 +139,21 @@ void Writer::write_string(std::string_view s) {
       default: break;
     }
     if (escape == nullptr && c >= 0x20) continue;
-    out_.append(s.data() + run, i - run);
+    out.append(s.data() + run, i - run);
     run = i + 1;
     if (escape != nullptr) {
-      out_ += escape;
+      out += escape;
     } else {
       static constexpr char kHex[] = "0123456789abcdef";
-      out_ += "\\u00";
-      out_ += kHex[c >> 4];
-      out_ += kHex[c & 0xf];
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
     }
   }
-  out_.append(s.data() + run, s.size() - run);
-  out_ += '"';
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
+
+void Writer::write_string(std::string_view s) { append_string(out_, s); }
 
 }  // namespace farmctl::json

@@ -14,6 +14,9 @@
 
 namespace farmctl::json {
 
+// `s` as a JSON string, quotes and escapes included, as Writer writes strings.
+void append_string(std::string& out, std::string_view s);
+
 class Writer {
  public:
   enum class Layout { pretty, compact };
@@ -68,6 +71,14 @@ class Writer {
   // The array or object open here holds values that were written by
   // another Writer (continue_in_list) straight to where this one's text goes.
   void holds_values() { levels_.back().empty = false; }
+
+  // Where the caller writes one whole value, in this writer's layout, after
+  // the comma and line break that go before it (plan_ir.cpp writes each of a
+  // plan's items in one go, not a value at a time).
+  std::string& raw_value() {
+    before_value();
+    return out_;
+  }
 
   // key + value in one call
   template <class T>

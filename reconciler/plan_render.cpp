@@ -65,7 +65,11 @@ std::string render_plan_text(const ReconcilePlan& plan, bool color) {
       }
     }
   }
-  out += "\n" + summary_line(plan) + "\n";
+  // Appended a piece at a time: "\n" + summary_line(...) tripped GCC 12's
+  // false -Wrestrict warning on std::string (its bug 105329).
+  out += '\n';
+  out += summary_line(plan);
+  out += '\n';
   return out;
 }
 

@@ -358,6 +358,57 @@ TEST_CASE("compiling is deterministic: the same file gives the same JSON", "[com
 // ---------------------------------------------------------------------------
 // Golden JSON of the FML.md examples
 
+TEST_CASE("the Plan IR's items are written one per line, every field as JSON writes it", "[compiler]") {
+  plan::Plan p;
+  p.farm = "f";
+  p.fml_version = "1.2";
+  p.servers.push_back({"web-0", "web", "front end", "x86", 0, 3, true});
+  plan::Volume v;
+  v.id = "web-0/t1";
+  v.size_mb = 20480;
+  v.cls = "gold";
+  v.raid = "0+1";
+  v.image = plan::Image{"system", "linux \"lts\""};
+  fml::BackupPolicy hourly, nightly;
+  hourly.level = 1;
+  hourly.schedule.kind = fml::Schedule::Kind::hourly;
+  hourly.retain = 24;
+  v.backup = {hourly, nightly};  // written by level
+  v.drivename = "/data";
+  v.attributes = {{"owner", "ops\tteam"}, {"cost-centre", "42"}};
+  p.volumes.push_back(v);
+  plan::Volume bare;
+  bare.id = "global/g";
+  bare.size_mb = 1024;
+  bare.shared = true;
+  p.volumes.push_back(bare);
+  p.exports.push_back({"web-0/t1", "web-0", 1, "iscsi", 0});
+  CHECK(plan::to_json(p) ==
+        "{\n"
+        "  \"format_version\": 1,\n"
+        "  \"farm\": \"f\",\n"
+        "  \"fml_version\": \"1.2\",\n"
+        "  \"servers\": [\n"
+        "    {\"name\": \"web-0\", \"tier\": \"web\", \"role\": \"front end\", \"hw\": \"x86\", \"npiv\": true}\n"
+        "  ],\n"
+        "  \"volumes\": [\n"
+        "    {\"id\": \"web-0/t1\", \"size_mb\": 20480, \"shared\": false, \"class\": \"gold\", \"raid\": \"0+1\", "
+        "\"image\": {\"type\": \"system\", \"name\": \"linux \\\"lts\\\"\"}, \"backup\": [{\"level\": 0, "
+        "\"schedule\": \"nightly\", \"retain\": 7}, {\"level\": 1, \"schedule\": \"hourly\", \"retain\": 24}], "
+        "\"drivename\": \"/data\", \"attributes\": {\"cost-centre\": \"42\", \"owner\": \"ops\\tteam\"}},\n"
+        "    {\"id\": \"global/g\", \"size_mb\": 1024, \"shared\": true, \"class\": \"std\", \"raid\": null, "
+        "\"image\": null, \"backup\": [], \"drivename\": null, \"attributes\": {}}\n"
+        "  ],\n"
+        "  \"exports\": [\n"
+        "    {\"volume\": \"web-0/t1\", \"server\": \"web-0\", \"target\": 1, \"protocol\": \"iscsi\"}\n"
+        "  ]\n"
+        "}\n");
+  plan::Plan empty;
+  CHECK(plan::to_json(empty) ==
+        "{\n  \"format_version\": 1,\n  \"farm\": \"\",\n  \"fml_version\": \"\",\n  \"servers\": [],\n"
+        "  \"volumes\": [],\n  \"exports\": []\n}\n");
+}
+
 TEST_CASE("the FML.md examples compile to their golden JSON", "[compiler]") {
   for (const char* example : {"web-prod", "solaris-1.1"}) {
     INFO(example);
