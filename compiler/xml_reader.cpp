@@ -160,21 +160,17 @@ void scan_attributes(std::string_view src, std::size_t tag_start, std::size_t ta
   }
 }
 
-// True when `raw`, bytes of the source, are the ASCII characters `chars`.
-bool same_ascii(std::string_view raw, const XMLCh* chars, std::size_t length) {
-  if (raw.size() != length) return false;
-  for (std::size_t i = 0; i < length; ++i)
-    if (static_cast<unsigned char>(raw[i]) >= 0x80 || chars[i] != static_cast<XMLCh>(raw[i])) return false;
-  return true;
-}
-
-// True when an attribute's value as written is its value as parsed: no
-// reference to expand and no tab or line end to normalise. (A value the
-// schema's type collapses differs in length, which the caller checks.)
-bool written_as_parsed(std::string_view raw) {
-  for (char c : raw)
-    if (c == '&' || c == '\t' || c == '\n' || c == '\r' || static_cast<unsigned char>(c) >= 0x80) return false;
-  return true;
+// True when `raw`, bytes of the source, are exactly the ASCII characters of
+// the NUL-terminated `chars` (what Xerces read): then `raw` serves for the
+// string, with nothing to convert from UTF-16. One pass, which also tells a
+// value the parser changed (an entity expanded, a tab or line end
+// normalised) from one it did not.
+bool same_ascii(std::string_view raw, const XMLCh* chars) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    auto byte = static_cast<unsigned char>(raw[i]);
+    if (chars[i] == 0 || byte >= 0x80 || chars[i] != static_cast<XMLCh>(byte)) return false;
+  }
+  return chars[raw.size()] == 0;
 }
 
 // Turns a Xerces message into farmctl's words, with the position that helps
@@ -228,11 +224,10 @@ class Handler : public xc::DefaultHandler {
     // Names and values are taken from the source where they stand there as
     // Xerces read them (nearly always), rather than converted from UTF-16.
     element.name.clear();
-    std::size_t local_length = xc::XMLString::stringLen(local_name);
-    if (std::string_view written = name_at(tag_start); same_ascii(written, local_name, local_length))
+    if (std::string_view written = name_at(tag_start); same_ascii(written, local_name))
       element.name.assign(written);
     else
-      append_utf8(element.name, local_name, local_length);
+      append_utf8(element.name, local_name, xc::XMLString::stringLen(local_name));
     element.pos = map_.position(tag_start);
     const AttributeSpots& spots = attribute_spots(tag_start, tag_end);
     // A tag on one line: its attributes' columns are counted from its '<'.
@@ -251,22 +246,21 @@ class Handler : public xc::DefaultHandler {
       a.value.clear();
       const XMLCh* name = attrs.getLocalName(i);
       const XMLCh* value = attrs.getValue(i);
-      std::size_t name_length = xc::XMLString::stringLen(name), value_length = xc::XMLString::stringLen(value);
       // Xerces gives the attributes in the tag's order: the i-th spot, as a rule.
       const AttributeSpot* spot = nullptr;
-      if (i < spots.size() && same_ascii(spots[i].first, name, name_length)) {
+      if (i < spots.size() && same_ascii(spots[i].first, name)) {
         a.name.assign(spots[i].first);
         spot = &spots[i].second;
       } else {
-        append_utf8(a.name, name, name_length);
+        append_utf8(a.name, name, xc::XMLString::stringLen(name));
         spot = find_spot(spots, a.name);
       }
       std::string_view written =
           spot == nullptr ? std::string_view() : src_.substr(spot->value, spot->value_end - spot->value);
-      if (spot != nullptr && written.size() == value_length && written_as_parsed(written))
+      if (spot != nullptr && same_ascii(written, value))
         a.value.assign(written);
       else
-        append_utf8(a.value, value, value_length);
+        append_utf8(a.value, value, xc::XMLString::stringLen(value));
       a.name_pos = spot == nullptr ? element.pos : place(spot->name);
       a.value_pos = spot == nullptr ? element.pos : place(spot->value);
     }

@@ -358,6 +358,24 @@ TEST_CASE("compiling is deterministic: the same file gives the same JSON", "[com
 // ---------------------------------------------------------------------------
 // Golden JSON of the FML.md examples
 
+TEST_CASE("attribute values are what the parser read: references expanded, blanks normalised", "[compiler]") {
+  // The reader takes a value from the source bytes when they are exactly
+  // what Xerces read, and from Xerces otherwise.
+  std::string body =
+      "  <tier id=\"t\" name=\"web\"><role>r</role></tier>\n"
+      "  <server-role id=\"r\" name=\"n&#65;me &amp; co\tr\u00e9le\">\n"
+      "    <hw>x86</hw>\n"
+      "    <disk target=\"0\" drivesize=\"8GB\"/>\n"
+      "    <disk drivename=\"/d&#x61;ta\" drivesize=\"&#50;0GB\"/>\n"
+      "  </server-role>\n";
+  CompileResult result = compile_source(farm(body), "farm.fml");
+  INFO(result.rendered_diagnostics());
+  REQUIRE(result.plan);
+  CHECK(result.plan->servers.at(0).role == "nAme & co r\u00e9le");
+  CHECK(result.plan->volumes.at(1).drivename == std::optional<std::string>("/data"));
+  CHECK(result.plan->volumes.at(1).size_mb == 20480);
+}
+
 TEST_CASE("the Plan IR's items are written one per line, every field as JSON writes it", "[compiler]") {
   plan::Plan p;
   p.farm = "f";
