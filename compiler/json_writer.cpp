@@ -87,18 +87,26 @@ void Writer::value(std::string_view s) {
   write_string(s);
 }
 
+void append_number(std::string& out, std::int64_t n) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
+}
+
 void Writer::value(std::int64_t n) {
   before_value();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, end);
+  append_number(out_, n);
 }
 
 void Writer::value(std::uint64_t n) {
   before_value();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, end);
+  append_number(out_, n);
 }
 
 void Writer::value(bool b) {

@@ -16,6 +16,10 @@ namespace farmctl::json {
 
 // `s` as a JSON string, quotes and escapes included, as Writer writes strings.
 void append_string(std::string& out, std::string_view s);
+// `n` in decimal, as Writer writes numbers.
+void append_number(std::string& out, std::int64_t n);
+void append_number(std::string& out, std::uint64_t n);
+inline void append_number(std::string& out, int n) { append_number(out, static_cast<std::int64_t>(n)); }
 
 class Writer {
  public:

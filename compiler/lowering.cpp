@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -124,13 +123,6 @@ plan::VolumeView global_volume(const Global& g) {
   return v;
 }
 
-// fmt::format_to parses its format at run time: a million ids at a 100,000-server farm.
-void append_number(std::string& out, int n) {
-  char digits[12];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
-}
-
 // Which kinds of item a sink takes: the others are not made for it.
 struct Kinds {
   bool servers = true, volumes = true, exports = true;
@@ -158,14 +150,14 @@ void lower_servers(const std::vector<TierSlots>& slots, std::size_t first, std::
     auto i = static_cast<int>(s - slots[t].first.servers);
     server.assign(tier.name);
     server += '-';
-    append_number(server, i);
+    json::append_number(server, i);  // not fmt::format_to: it parses its format each time
     if (sink.kinds.servers) sink.server({server, tier.name, role.name, role.hw, i, tier.pos.line, role.npiv});
     if (!sink.kinds.volumes && !sink.kinds.exports) continue;
     for (const TargetEntry& e : table) {
       if (e.disk != nullptr) {
         id.assign(server);
         id += "/t";
-        append_number(id, e.target);
+        json::append_number(id, e.target);
         if (sink.kinds.exports)
           sink.export_({id, server, e.target, protocol_of(e.disk->spec.access), e.disk->spec.pos.line});
         if (sink.kinds.volumes) {

@@ -1,7 +1,6 @@
 #include "compiler/plan_ir.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
@@ -66,20 +65,8 @@ Export to_export(const ExportView& e) {
 // Each item is written whole, on one line, as json::Writer writes a value
 // nested kItemDepth deep: '{"a": 1, "b": [2, 3]}'. Straight appends of the
 // keys with their separators, rather than a writer's call per key and value,
-// halved the plan's JSON time (docs/performance.md, "Eighth round").
+// took a third off the plan's JSON (docs/performance.md, "Eighth round").
 namespace {
-
-void append_number(std::string& out, std::uint64_t n) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
-}
-
-void append_number(std::string& out, int n) {
-  char digits[16];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
-}
 
 void append_optional(std::string& out, const std::optional<std::string_view>& s) {
   if (s) json::append_string(out, *s);
@@ -109,7 +96,7 @@ void write_item(json::Writer& w, const ExportView& e) {
   out += ", \"server\": ";
   json::append_string(out, e.server);
   out += ", \"target\": ";
-  append_number(out, e.target);
+  json::append_number(out, e.target);
   out += ", \"protocol\": ";
   json::append_string(out, e.protocol);
   out += '}';
@@ -120,7 +107,7 @@ void write_item(json::Writer& w, const VolumeView& v) {
   out += "{\"id\": ";
   json::append_string(out, v.id);
   out += ", \"size_mb\": ";
-  append_number(out, v.size_mb);
+  json::append_number(out, v.size_mb);
   out += v.shared ? ", \"shared\": true, \"class\": " : ", \"shared\": false, \"class\": ";
   json::append_string(out, v.cls);
   out += ", \"raid\": ";
@@ -141,11 +128,11 @@ void write_item(json::Writer& w, const VolumeView& v) {
     for (const fml::BackupPolicy* b : by_level(*v.backup)) {
       out += first ? "{\"level\": " : ", {\"level\": ";
       first = false;
-      append_number(out, b->level);
+      json::append_number(out, b->level);
       out += ", \"schedule\": ";
       json::append_string(out, fml::to_string(b->schedule));
       out += ", \"retain\": ";
-      append_number(out, b->retain);
+      json::append_number(out, b->retain);
       out += '}';
     }
   }
