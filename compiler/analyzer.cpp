@@ -24,6 +24,11 @@
 #include "compiler/target_settlement.h"
 
 namespace farmctl::fml {
+
+// Names compared as string_views: their lengths first, where std::string ==
+// const char* measured the literal and compared it for every element read.
+using namespace std::string_view_literals;
+
 namespace {
 
 // Limits that keep a small file from asking for an enormous plan (a farm of
@@ -120,7 +125,7 @@ class FarmPartReader : public TopElementReader {
       farm.fml_version = v->value;
   }
 
-  bool version_at_least_1_2() const { return farm.fml_version != "1.1"; }
+  bool version_at_least_1_2() const { return farm.fml_version != "1.1"sv; }
 
   void require_1_2(const XmlElement& e) {
     if (!farm.fml_version.empty() && !version_at_least_1_2())
@@ -129,15 +134,15 @@ class FarmPartReader : public TopElementReader {
   }
 
   void read_farm_child(const XmlElement& e) {
-    if (e.name == "farm-global-disks") {
+    if (e.name == "farm-global-disks"sv) {
       require_1_2(e);
       for (std::uint32_t c : e.children)
-        if (doc_->at(c).name == "global-disk") read_global_disk(doc_->at(c));
-    } else if (e.name == "tier") {
+        if (doc_->at(c).name == "global-disk"sv) read_global_disk(doc_->at(c));
+    } else if (e.name == "tier"sv) {
       read_tier(e);
-    } else if (e.name == "server-role") {
+    } else if (e.name == "server-role"sv) {
       read_role(e);
-    } else if (e.name == "subnet") {
+    } else if (e.name == "subnet"sv) {
       read_subnet(e);
     }
     // anything else was reported by the schema
@@ -186,7 +191,7 @@ class FarmPartReader : public TopElementReader {
     FirstPlaces<int> backup_levels;
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
-      if (child.name == "diskimage") {
+      if (child.name == "diskimage"sv) {
         if (image != nullptr) {
           diags.error(Code::bad_structure, child.pos,
                        fmt::format("a disk has one <diskimage>; another is at line {}", image->pos.line));
@@ -194,7 +199,7 @@ class FarmPartReader : public TopElementReader {
         }
         image = &child;
         read_image(child, spec);
-      } else if (child.name == "attribute") {
+      } else if (child.name == "attribute"sv) {
         read_disk_attribute(child, spec, backup_levels);
       }
     }
@@ -203,7 +208,7 @@ class FarmPartReader : public TopElementReader {
   void read_image(const XmlElement& e, DiskSpec& spec) {
     plan::Image image;
     if (const XmlAttribute* t = e.attribute("type")) {
-      if (t->value != "system" && t->value != "data")
+      if (t->value != "system"sv && t->value != "data"sv)
         diags.error(Code::bad_value, t->value_pos,
                      fmt::format("bad diskimage type '{}': must be 'system' or 'data'", t->value));
       image.type = t->value;
@@ -218,13 +223,13 @@ class FarmPartReader : public TopElementReader {
     const XmlAttribute* name = e.attribute("name");
     const XmlAttribute* value = e.attribute("value");
     if (name == nullptr || value == nullptr) return;  // reported by the schema
-    if (name->value == "raid-level") {
+    if (name->value == "raid-level"sv) {
       if (spec.raid) {
         diags.error(Code::bad_structure, e.pos, "raid-level is given twice for this disk");
         return;
       }
       spec.raid = parsed(parse_raid_level(value->value), Code::bad_raid, value->value_pos);
-    } else if (name->value == "backup-policy") {
+    } else if (name->value == "backup-policy"sv) {
       auto policy = parsed(policies_.parse(value->value, parse_backup_policy), Code::bad_backup_policy, value->value_pos);
       if (!policy) return;
       if (std::optional<Position> first = backup_levels.note(policy->level, value->value_pos)) {
@@ -308,20 +313,20 @@ class FarmPartReader : public TopElementReader {
     ServerRole role;
     role.pos = e.pos;
     read_id_and_name(e, role_ids, role_names, role.id, role.name);
-    if (const XmlAttribute* a = e.attribute("npiv")) role.npiv = a->value == "true" || a->value == "1";
+    if (const XmlAttribute* a = e.attribute("npiv")) role.npiv = a->value == "true"sv || a->value == "1"sv;
     FirstPlaces<std::string_view> drivenames;
     const XmlElement* hw = nullptr;
     // Room for the disks at once: a disk moved each time its vector grew.
     std::size_t disks = 0, shared = 0;
     for (std::uint32_t c : e.children) {
-      disks += doc_->at(c).name == "disk";
-      shared += doc_->at(c).name == "shared-disk";
+      disks += doc_->at(c).name == "disk"sv;
+      shared += doc_->at(c).name == "shared-disk"sv;
     }
     role.disks.reserve(disks);
     role.shared.reserve(shared);
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
-      if (child.name == "hw") {
+      if (child.name == "hw"sv) {
         if (hw != nullptr)
           diags.error(Code::bad_structure, child.pos,
                       fmt::format("{} has a second <hw> (the first is at line {})",
@@ -329,9 +334,9 @@ class FarmPartReader : public TopElementReader {
         hw = &child;
         role.hw = child.text;
         if (child.text.empty()) diags.error(Code::bad_value, child.pos, "<hw> names no hardware class");
-      } else if (child.name == "disk") {
+      } else if (child.name == "disk"sv) {
         read_private_disk(child, role, drivenames);
-      } else if (child.name == "shared-disk") {
+      } else if (child.name == "shared-disk"sv) {
         read_shared_disk(child, role);
       }
     }
@@ -351,7 +356,7 @@ class FarmPartReader : public TopElementReader {
     FirstPlaces<std::string_view> seen;  // the children but interfaces, by name
     for (std::uint32_t c : e.children) {
       const XmlElement& child = doc_->at(c);
-      if (child.name == "interface") {
+      if (child.name == "interface"sv) {
         TierSource::Interface& iface = source.interfaces.emplace_back();
         if (const XmlAttribute* n = child.attribute("name")) iface.name = n->value;
         if (const XmlAttribute* s = child.attribute("subnet")) iface.subnet = Occurrence{s->value, s->value_pos};
@@ -363,14 +368,14 @@ class FarmPartReader : public TopElementReader {
                                 child.name, first->line));
         continue;
       }
-      if (child.name == "role") {
+      if (child.name == "role"sv) {
         source.has_role = true;
         source.role_at = child.text.empty() ? child.pos : child.text_pos;
         tier.role_id = child.text;
       }
-      if (child.name == "min-servers") min = count(child);
-      if (child.name == "max-servers") max = count(child);
-      if (child.name == "init-servers") init = count(child);
+      if (child.name == "min-servers"sv) min = count(child);
+      if (child.name == "max-servers"sv) max = count(child);
+      if (child.name == "init-servers"sv) init = count(child);
     }
     if (!source.has_role)
       diags.error(Code::bad_structure, e.pos,
@@ -422,7 +427,7 @@ class FarmAssembly {
 
   std::optional<Farm> run(const XmlElement& root, std::string_view default_name,
                           const std::vector<FarmPartReader*>& parts) {
-    if (root.name != "farm") {
+    if (root.name != "farm"sv) {
       // the schema has reported the unknown root already; this is a backstop
       if (!diags_.has_errors())
         diags_.error(Code::unknown_element, root.pos,
@@ -694,7 +699,7 @@ std::optional<Farm> analyze_parts(const XmlElement& root, const std::vector<std:
 
 std::optional<Farm> analyze(const XmlDocument& doc, std::string_view default_name, DiagnosticList& diags) {
   FarmPartReader part;
-  if (doc.root().name == "farm")
+  if (doc.root().name == "farm"sv)
     for (std::uint32_t child : doc.root().children) part.read(doc, child);
   return FarmAssembly(diags).run(doc.root(), default_name, {&part});
 }
