@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "compiler/analyzer.h"
@@ -81,6 +82,10 @@ CompileResult compile_file(const std::string& path, CompileUntil until) {
                              "cannot read the file: " + std::string(directory ? "it is a directory" : std::strerror(errno)));
     return result;
   }
+  std::error_code size_unknown;
+  std::future<void> xerces_ready;
+  if (std::filesystem::file_size(path, size_unknown) >= kTwoThreadsFromBytes && !size_unknown)
+    xerces_ready = std::async(std::launch::async, ensure_xerces_initialized);
   return compile_source(read_whole(in, path), path, until);
 }
 

@@ -52,14 +52,15 @@ const XmlAttribute* XmlElement::attribute(std::string_view attr_name) const {
   return nullptr;
 }
 
+void ensure_xerces_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { XERCES_CPP_NAMESPACE::XMLPlatformUtils::Initialize(); });
+}
+
 namespace {
 
 namespace xc = XERCES_CPP_NAMESPACE;
 
-void ensure_xerces_initialized() {
-  static std::once_flag once;
-  std::call_once(once, [] { xc::XMLPlatformUtils::Initialize(); });
-}
 
 // XMLCh is UTF-16; converted by hand because Xerces' TranscodeToStr makes a
 // new transcoder for every string, a tenth of the time a large wiring map

@@ -84,6 +84,11 @@ std::optional<StreamedDocument> read_xml_streamed(std::string_view source, std::
                                                   const MakeTopElementReader& make_reader,
                                                   std::size_t two_threads_from_bytes = kTwoThreadsFromBytes);
 
+// Xerces-C++ set up for the process, once (every read does it first). 2 to 3 ms
+// of tables: compile has it done on its second core while it reads a large
+// file, instead of before the first piece's parse.
+void ensure_xerces_initialized();
+
 // Only Xerces-C++'s part of read_xml_document: the same reader, features,
 // limits and schema, into a handler that keeps nothing (bench/xml_ceiling
 // times it). False when the document is not well-formed or breaks the schema.
