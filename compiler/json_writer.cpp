@@ -39,13 +39,8 @@ void Writer::before_value() {
   }
   if (levels_.empty()) return;
   Level& level = levels_.back();
-  bool first = level.empty;
+  if (!level.empty) out_ += ',';
   level.empty = false;
-  if (pretty_ && one_line()) {
-    if (!first) out_ += ", ";
-    return;
-  }
-  if (!first) out_ += ',';
   newline_indent();
 }
 
@@ -63,9 +58,9 @@ void Writer::begin_object() {
 }
 
 void Writer::end_object() {
-  bool line_break = !levels_.back().empty && !one_line();
+  bool empty = levels_.back().empty;
   levels_.pop_back();
-  if (line_break) newline_indent();
+  if (!empty) newline_indent();
   out_ += '}';
 }
 
@@ -76,9 +71,9 @@ void Writer::begin_array() {
 }
 
 void Writer::end_array() {
-  bool line_break = !levels_.back().empty && !one_line();
+  bool empty = levels_.back().empty;
   levels_.pop_back();
-  if (line_break) newline_indent();
+  if (!empty) newline_indent();
   out_ += ']';
 }
 

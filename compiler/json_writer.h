@@ -3,9 +3,9 @@
 // farm is 100 MB of JSON): it appends to one buffer with no document tree in
 // between. Pretty-prints exactly as nlohmann::json's dump(2) (or dump(n)) does, so the
 // format of every JSON file farmctl writes stays one and the same; compact,
-// exactly as dump() does (the journal's one-line records). A long list of
-// small items (the Plan IR's servers, volumes, exports) may put each item on
-// a line of its own (one_line_from_depth): docs/design/plan-layout.md.
+// exactly as dump() does (the journal's one-line records). The Plan IR's
+// items, each on a line of its own, are written whole by their writer
+// (raw_value; docs/design/plan-layout.md).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,11 +42,6 @@ class Writer {
     out_ += pretty_ ? "\": " : "\":";
     after_key_ = true;
   }
-
-  // Pretty: arrays and objects nested `depth` deep or deeper (the document's
-  // top value is 1 deep) are written on one line, '{"a": 1, "b": [2, 3]}',
-  // each starting a line of the array or object around it.
-  void one_line_from_depth(std::size_t depth) { one_line_depth_ = depth; }
 
   void value(std::string_view s);
   void value(const char* s) { value(std::string_view(s)); }
@@ -103,7 +98,6 @@ class Writer {
   };
   void before_value();
   void newline_indent();
-  bool one_line() const { return levels_.size() >= one_line_depth_; }
   void write_string(std::string_view s);
 
   std::string& out_;
@@ -111,7 +105,6 @@ class Writer {
   int indent_;
   std::vector<Level> levels_;
   bool after_key_ = false;
-  std::size_t one_line_depth_ = SIZE_MAX;
 };
 
 }  // namespace farmctl::json

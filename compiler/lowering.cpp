@@ -211,7 +211,6 @@ std::vector<Part> parts_of(const Farm& farm, const PlanCounts& counts) {
   std::vector<Part> parts;
   std::string text;
   json::Writer w(text);
-  w.one_line_from_depth(plan::kItemDepth);
   auto list = [&](std::string_view key, Part::What what, std::size_t items) {
     w.key(key);
     w.begin_array();
@@ -280,7 +279,6 @@ bool write_plan_json(const Farm& farm, std::ostream& out) {
   auto make = [&](const Part& part, std::string& text) {
     text.clear();
     json::Writer w(text);
-    w.one_line_from_depth(plan::kItemDepth);
     PlanCounts before = items_before(slots, counts, part.first);
     if (part.what == Part::What::globals) {
       w.continue_in_list(false);

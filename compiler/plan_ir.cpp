@@ -62,8 +62,9 @@ Export to_export(const ExportView& e) {
   return {std::string(e.volume), std::string(e.server), e.target, std::string(e.protocol), e.line};
 }
 
-// Each item is written whole, on one line, as json::Writer writes a value
-// nested kItemDepth deep: '{"a": 1, "b": [2, 3]}'. Straight appends of the
+// Each item is written whole, on one line: '{"a": 1, "b": [{"c": 2}]}', a
+// space after each comma and colon, nothing inside the brackets (docs/
+// design/plan-layout.md). Straight appends of the
 // keys with their separators, rather than a writer's call per key and value,
 // took a third off the plan's JSON (docs/performance.md, "Eighth round").
 namespace {
@@ -156,7 +157,6 @@ std::string to_json(const Plan& plan) {
   std::string out;
   out.reserve(256 + plan.volumes.size() * 300 + plan.exports.size() * 120 + plan.servers.size() * 120);
   json::Writer w(out);
-  w.one_line_from_depth(kItemDepth);
   w.begin_object();
   w.field("format_version", kFormatVersion);
   w.field("farm", plan.farm);

@@ -6,7 +6,6 @@
 //
 // Ids: a private disk is "SERVER/tTARGET" (web-0/t0), a global disk is
 // "global/GLOBAL-NAME"; a server is "TIERNAME-INDEX".
-#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -108,12 +107,9 @@ Export to_export(const ExportView& e);
 // lowering.h, write_plan_json.)
 std::string to_json(const Plan& plan);
 
-// How deep the items of the JSON's lists stand: the writer of a plan's JSON
-// sets its json::Writer to write them on one line each from here.
-inline constexpr std::size_t kItemDepth = 3;
-
-// One item of the JSON's servers, volumes or exports, as to_json writes it
-// (for writers that make the plan's JSON in pieces: lowering.h).
+// One item of the JSON's servers, volumes or exports, as to_json writes it,
+// on one line, where `w` stands in one of those lists (for writers that make
+// the plan's JSON in pieces: lowering.h).
 void write_item(json::Writer& w, const ServerView& s);
 void write_item(json::Writer& w, const VolumeView& v);
 void write_item(json::Writer& w, const ExportView& e);
