@@ -230,7 +230,8 @@ class FarmPartReader : public TopElementReader {
       }
       spec.raid = parsed(parse_raid_level(value->value), Code::bad_raid, value->value_pos);
     } else if (name->value == "backup-policy"sv) {
-      auto policy = parsed(policies_.parse(value->value, parse_backup_policy), Code::bad_backup_policy, value->value_pos);
+      auto policy =
+          parsed(policies_.parse(value->value, parse_backup_policy), Code::bad_backup_policy, value->value_pos);
       if (!policy) return;
       if (std::optional<Position> first = backup_levels.note(policy->level, value->value_pos)) {
         diags.error(Code::duplicate_backup_level, value->value_pos,
@@ -261,7 +262,8 @@ class FarmPartReader : public TopElementReader {
     read_disk_spec(e, d.spec);
     const XmlAttribute* target = e.attribute("target");
     const XmlAttribute* drivename = e.attribute("drivename");
-    if (target != nullptr) d.explicit_target = parsed(targets_.parse(target->value, parse_target), Code::bad_target, target->value_pos);
+    if (target != nullptr)
+      d.explicit_target = parsed(targets_.parse(target->value, parse_target), Code::bad_target, target->value_pos);
     if (drivename != nullptr) {
       d.drivename = drivename->value;
       if (std::optional<Position> first = drivenames.note(drivename->value, drivename->value_pos))

@@ -29,7 +29,8 @@ TEST_CASE("first index: lookups and duplicates in order", "[first_index]") {
 TEST_CASE("first index: agrees with a hash map over many values", "[first_index]") {
   // 30,000 values, a third of them repeats of earlier ones at scattered places.
   std::vector<std::string> texts;
-  for (int i = 0; i < 30'000; ++i) texts.push_back(i % 3 == 2 ? fmt::format("v{}", (i * 7919) % (i + 1)) : fmt::format("v{}", i));
+  for (int i = 0; i < 30'000; ++i)
+    texts.push_back(i % 3 == 2 ? fmt::format("v{}", (i * 7919) % (i + 1)) : fmt::format("v{}", i));
   std::vector<std::string_view> values(texts.begin(), texts.end());
   FirstIndex index(values);
   std::unordered_map<std::string_view, std::size_t> first;
