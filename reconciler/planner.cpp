@@ -1020,15 +1020,20 @@ class Planner {
     auto used = luns_used_.find(key);
     if (used == luns_used_.end()) {
       auto in_use = inv_.luns_in_use(path.port_id, path.initiator);
-      std::set<int> taken(in_use.begin(), in_use.end());
+      UsedLuns taken{std::set<int>(in_use.begin(), in_use.end())};
       // and what the array shows, maskings made behind farmctl's back included
       auto shown = device_luns_.find({place.array, path.port_name, path.initiator});
-      if (shown != device_luns_.end()) taken.insert(shown->second.begin(), shown->second.end());
+      if (shown != device_luns_.end()) taken.luns.insert(shown->second.begin(), shown->second.end());
       used = luns_used_.emplace(key, std::move(taken)).first;
     }
-    int lun = 0;
-    while (used->second.count(lun)) ++lun;
-    used->second.insert(lun);
+    // The lowest free LUN: those below `lowest_free` are all taken (LUNs are
+    // only ever added here), so the search starts there, not at 0 each time:
+    // a gateway with 10,000 volumes behind it searched 50 million times.
+    UsedLuns& u = used->second;
+    int lun = u.lowest_free;
+    while (u.luns.count(lun)) ++lun;
+    u.luns.insert(lun);
+    u.lowest_free = lun + 1;
     return gateway_luns_[{volume, path.initiator}] = lun;
   }
 
@@ -1603,7 +1608,11 @@ class Planner {
   using VolumeInitiator = std::pair<std::string, std::string>;
   std::unordered_map<VolumeInitiator, int, KeyHash> maskings_planned_;  // bind id, or -1: masking stays
   std::unordered_map<VolumeInitiator, int, KeyHash> gateway_luns_;      // (volume, gateway initiator) -> array LUN
-  std::map<std::pair<RowId, std::string>, std::set<int>> luns_used_;  // (port, initiator) -> LUNs taken
+  struct UsedLuns {
+    std::set<int> luns;
+    int lowest_free = 0;  // every LUN below it is in `luns`
+  };
+  std::map<std::pair<RowId, std::string>, UsedLuns> luns_used_;  // (port, initiator) -> LUNs taken
   std::map<std::pair<std::string, std::string>, std::vector<int>> unbinds_by_pair_;
   std::unordered_set<ZoneKey, KeyHash> wanted_zones_;
   std::unordered_map<ZoneKey, int, KeyHash> zone_actions_;
