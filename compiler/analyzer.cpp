@@ -11,7 +11,6 @@
 #include <functional>
 #include <future>
 #include <set>
-#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/container/small_vector.hpp>
@@ -415,10 +414,6 @@ class FarmPartReader : public TopElementReader {
   bool version_read_ = false;
 };
 
-// First occurrences by value, for the duplicate checks and the lookups of
-// references. Keys are views into the parts' occurrences, which outlive it.
-using FirstSeen = std::unordered_map<std::string_view, Position>;
-
 // Below this many tiers and roles a second thread costs more than it saves.
 constexpr std::size_t kTwoThreadsFromElements = 10'000;
 
@@ -444,8 +439,9 @@ class FarmAssembly {
     // first: a large farm has them made on two threads, each into a list of
     // its own, then said in the order one thread says them.
     DiagnosticList duplicates, references;
-    subnet_ids_ = first_seen(parts, &FarmPartReader::subnet_ids, duplicate(duplicates, Code::duplicate_id, "subnet", "id"));
-    global_names_ = first_seen(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
+    subnet_ids_ =
+        each_duplicate(parts, &FarmPartReader::subnet_ids, duplicate(duplicates, Code::duplicate_id, "subnet", "id"));
+    global_names_ = each_duplicate(parts, &FarmPartReader::global_names, [&](const Occurrence& o, Position first) {
       duplicates.error(Code::duplicate_global_name, o.pos,
                        fmt::format("duplicate global-name '{}' (first declared at line {})", o.value, first.line));
     });
@@ -515,20 +511,7 @@ class FarmAssembly {
     append(tier_sources_, part.tier_sources);
   }
 
-  // Every occurrence after the first of a value is a duplicate: `on_duplicate`
-  // says so, given the occurrence and the first's position.
   using OnDuplicate = std::function<void(const Occurrence&, Position)>;
-  static FirstSeen first_seen(const std::vector<FarmPartReader*>& parts, std::vector<Occurrence> FarmPartReader::*list,
-                              const OnDuplicate& on_duplicate) {
-    FirstSeen first;
-    std::size_t total = 0;
-    for (const FarmPartReader* part : parts) total += (part->*list).size();
-    first.reserve(total);
-    for (const FarmPartReader* part : parts)
-      for (const Occurrence& o : part->*list)
-        if (auto [it, fresh] = first.emplace(o.value, o.pos); !fresh) on_duplicate(o, it->second);
-    return first;
-  }
 
   // Every value given, once each, in order: what "did you mean" chooses from.
   static std::vector<std::string> known_values(const std::vector<FarmPartReader*>& parts,
@@ -549,9 +532,10 @@ class FarmAssembly {
   }
 
   // Each occurrence whose value an earlier one has, in document order:
-  // on_duplicate(o, the first's position).
-  static void each_duplicate(const std::vector<FarmPartReader*>& parts, std::vector<Occurrence> FarmPartReader::*list,
-                             const OnDuplicate& on_duplicate) {
+  // on_duplicate(o, the first's position). The values, for lookups: views
+  // into the parts' occurrences, which outlive the assembly.
+  static FirstIndex each_duplicate(const std::vector<FarmPartReader*>& parts,
+                                   std::vector<Occurrence> FarmPartReader::*list, const OnDuplicate& on_duplicate) {
     std::vector<const Occurrence*> all;
     std::vector<std::string_view> values;
     for (const FarmPartReader* part : parts)
@@ -559,8 +543,9 @@ class FarmAssembly {
         all.push_back(&o);
         values.push_back(o.value);
       }
-    for (auto [duplicate, first] : FirstIndex(std::move(values)).duplicates())
-      on_duplicate(*all[duplicate], all[first]->pos);
+    FirstIndex index(std::move(values));
+    for (auto [duplicate, first] : index.duplicates()) on_duplicate(*all[duplicate], all[first]->pos);
+    return index;
   }
 
   // The ids and names of roles, tiers and subnets (the subnets' ids and the
@@ -615,7 +600,7 @@ class FarmAssembly {
         played[role] = true;
       }
       for (const TierSource::Interface& iface : source.interfaces)
-        if (iface.subnet && !subnet_ids_.count(iface.subnet->value))
+        if (iface.subnet && subnet_ids_.find(iface.subnet->value) == FirstIndex::npos)
           diags.error(Code::unknown_subnet, iface.subnet->pos,
                        fmt::format("interface '{}' is on subnet '{}', but no <subnet> has that id{}",
                                    iface.name ? shown(*iface.name) : "", shown(iface.subnet->value),
@@ -629,7 +614,7 @@ class FarmAssembly {
   void resolve_shared_disks(ServerRole& role, const std::vector<FarmPartReader*>& parts, DiagnosticList& diags) {
     for (std::size_t k = 0; k < role.shared.size(); ++k) {
       const SharedDisk& s = role.shared[k];
-      if (!global_names_.count(s.global_name)) {
+      if (global_names_.find(s.global_name) == FirstIndex::npos) {
         diags.error(Code::unknown_global_name, s.pos,
                      fmt::format("shared-disk names global disk '{}', but no <global-disk> has that global-name{}",
                                  shown(s.global_name), did_you_mean(s.global_name, parts, &FarmPartReader::global_names)));
@@ -680,7 +665,7 @@ class FarmAssembly {
   DiagnosticList& diags_;
   Farm farm_;
   std::vector<TierSource> tier_sources_;
-  FirstSeen subnet_ids_, global_names_;
+  FirstIndex subnet_ids_{std::vector<std::string_view>()}, global_names_{std::vector<std::string_view>()};
   std::vector<bool> unplayed_roles_;  // by index in farm_.roles
   std::unordered_set<std::string_view> used_globals_;
   int suggestions_left_ = kMaxSuggestions;

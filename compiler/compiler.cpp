@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <sstream>
 
 #include "compiler/analyzer.h"
@@ -48,16 +49,15 @@ CompileResult compile_source(std::string source, std::string file_name, CompileU
 
 namespace {
 
-// The whole of a file opened as `in`.
-std::string read_whole(std::ifstream& in, const std::string& path) {
+// The whole of a file opened as `in`, of `size` bytes when known.
+std::string read_whole(std::ifstream& in, std::optional<std::uintmax_t> size) {
   runtime::PhaseTimer timer("compile: read the file");
   // Read at once into a string of the file's size: a stream buffer grows by
   // doubling, which for a 60 MB farm file copied and faulted in twice as much.
   std::string text;
-  std::error_code size_unknown;
-  if (std::uintmax_t size = std::filesystem::file_size(path, size_unknown); !size_unknown) {
-    text.resize(size);
-    in.read(text.data(), static_cast<std::streamsize>(size));
+  if (size) {
+    text.resize(*size);
+    in.read(text.data(), static_cast<std::streamsize>(*size));
     text.resize(static_cast<std::size_t>(in.gcount()));
   }
   // What the size did not tell (a pipe such as /dev/stdin, a file that grew).
@@ -83,10 +83,13 @@ CompileResult compile_file(const std::string& path, CompileUntil until) {
     return result;
   }
   std::error_code size_unknown;
+  std::optional<std::uintmax_t> size = std::filesystem::file_size(path, size_unknown);
+  if (size_unknown) size.reset();
+  // A large file is read in pieces on two threads: Xerces is set up on the
+  // second core meanwhile.
   std::future<void> xerces_ready;
-  if (std::filesystem::file_size(path, size_unknown) >= kTwoThreadsFromBytes && !size_unknown)
-    xerces_ready = std::async(std::launch::async, ensure_xerces_initialized);
-  return compile_source(read_whole(in, path), path, until);
+  if (size && *size >= kTwoThreadsFromBytes) xerces_ready = std::async(std::launch::async, ensure_xerces_initialized);
+  return compile_source(read_whole(in, size), path, until);
 }
 
 }  // namespace farmctl::fml

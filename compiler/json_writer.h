@@ -6,7 +6,6 @@
 // exactly as dump() does (the journal's one-line records). The Plan IR's
 // items, each on a line of its own, are written whole by their writer
 // (raw_value; docs/design/plan-layout.md).
-#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,16 +32,6 @@ class Writer {
   void begin_array();
   void end_array();
   void key(std::string_view k);  // inside an object, before its value
-  // A key written in the source, which needs no escape: copied as it is.
-  template <std::size_t N>
-  void key(const char (&k)[N]) {
-    before_value();
-    out_ += '"';
-    out_.append(k, N - 1);
-    out_ += pretty_ ? "\": " : "\":";
-    after_key_ = true;
-  }
-
   void value(std::string_view s);
   void value(const char* s) { value(std::string_view(s)); }
   void value(const std::string& s) { value(std::string_view(s)); }
@@ -82,11 +71,6 @@ class Writer {
   // key + value in one call
   template <class T>
   void field(std::string_view k, const T& v) {
-    key(k);
-    value(v);
-  }
-  template <std::size_t N, class T>
-  void field(const char (&k)[N], const T& v) {
     key(k);
     value(v);
   }

@@ -1,7 +1,8 @@
 #pragma once
 // Byte classes and searches for the scans farmctl makes over XML text beside
-// the parser (legacy_syntax.cpp, xml_reader.cpp, source_map.cpp, xml_pieces.cpp). A table rather than <cctype>: those
-// are calls through the C locale, one per byte of a 60 MB farm file.
+// the parser (legacy_syntax.cpp, xml_reader.cpp, source_map.cpp,
+// xml_pieces.cpp). A table rather than <cctype>: those are calls through the
+// C locale, one per byte of a 60 MB farm file.
 #include <array>
 #include <bit>
 #include <cstddef>

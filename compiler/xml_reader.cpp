@@ -61,7 +61,6 @@ namespace {
 
 namespace xc = XERCES_CPP_NAMESPACE;
 
-
 // XMLCh is UTF-16; converted by hand because Xerces' TranscodeToStr makes a
 // new transcoder for every string, a tenth of the time a large wiring map
 // took to import. (The parser has refused text that is not well-formed.)
@@ -831,7 +830,8 @@ void append_piece(XmlDocument& first, XmlDocument&& later) {
 constexpr std::size_t kPieceBytes = 256 << 10;
 constexpr std::size_t kMostPieces = 64;
 
-// Xerces reads 60 to 75 MB/s on one of this machine's cores, and the tree
+// Xerces reads 50 to 75 MB/s on one of this machine's cores (bench/run's
+// "Xerces-C++ alone" row), and the tree
 // is built as it reads: a large farm file is cut into pieces that two
 // threads parse, each taking the next piece when done with one. Nothing
 // when the document cannot be cut or any piece has anything wrong with it:

@@ -1027,8 +1027,8 @@ class Planner {
       used = luns_used_.emplace(key, std::move(taken)).first;
     }
     // The lowest free LUN: those below `lowest_free` are all taken (LUNs are
-    // only ever added here), so the search starts there, not at 0 each time:
-    // a gateway with 10,000 volumes behind it searched 50 million times.
+    // only ever added here), so the search starts there, not at 0 each time,
+    // which made it quadratic in the volumes behind one gateway.
     UsedLuns& u = used->second;
     int lun = u.lowest_free;
     while (u.luns.count(lun)) ++lun;
