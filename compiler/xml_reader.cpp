@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,7 @@
 #include <xercesc/validators/common/Grammar.hpp>
 
 #include "compiler/legacy_syntax.h"
+#include "compiler/schema_outline.h"
 #include "compiler/source_map.h"
 #include "compiler/xml_chars.h"
 #include "compiler/xml_pieces.h"
@@ -207,11 +209,16 @@ class Handler : public xc::DefaultHandler {
   // then dropped with everything inside it.
   void read_top_elements_with(TopElementReader* reader) { top_reader_ = reader; }
   void take_element(const TakeElement* hook) { take_element_ = hook; }
+  // Each element is checked against `outline` as it is read, for a parser
+  // that does not validate (schema_outline.h): the parse is abandoned at the
+  // first thing the outline doubts.
+  void check_against(const SchemaOutline* outline) { outline_ = outline; }
   bool fatal() const { return fatal_; }
+  bool abandoned() const { return abandoned_; }
 
   void setDocumentLocator(const xc::Locator* locator) override { locator_ = locator; }
 
-  void startElement(const XMLCh*, const XMLCh* local_name, const XMLCh*, const xc::Attributes& attrs) override {
+  void startElement(const XMLCh* uri, const XMLCh* local_name, const XMLCh*, const xc::Attributes& attrs) override {
     std::size_t tag_end = current_offset();
     std::size_t tag_start = tag_start_before(tag_end);
     if (open_.size() >= kMaxDepth) refuse_depth(tag_start);
@@ -264,10 +271,11 @@ class Handler : public xc::DefaultHandler {
       a.name_pos = spot == nullptr ? element.pos : place(spot->name);
       a.value_pos = spot == nullptr ? element.pos : place(spot->value);
     }
+    SchemaOutline::TypeId type = outline_ == nullptr ? SchemaOutline::kNoType : outline_type(uri, element, attrs);
     bool unknown = pending_unknown_ || (!open_.empty() && open_.back().inside_unknown);
     pending_unknown_ = false;
     if (inside_taken || (offered && (*take_element_)(doc_, doc_.elements[open_.back().index], element))) {
-      open_.push_back({kTaken, tag_start, tag_end, unknown, element.name});
+      open_.push_back({kTaken, tag_start, tag_end, unknown, element.name, type});
       return;
     }
     if (offered) slot(index) = element;  // not taken: kept like any other
@@ -276,7 +284,7 @@ class Handler : public xc::DefaultHandler {
       doc_.elements[index].parent = open_.back().index;
       doc_.elements[open_.back().index].children.push_back(index);
     }
-    open_.push_back({index, tag_start, tag_end, unknown, {}});
+    open_.push_back({index, tag_start, tag_end, unknown, {}, type});
   }
 
   void endElement(const XMLCh*, const XMLCh*, const XMLCh*) override {
@@ -298,6 +306,12 @@ class Handler : public xc::DefaultHandler {
 
   void characters(const XMLCh* chars, const XMLSize_t length) override {
     if (open_.empty() || open_.back().index == kTaken) return;
+    if (outline_ != nullptr && !outline_->type(open_.back().type).text) {
+      // Blanks between children, which a validator would not report at all.
+      if (!std::all_of(chars, chars + length, [](XMLCh c) { return c < 0x80 && is_xml_space(static_cast<char>(c)); }))
+        abandon();
+      return;
+    }
     std::string& text = doc_.elements[open_.back().index].text;
     if (text.size() > kMaxText) return;  // text content FML never uses at this length
     append_utf8(text, chars, length);
@@ -312,6 +326,12 @@ class Handler : public xc::DefaultHandler {
                  "DTDs are not allowed in farm files: remove the <!DOCTYPE ...>; a farm file may not make farmctl "
                  "read other files or the network, or expand entities");
     throw xc::SAXException("DOCTYPE refused");
+  }
+
+  // A validator takes no CDATA section where only elements may stand, even
+  // one of blanks; the outline doubts every one.
+  void startCDATA() override {
+    if (outline_ != nullptr) abandon();
   }
 
   void warning(const xc::SAXParseException& e) override {}
@@ -330,6 +350,7 @@ class Handler : public xc::DefaultHandler {
     std::size_t tag_end;
     bool inside_unknown;
     std::string taken_name;  // the name of a taken element, which doc_ does not hold
+    SchemaOutline::TypeId type;  // its type in outline_, when there is one
   };
   const std::string& name_of(const OpenElement& open) const {
     return open.index == kTaken ? open.taken_name : doc_.elements[open.index].name;
@@ -347,6 +368,31 @@ class Handler : public xc::DefaultHandler {
                              "(a farm: farm, server-role, disk, attribute)",
                              kMaxDepth));
     throw xc::SAXException("nested too deep");
+  }
+
+  [[noreturn]] void abandon() {
+    abandoned_ = true;
+    throw xc::SAXException("the outline of the schema doubts this document");
+  }
+
+  // The element's type in outline_, after checking that the outline allows
+  // it where it stands, with these attributes; abandons the parse if not.
+  SchemaOutline::TypeId outline_type(const XMLCh* uri, const XmlElement& element, const xc::Attributes& attrs) {
+    SchemaOutline::TypeId type =
+        open_.empty() ? outline_->root(element.name) : outline_->child(open_.back().type, element.name);
+    if (type == SchemaOutline::kNoType || *uri != 0) abandon();
+    const SchemaOutline::Type& outline = outline_->type(type);
+    std::size_t required = 0;
+    for (std::size_t i = 0; i < element.attributes.size(); ++i) {
+      const XmlAttribute& a = element.attributes[i];
+      auto known = std::find_if(outline.attributes.begin(), outline.attributes.end(),
+                                [&](const SchemaOutline::Attribute& o) { return o.name == a.name; });
+      if (*attrs.getURI(i) != 0 || known == outline.attributes.end() || !SchemaOutline::fits(known->type, a.value))
+        abandon();
+      required += known->required ? 1 : 0;
+    }
+    if (required != outline.required) abandon();
+    return type;
   }
 
   int whole_line(XMLFileLoc line) const {
@@ -636,6 +682,8 @@ class Handler : public xc::DefaultHandler {
   int shift_from_line_ = INT_MAX;
   int shift_by_ = 0;
   const TakeElement* take_element_ = nullptr;
+  const SchemaOutline* outline_ = nullptr;
+  bool abandoned_ = false;
   XmlElement scratch_;  // the grandchild of the root offered to take_element_
   XmlDocument doc_;
   std::vector<OpenElement> open_;
@@ -683,12 +731,12 @@ bool meant_as_utf8(std::string_view source) {
   return name == "utf-8" || name == "utf8";
 }
 
-std::unique_ptr<xc::SAX2XMLReader> make_reader() {
+std::unique_ptr<xc::SAX2XMLReader> make_reader(bool validating) {
   ensure_xerces_initialized();
   std::unique_ptr<xc::SAX2XMLReader> p(xc::XMLReaderFactory::createXMLReader());
   p->setFeature(xc::XMLUni::fgSAX2CoreNameSpaces, true);
-  p->setFeature(xc::XMLUni::fgXercesSchema, true);
-  p->setFeature(xc::XMLUni::fgSAX2CoreValidation, true);
+  p->setFeature(xc::XMLUni::fgXercesSchema, validating);
+  p->setFeature(xc::XMLUni::fgSAX2CoreValidation, validating);
   p->setFeature(xc::XMLUni::fgXercesDynamic, false);
   p->setFeature(xc::XMLUni::fgXercesUseCachedGrammarInParse, true);
   p->setFeature(xc::XMLUni::fgXercesLoadSchema, false);  // ignore xsi:schemaLocation hints
@@ -703,15 +751,21 @@ std::unique_ptr<xc::SAX2XMLReader> make_reader() {
 // entity expansion, and the schema loaded and cached: every document farmctl
 // reads is read by one of these.
 struct SafeReader {
-  SafeReader(std::string_view schema_xsd, std::string_view schema_name) : parser(make_reader()) {
-    parser->setEntityResolver(&refuse);
-    security.setEntityExpansionLimit(16);
-    parser->setProperty(xc::XMLUni::fgXercesSecurityManager, &security);
+  // Not validating: for a schema's own text, and for pieces checked against
+  // its outline instead.
+  SafeReader() : parser(make_reader(false)) { refuse_outside_resources(); }
+  SafeReader(std::string_view schema_xsd, std::string_view schema_name) : parser(make_reader(true)) {
+    refuse_outside_resources();
     std::string schema_id(schema_name);
     xc::MemBufInputSource schema_source(reinterpret_cast<const XMLByte*>(schema_xsd.data()), schema_xsd.size(),
                                         schema_id.c_str());
     if (parser->loadGrammar(schema_source, xc::Grammar::SchemaGrammarType, true) == nullptr)
       throw std::logic_error("the embedded schema " + schema_id + " does not load");
+  }
+  void refuse_outside_resources() {
+    parser->setEntityResolver(&refuse);
+    security.setEntityExpansionLimit(16);
+    parser->setProperty(xc::XMLUni::fgXercesSecurityManager, &security);
   }
   RefuseEverything refuse;
   xc::SecurityManager security;
@@ -769,6 +823,7 @@ struct ParseHooks {
   const TopElementClosed* on_top_closed = nullptr;
   const TakeElement* take_element = nullptr;
   TopElementReader* top_reader = nullptr;
+  const SchemaOutline* outline = nullptr;  // for a reader that does not validate
 };
 
 // One parse of `pieces` (the whole document, or a piece of it) with the reader
@@ -782,6 +837,7 @@ std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map
   handler.on_top_closed(hooks.on_top_closed);
   handler.take_element(hooks.take_element);
   handler.read_top_elements_with(hooks.top_reader);
+  handler.check_against(hooks.outline);
   reader.parser->setContentHandler(&handler);
   reader.parser->setLexicalHandler(&handler);
   reader.parser->setErrorHandler(&handler);
@@ -796,13 +852,33 @@ std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map
     return std::nullopt;
   }
   handler.flush_schema_errors();
-  if (handler.fatal()) return std::nullopt;
+  if (handler.fatal() || handler.abandoned()) return std::nullopt;
   XmlDocument doc = handler.take_document();
   if (doc.elements.empty()) {
     diags.error(Code::malformed_xml, {1, 1}, "the file holds no XML element");
     return std::nullopt;
   }
   return doc;
+}
+
+// The tree of a document read without a schema (an XSD's own text), or
+// nothing when it is not well-formed.
+std::optional<XmlDocument> read_unvalidated(std::string_view source) {
+  SourceMap map(source);
+  SafeReader reader;
+  DiagnosticList diags;
+  return parse_pieces(reader, map, {source}, ParseHooks(), elements_at_most(source), diags);
+}
+
+// The outline of each schema text read so far: a process reads its
+// embedded schemas, and reads them again and again in a service.
+const std::optional<SchemaOutline>& outline_of(std::string_view schema_xsd) {
+  static std::mutex mutex;
+  static std::map<std::string, std::optional<SchemaOutline>, std::less<>> outlines;
+  std::lock_guard lock(mutex);
+  auto known = outlines.find(schema_xsd);
+  if (known != outlines.end()) return known->second;
+  return outlines.emplace(std::string(schema_xsd), read_schema_outline(schema_xsd)).first->second;
 }
 
 // Without a reader of top elements, room for every element at once; with
@@ -833,16 +909,20 @@ constexpr std::size_t kMostPieces = 64;
 // Xerces reads 50 to 75 MB/s on one of this machine's cores (bench/run's
 // "Xerces-C++ alone" row), and the tree
 // is built as it reads: a large farm file is cut into pieces that two
-// threads parse, each taking the next piece when done with one. Nothing
-// when the document cannot be cut or any piece has anything wrong with it:
-// then the caller parses the whole document, which says what is wrong
-// where, and the pieces' readers are thrown away.
+// threads parse, each taking the next piece when done with one. Without
+// the validator, which costs as much again, when the schema has an outline
+// (schema_outline.h): each piece is checked against it instead. Nothing
+// when the document cannot be cut or any piece has anything wrong with it
+// or anything the outline doubts: then the caller parses the whole
+// document with the validator, which says what is wrong where, and the
+// pieces' readers are thrown away.
 std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string_view schema_xsd,
                                                std::string_view schema_name, const MakeTopElementReader* make_reader) {
   std::string_view src = map.source();
   std::optional<DocumentPieces> pieces =
       find_document_pieces(src, std::clamp<std::size_t>(src.size() / kPieceBytes, 2, kMostPieces));
   if (!pieces) return std::nullopt;
+  const std::optional<SchemaOutline>& outline = outline_of(schema_xsd);
   std::size_t count = pieces->pieces();
   std::vector<std::optional<XmlDocument>> docs(count);
   std::vector<std::unique_ptr<TopElementReader>> readers(count);
@@ -851,7 +931,11 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   auto parse_in_turn = [&](const SourceMap& thread_map) {
-    SafeReader reader(schema_xsd, schema_name);
+    std::optional<SafeReader> reader;
+    if (outline)
+      reader.emplace();
+    else
+      reader.emplace(schema_xsd, schema_name);
     for (std::size_t k = next++; k < count && !failed; k = next++) {
       std::vector<std::string_view> text = pieces->piece(src, k);
       std::string_view body = k + 1 < count ? text[text.size() - 2] : text.back();
@@ -866,7 +950,8 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
       }
       ParseHooks hooks;
       hooks.top_reader = readers[k].get();
-      docs[k] = parse_pieces(reader, thread_map, std::move(text), hooks, room, diags, pieces->first_shifted_line(),
+      if (outline) hooks.outline = &*outline;
+      docs[k] = parse_pieces(*reader, thread_map, std::move(text), hooks, room, diags, pieces->first_shifted_line(),
                              pieces->line_shift(k));
       if (!docs[k] || !diags.items().empty()) failed = true;
     }
@@ -962,6 +1047,21 @@ std::optional<StreamedDocument> read_xml_streamed(std::string_view source, std::
                                                   const MakeTopElementReader& make_reader,
                                                   std::size_t two_threads_from_bytes) {
   return read_document(source, schema_xsd, schema_name, diags, ParseHooks(), &make_reader, two_threads_from_bytes);
+}
+
+std::optional<SchemaOutline> read_schema_outline(std::string_view schema_xsd) {
+  std::optional<XmlDocument> xsd = read_unvalidated(schema_xsd);
+  if (!xsd) return std::nullopt;
+  return SchemaOutline::from_xsd(*xsd);
+}
+
+bool fits_outline(std::string_view source, const SchemaOutline& outline) {
+  SourceMap map(source);
+  SafeReader reader;
+  DiagnosticList diags;
+  ParseHooks hooks;
+  hooks.outline = &outline;
+  return parse_pieces(reader, map, {source}, hooks, elements_at_most(source), diags) && diags.items().empty();
 }
 
 bool parse_only(std::string_view source, std::string_view schema_xsd, std::string_view schema_name) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "compiler/diagnostics.h"
+#include "compiler/schema_outline.h"
 #include "compiler/xml_document.h"
 
 namespace farmctl::fml {
@@ -88,6 +89,14 @@ std::optional<StreamedDocument> read_xml_streamed(std::string_view source, std::
 // of tables: compile has it done on its second core while it reads a large
 // file, instead of before the first piece's parse.
 void ensure_xerces_initialized();
+
+// The outline of a schema (schema_outline.h), read from its XSD; nothing when
+// the XSD uses more than an outline holds.
+std::optional<SchemaOutline> read_schema_outline(std::string_view schema_xsd);
+// Whether a document is well-formed and fits the outline, read as the
+// pieces of a large farm file are: without the validator. Tests hold the
+// outline to its promise with it.
+bool fits_outline(std::string_view source, const SchemaOutline& outline);
 
 // Only Xerces-C++'s part of read_xml_document: the same reader, features,
 // limits and schema, into a handler that keeps nothing (bench/xml_ceiling

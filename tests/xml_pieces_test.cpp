@@ -245,6 +245,16 @@ TEST_CASE("a large farm compiles in pieces to the plan and diagnostics of one pa
        {"duplicate tier id 't3' (first at line 43)", "names role 'r-none'"}},
       {"an error of the schema in one piece: the whole file is read by one parse",
        "  <tier id=\"odd\" name=\"odd\" colour=\"red\"><role>r1</role></tier>\n", {"unknown attribute 'colour'"}},
+      // The pieces are read without the validator, each checked against the
+      // schema's outline: what the outline doubts is read again, validated.
+      {"a required attribute missing in a later piece",
+       "  <tier id=\"odd\"><role>r1</role></tier>\n", {"<tier> needs the attribute 'name'"}},
+      {"text where only elements stand, in a later piece",
+       "  <tier id=\"odd\" name=\"odd\">words<role>r1</role></tier>\n", {"<tier> takes no text"}},
+      {"a CDATA section where only elements stand, in a later piece",
+       "  <tier id=\"odd\" name=\"odd\"><![CDATA[ ]]><role>r1</role></tier>\n", {"<tier> takes no text"}},
+      {"a boolean the schema refuses, in a later piece",
+       "  <server-role id=\"odd\" name=\"odd\" npiv=\"yes\"><hw>x</hw></server-role>\n", {"npiv"}},
       {"old FML's comma between attributes, in a later piece: said as one parse says it",
        "  <tier id=\"old\", name=\"old\"><role>r1</role></tier>\n", {"separated by a comma"}},
   };
@@ -256,6 +266,17 @@ TEST_CASE("a large farm compiles in pieces to the plan and diagnostics of one pa
       for (const std::string& words : late.said) CHECK(pieces.find(words) != std::string::npos);
       CHECK(pieces == outcome_in_one_piece(text));
     }
+  }
+  SECTION("what the outline doubts but the schema takes: the same plan") {
+    std::string text = big_farm(tiers);
+    text.replace(text.find("name=\"big\""), 10,
+                 "name=\"big\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                 "xsi:noNamespaceSchemaLocation=\"fml.xsd\"");
+    text.insert(text.rfind("</farm>"),
+                "  <server-role id=\"npiv\" name=\"npiv\" npiv=\" true \"><hw>x</hw></server-role>\n");
+    std::string pieces = outcome(text);
+    CHECK(pieces.find("\"farm\": \"big\"") != std::string::npos);
+    CHECK(pieces == outcome_in_one_piece(text));
   }
   SECTION("a file that is not well-formed in its first piece") {
     std::string text = big_farm(tiers);
