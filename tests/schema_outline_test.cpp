@@ -172,6 +172,8 @@ TEST_CASE("what the outline takes and what it doubts", "[compiler][outline]") {
                                                         "xsi:noNamespaceSchemaLocation=\"fml.xsd\""),
        false},
       {"a default namespace", farm("", "", " xmlns=\"urn:farm\""), false},
+      {"an element with a prefix", farm("<x:role xmlns:x=\"urn:x\">r</x:role>"), false},
+      {"an undeclared prefix", farm("<x:role>r</x:role>"), false},
       {"a root the schema does not declare", "<tier id=\"t\" name=\"x\"/>", false},
       {"not well-formed", "<farm fmlversion=\"1.2\"><tier></farm>", false},
   };
