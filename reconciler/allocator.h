@@ -65,7 +65,6 @@ class VolumeAllocator {
   std::optional<Allocation> pool_slice(const AllocationRequest& r);
   std::optional<Allocation> best_meta(const AllocationRequest& r, std::uint64_t max_waste);
   std::string describe_candidates(const AllocationRequest& r);
-  runtime::VolumeRow row_of(const runtime::FreeVolume& chosen);
 
   runtime::Inventory& inventory_;
   const runtime::Topology& topology_;

@@ -413,14 +413,61 @@ std::vector<RowId> Inventory::placed_host_ids() {
   return read_all<RowId>(s, [](const Statement& r) { return r.int64(0); });
 }
 
-std::vector<FreeVolume> Inventory::free_volumes(RowId device_id, std::string_view cls) {
-  auto s = db_.prepare(
-      "SELECT id, size_mb, raid FROM volumes WHERE state = 'Free' AND device_id = ? AND class = ? "
-      "AND origin = 'precarved' AND bcv = 0 ORDER BY size_mb, device_volume");
-  s.bind_all(device_id, cls);
-  return read_all<FreeVolume>(s, [](const Statement& r) {
-    return FreeVolume{r.int64(0), static_cast<std::uint64_t>(r.int64(1)), r.optional_text(2)};
-  });
+// The terms of the partial index volumes_free, which every query of free
+// volumes for the allocator must repeat for SQLite to use it.
+constexpr std::string_view kFreePrecarved =
+    "state = 'Free' AND origin = 'precarved' AND bcv = 0 AND device_id = ? AND class = ?";
+
+namespace {
+
+// The size in the first row of a statement of free volume sizes, if any.
+std::optional<std::uint64_t> first_size(Statement& s, RowId device_id, std::string_view cls, std::uint64_t size_mb) {
+  s.bind_all(device_id, cls, size_mb);
+  std::optional<std::uint64_t> size;
+  if (s.step()) size = static_cast<std::uint64_t>(s.int64(0));
+  s.reset();
+  return size;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> Inventory::free_volume_size_from(RowId device_id, std::string_view cls,
+                                                              std::uint64_t size_mb) {
+  static const std::string sql =
+      fmt::format("SELECT size_mb FROM volumes WHERE {} AND size_mb >= ? ORDER BY size_mb LIMIT 1", kFreePrecarved);
+  return first_size(cached(sql), device_id, cls, size_mb);
+}
+
+std::optional<std::uint64_t> Inventory::free_volume_size_below(RowId device_id, std::string_view cls,
+                                                               std::uint64_t size_mb) {
+  static const std::string sql = fmt::format(
+      "SELECT size_mb FROM volumes WHERE {} AND size_mb < ? ORDER BY size_mb DESC LIMIT 1", kFreePrecarved);
+  return first_size(cached(sql), device_id, cls, size_mb);
+}
+
+bool Inventory::has_free_volume_with_raid(RowId device_id, std::string_view cls, std::uint64_t size_mb,
+                                          std::string_view raid) {
+  static const std::string sql =
+      fmt::format("SELECT 1 FROM volumes WHERE {} AND size_mb = ? AND raid = ? LIMIT 1", kFreePrecarved);
+  Statement& s = cached(sql);
+  s.bind_all(device_id, cls, size_mb, raid);
+  bool found = s.step();
+  s.reset();
+  return found;
+}
+
+std::vector<VolumeRow> Inventory::free_volumes_of_size(RowId device_id, std::string_view cls, std::uint64_t size_mb,
+                                                       std::string_view after, std::size_t limit) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM volumes WHERE {} AND size_mb = ? AND device_volume > ? ORDER BY device_volume "
+                  "LIMIT ?",
+                  kVolumeColumns, kFreePrecarved);
+  Statement& s = cached(sql);
+  s.bind_all(device_id, cls, size_mb, after, static_cast<std::int64_t>(limit));
+  std::vector<VolumeRow> rows;
+  while (s.step()) rows.push_back(read_volume(s));
+  s.reset();
+  return rows;
 }
 
 std::vector<VolumeRow> Inventory::all_volumes() {

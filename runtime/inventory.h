@@ -100,17 +100,8 @@ struct Topology {
   const ImageRow* image(std::string_view name) const;
 };
 
-// A free pre-carved volume as the allocator sees it before choosing: a
-// million of these are read for a plan against a large estate, so only the
-// columns it chooses by.
 // Now, as the inventory writes times: UTC, "2026-11-22T10:23:22Z".
 std::string now_utc();
-
-struct FreeVolume {
-  RowId id = 0;
-  std::uint64_t size_mb = 0;
-  std::optional<std::string> raid;
-};
 
 struct VolumeRow {
   RowId id = 0;
@@ -220,9 +211,21 @@ class Inventory {
   // (DriverSet::discover_all). Empty for a farm the inventory does not know.
   std::map<std::string, VolumeScope> farm_volume_scope(std::string_view farm);
   std::vector<RowId> placed_host_ids();
-  // Free pre-carved volumes of one array and class, smallest first, then by
-  // id on the device (for the allocator: only what it chooses by).
-  std::vector<FreeVolume> free_volumes(RowId device_id, std::string_view cls);
+  // The free pre-carved volumes of one array and class, as the allocator
+  // reads them: by size, each size in the order of the volumes' ids on the
+  // device, a few at a time (a large estate has a million; a plan takes a
+  // few thousand). Each is one seek in the index volumes_free.
+  //   The smallest size of at least `size_mb` (or the largest below it)
+  //   that the array has a free volume of; nothing when none.
+  std::optional<std::uint64_t> free_volume_size_from(RowId device_id, std::string_view cls, std::uint64_t size_mb);
+  std::optional<std::uint64_t> free_volume_size_below(RowId device_id, std::string_view cls, std::uint64_t size_mb);
+  //   Whether any free volume of exactly this size has this RAID level
+  //   (a scan of the size's entries in the index: asked once per size).
+  bool has_free_volume_with_raid(RowId device_id, std::string_view cls, std::uint64_t size_mb, std::string_view raid);
+  //   Up to `limit` of the free volumes of exactly this size, whole, those
+  //   whose device id comes after `after` ("" for the first).
+  std::vector<VolumeRow> free_volumes_of_size(RowId device_id, std::string_view cls, std::uint64_t size_mb,
+                                              std::string_view after, std::size_t limit);
   std::vector<VolumeRow> all_volumes();
   std::vector<BindingRow> all_bindings();
   std::vector<ZoneRow> all_zones();
