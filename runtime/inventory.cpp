@@ -185,14 +185,24 @@ std::optional<FarmRow> first_farm(Statement& s) {
 
 namespace {
 
-// Intents: ?1 run id, ?2 farm, ?3 time; four per row from ?4.
-constexpr int kIntentParams = 4;
+// Intents: ?1 run id, ?2 farm, ?3 time; three per row from ?4.
+constexpr int kIntentParams = 3;
 std::string intents_sql(std::size_t rows) {
-  std::string sql =
-      "INSERT INTO journal (run_id, farm, action_id, op, device, action_json, status, started_at) VALUES ";
+  std::string sql = "INSERT INTO journal (run_id, farm, action_id, op, device, status, started_at) VALUES ";
   for (std::size_t i = 0; i < rows; ++i) {
     int p = 4 + static_cast<int>(i) * kIntentParams;
-    sql += fmt::format("{}(?1, ?2, ?{}, ?{}, ?{}, ?{}, 'intent', ?3)", i > 0 ? ", " : "", p, p + 1, p + 2, p + 3);
+    sql += fmt::format("{}(?1, ?2, ?{}, ?{}, ?{}, 'intent', ?3)", i > 0 ? ", " : "", p, p + 1, p + 2);
+  }
+  return sql;
+}
+
+// The intents' actions: entry and JSON per row from ?1.
+constexpr int kActionParams = 2;
+std::string actions_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO journal_actions (entry_id, action_json) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    int p = 1 + static_cast<int>(i) * kActionParams;
+    sql += fmt::format("{}(?{}, ?{})", i > 0 ? ", " : "", p, p + 1);
   }
   return sql;
 }
@@ -266,12 +276,13 @@ struct Inventory::Statements {
         unmapped_besides(db.prepare(
             "SELECT EXISTS (SELECT 1 FROM bindings WHERE volume_id = ?1 AND mapped = 0 AND host_id <> ?2)")),
         intents(db, intents_sql),
+        actions(db, actions_sql),
         outcomes(db, outcomes_sql),
         bindings(db, bindings_sql) {}
 
   Statement generation, bump, farm_by_name, update_volume, insert_slice, set_binding_flags, set_state_image_dirty,
       journal_outcome, volume_id, set_state, set_state_dirty, claim_volume, unmapped_besides;
-  MultiRowWrite intents, outcomes, bindings;
+  MultiRowWrite intents, actions, outcomes, bindings;
 };
 
 Inventory::Inventory(const std::string& path) try : db_(path) {
@@ -771,7 +782,7 @@ std::vector<RowId> Inventory::journal_intents(std::string_view run_id, std::stri
     for (std::size_t i = 0; i < count; ++i) {
       const Intent& in = intents[first + i];
       int p = 4 + static_cast<int>(i) * kIntentParams;
-      s.bind(p, in.action_id).bind_static(p + 1, in.op).bind_static(p + 2, in.device).bind_static(p + 3, in.action_json);
+      s.bind(p, in.action_id).bind_static(p + 1, in.op).bind_static(p + 2, in.device);
     }
   });
   // Rows inserted one after another by one connection in a write
@@ -781,6 +792,12 @@ std::vector<RowId> Inventory::journal_intents(std::string_view run_id, std::stri
   ids.reserve(intents.size());
   const RowId last = db_.last_insert_rowid();
   for (std::size_t i = 0; i < intents.size(); ++i) ids.push_back(last - static_cast<RowId>(intents.size() - 1 - i));
+  stmts_->actions.run(intents.size(), [&](Statement& s, std::size_t first, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      int p = 1 + static_cast<int>(i) * kActionParams;
+      s.bind(p, ids[first + i]).bind_static(p + 1, intents[first + i].action_json);
+    }
+  });
   return ids;
 }
 
@@ -799,7 +816,7 @@ void Inventory::journal_outcomes(const std::vector<Outcome>& outcomes) {
 std::vector<Inventory::JournalEntry> Inventory::open_journal_entries() {
   auto s = db_.prepare(
       "SELECT id, run_id, farm, op, device, action_json, status, message, action_id FROM journal "
-      "WHERE status = 'intent' ORDER BY id");
+      "JOIN journal_actions ON entry_id = id WHERE status = 'intent' ORDER BY id");
   return read_all<JournalEntry>(s, [](const Statement& r) {
     return JournalEntry{r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4),
                         r.text(5),  r.text(6), r.text(7), r.int32(8)};

@@ -9,6 +9,7 @@
 #include "reconciler/backup_engine.h"
 #include "runtime/inventory_schema.h"
 #include "tests/scenario_fixture.h"
+#include "tests/schema_downgrade.h"
 
 namespace farmctl::testing {
 namespace {
@@ -362,6 +363,7 @@ TEST_CASE("an inventory of schema 2 upgrades to the latest with its bills kept",
   {
     // Back to what farmctl with the service, before backups, left.
     runtime::Database db(path);
+    db.exec(kUndoSchema9);
     db.exec(R"SQL(
       DROP INDEX volumes_by_pool; DROP INDEX bindings_by_volume_mapped; DROP INDEX volumes_free;
       CREATE INDEX volumes_free ON volumes (device_id, class, size_mb) WHERE state = 'Free';

@@ -159,7 +159,8 @@ class Estate {
       if (e.outcome.ok()) stored.insert(key(e.action));
     std::vector<std::string> problems;
     runtime::Database inv(db());
-    auto done = inv.prepare("SELECT action_json FROM journal WHERE status = 'done' ORDER BY id");
+    auto done = inv.prepare(
+        "SELECT action_json FROM journal JOIN journal_actions ON entry_id = id WHERE status = 'done' ORDER BY id");
     while (done.step()) {
       std::string k = key(reconcile::action_from_json(done.text(0)).device_action);
       auto it = stored.find(k);

@@ -11,6 +11,7 @@
 
 #include "reconciler/applied_volumes.h"
 #include "tests/scenario_fixture.h"
+#include "tests/schema_downgrade.h"
 
 namespace farmctl::testing {
 namespace {
@@ -348,6 +349,7 @@ TEST_CASE("the entries of schema 6 move to their own table when the inventory is
   auto before = s.inventory().farm("web");
   REQUIRE(before);
   REQUIRE(before->volumes_applied);
+  s.inventory().database().exec(kUndoSchema9);
   s.inventory().database().exec(R"SQL(
     UPDATE farms SET volumes_applied = (SELECT entries FROM farm_volumes_applied WHERE farm_id = farms.id);
     DROP TABLE farm_volumes_applied;
