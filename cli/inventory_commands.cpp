@@ -41,9 +41,42 @@ std::size_t count_of(std::string_view text, std::string_view word) {
 
 }  // namespace
 
+struct ImportAttempt {
+  runtime::WiringParseResult parsed;
+  std::optional<runtime::ImportReport> imported;
+  std::exception_ptr failed;
+};
+
 // The map is parsed on this thread while another loads each device into the
 // inventory as soon as it has been read (runtime::DeviceFeed); the import
-// commits only if the whole map turns out to be valid.
+// commits only if the whole map turns out to be valid. A map the parse
+// doubted (runtime::WiringRead) is rolled back like one with errors.
+ImportAttempt import_once(runtime::Inventory& inventory, std::string text, const std::string& file_name,
+                          runtime::WiringRead how) {
+  runtime::DeviceFeed feed;
+  std::size_t volumes = count_of(text, "<volume");
+  auto importing = std::async(std::launch::async, [&] {
+    return runtime::import_wiring_map(inventory, feed, runtime::DriverContext{inventory.path()}, volumes);
+  });
+  ImportAttempt attempt;
+  try {
+    runtime::PhaseTimer timer("import: wiring map parse");
+    attempt.parsed = runtime::parse_wiring_map_source(
+        std::move(text), file_name, [&](const runtime::WiredDevice& d) { feed.add(d); }, how);
+  } catch (...) {
+    feed.close(nullptr);
+    importing.wait();
+    throw;
+  }
+  feed.close(attempt.parsed.map ? &*attempt.parsed.map : nullptr);
+  try {
+    attempt.imported = importing.get();
+  } catch (...) {
+    attempt.failed = std::current_exception();
+  }
+  return attempt;
+}
+
 int run_inventory_import(const InventoryOptions& options) {
   std::optional<std::string> text = read_file(options.map_file);
   if (!text) {
@@ -53,29 +86,17 @@ int run_inventory_import(const InventoryOptions& options) {
   }
   auto inventory = open_inventory(options.db);
   runtime::InventoryLock lock(inventory->path(), "inventory import", std::chrono::seconds(10));
-  runtime::DeviceFeed feed;
-  std::size_t volumes = count_of(*text, "<volume");
-  auto importing = std::async(std::launch::async, [&] {
-    return runtime::import_wiring_map(*inventory, feed, runtime::DriverContext{inventory->path()}, volumes);
-  });
-  runtime::WiringParseResult parsed;
-  try {
-    runtime::PhaseTimer timer("import: wiring map parse");
-    parsed = runtime::parse_wiring_map_source(std::move(*text), options.map_file,
-                                              [&](const runtime::WiredDevice& d) { feed.add(d); });
-  } catch (...) {
-    feed.close(nullptr);
-    importing.wait();
-    throw;
-  }
-  feed.close(parsed.map ? &*parsed.map : nullptr);
-  std::optional<runtime::ImportReport> imported;
-  std::exception_ptr failed;
-  try {
-    imported = importing.get();
-  } catch (...) {
-    failed = std::current_exception();
-  }
+  // Read without Xerces' validator first, against the schema's outline;
+  // a map it doubts (nearly always one with an error) is read again,
+  // validated, which says what is wrong.
+  ImportAttempt attempt = import_once(*inventory, std::move(*text), options.map_file,
+                                      runtime::WiringRead::against_outline);
+  if (attempt.parsed.doubted)
+    attempt = import_once(*inventory, std::move(attempt.parsed.source), options.map_file,
+                          runtime::WiringRead::validated);
+  const runtime::WiringParseResult& parsed = attempt.parsed;
+  std::optional<runtime::ImportReport>& imported = attempt.imported;
+  std::exception_ptr failed = attempt.failed;
   std::cerr << parsed.rendered_diagnostics();
   // A map with errors was rolled back; what the import made of its devices
   // (a size the map got wrong fails the insert) is not the news.

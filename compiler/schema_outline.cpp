@@ -112,6 +112,15 @@ class OutlineReader {
         if (!read_attribute(*part, id)) return false;
         continue;
       }
+      if (part->name == "anyAttribute") {
+        // Only "skip": a validator checks nothing of such an attribute, and
+        // of any namespace (the default) it takes a plain name too.
+        if (!only_attributes(*part, {"processContents"}) || value_of(*part, "processContents") != "skip" ||
+            !children(*part).empty() || types_[id].any_attribute)
+          return false;
+        types_[id].any_attribute = true;
+        continue;
+      }
       if (content) return false;
       content = true;
       bool read = part->name == "choice"          ? read_choice(*part, id)
@@ -201,6 +210,10 @@ SchemaOutline::TypeId SchemaOutline::root(std::string_view name) const { return 
 
 SchemaOutline::TypeId SchemaOutline::child(TypeId parent, std::string_view name) const {
   return find_named(types_[parent].children, name);
+}
+
+bool SchemaOutline::fits_any_attribute(const Type& type, std::string_view name) {
+  return type.any_attribute && name.find(':') == std::string_view::npos && name != "xmlns";
 }
 
 bool SchemaOutline::fits(ValueType type, std::string_view value) {

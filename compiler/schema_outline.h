@@ -45,6 +45,8 @@ class SchemaOutline {
     std::vector<std::pair<std::string, TypeId>> children;  // any of them, in any order and number
     std::vector<Attribute> attributes;
     std::size_t required = 0;  // how many of the attributes must be there
+    // Any other attribute too, unchecked (xs:anyAttribute processContents="skip").
+    bool any_attribute = false;
   };
 
   // The outline of an XSD (read as a plain document, without a schema), or
@@ -53,7 +55,8 @@ class SchemaOutline {
   // attributes of type xs:string or xs:boolean (use required or optional),
   // and either no children, or simple content extending xs:string, or one
   // repeated choice (minOccurs="0" maxOccurs="unbounded") of elements, or a
-  // sequence of one element repeated so; no namespace, no mixed content.
+  // sequence of one element repeated so; any other attribute, unchecked
+  // (xs:anyAttribute processContents="skip"); no namespace, no mixed content.
   static std::optional<SchemaOutline> from_xsd(const XmlDocument& xsd);
 
   // The type of a root element of this name, or kNoType.
@@ -65,6 +68,11 @@ class SchemaOutline {
   // Whether `value` is an attribute value of this type. A boolean only as
   // written canonically: the schema would also take blanks around it.
   static bool fits(ValueType type, std::string_view value);
+  // Whether an attribute the type does not declare is taken by its
+  // anyAttribute: only a plain name. Read without namespaces, a prefixed
+  // name or an xmlns declaration is just a name, which a validator reading
+  // with namespaces would see otherwise.
+  static bool fits_any_attribute(const Type& type, std::string_view name);
 
  private:
   std::vector<Type> types_;

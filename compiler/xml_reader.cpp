@@ -391,8 +391,12 @@ class Handler : public xc::DefaultHandler {
       const XmlAttribute& a = element.attributes[i];
       auto known = std::find_if(outline.attributes.begin(), outline.attributes.end(),
                                 [&](const SchemaOutline::Attribute& o) { return o.name == a.name; });
-      if (*attrs.getURI(i) != 0 || known == outline.attributes.end() || !SchemaOutline::fits(known->type, a.value))
-        abandon();
+      if (*attrs.getURI(i) != 0) abandon();
+      if (known == outline.attributes.end()) {
+        if (!SchemaOutline::fits_any_attribute(outline, a.name)) abandon();
+        continue;
+      }
+      if (!SchemaOutline::fits(known->type, a.value)) abandon();
       required += known->required ? 1 : 0;
     }
     if (required != outline.required) abandon();
@@ -1056,6 +1060,27 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
   if (on_top_closed) hooks.on_top_closed = &on_top_closed;
   if (take_element) hooks.take_element = &take_element;
   return document_only(read_document(source, schema_xsd, schema_name, diags, hooks, nullptr, SIZE_MAX));
+}
+
+std::optional<XmlDocument> read_xml_document_against_outline(std::string_view source, std::string_view schema_xsd,
+                                                             const TopElementClosed& on_top_closed,
+                                                             const TakeElement& take_element, bool& doubted) {
+  doubted = true;
+  const std::optional<SchemaOutline>& outline = outline_of(schema_xsd);
+  // The checks read_document makes before its parse, for a document that
+  // passes them: any other is read again, and they say what they find.
+  if (!outline || !meant_as_utf8(source) || first_invalid_utf8(source) != std::string_view::npos) return std::nullopt;
+  SourceMap map(source);
+  SafeReader reader(Checking::outline);
+  ParseHooks hooks;
+  if (on_top_closed) hooks.on_top_closed = &on_top_closed;
+  if (take_element) hooks.take_element = &take_element;
+  hooks.outline = &*outline;
+  DiagnosticList said;  // anything at all: the validating read says it again, where it belongs
+  std::optional<XmlDocument> doc = parse_pieces(reader, map, {source}, hooks, room_for(source, nullptr), said);
+  if (!doc || !said.items().empty()) return std::nullopt;
+  doubted = false;
+  return doc;
 }
 
 std::optional<StreamedDocument> read_xml_streamed(std::string_view source, std::string_view schema_xsd,

@@ -58,6 +58,17 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
                                              const TopElementClosed& on_top_closed,
                                              const TakeElement& take_element = TakeElement());
 
+// The same, read without the validator when the schema has an outline
+// (schema_outline.h): each element is checked against the outline as it is
+// read, a large wiring map in about half the time. Nothing, with `doubted`
+// set, when the outline doubts the document or
+// anything in it is wrong (or the schema has no outline): the caller then
+// undoes what its hooks did and reads the document with the hooked
+// read_xml_document above, which decides, and says what is wrong where.
+std::optional<XmlDocument> read_xml_document_against_outline(std::string_view source, std::string_view schema_xsd,
+                                                             const TopElementClosed& on_top_closed,
+                                                             const TakeElement& take_element, bool& doubted);
+
 // Reading a large document without holding its tree: each child of the
 // root is handed, whole, to a TopElementReader as soon as its end tag is
 // read, and then dropped with everything inside it. A document read in

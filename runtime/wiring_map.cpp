@@ -413,6 +413,11 @@ WiringParseResult parse_wiring_map_source(std::string source, std::string file_n
 }
 
 WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read) {
+  return parse_wiring_map_source(std::move(source), std::move(file_name), device_read, WiringRead::validated);
+}
+
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read,
+                                          WiringRead how) {
   WiringParseResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
@@ -420,14 +425,21 @@ WiringParseResult parse_wiring_map_source(std::string source, std::string file_n
   // (as when it ran after the parse): held apart until then.
   fml::DiagnosticList own;
   WiringReader reader(own);
-  auto doc = fml::read_xml_document(
-      result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
-      [&](const fml::XmlDocument& d, std::uint32_t element, bool clean) {
-        reader.read_top(d, d.at(element), clean, device_read);
-      },
-      [&](const fml::XmlDocument& d, const XmlElement& parent, const XmlElement& element) {
-        return reader.take(d, parent, element);
-      });
+  fml::TopElementClosed on_top_closed = [&](const fml::XmlDocument& d, std::uint32_t element, bool clean) {
+    reader.read_top(d, d.at(element), clean, device_read);
+  };
+  fml::TakeElement take = [&](const fml::XmlDocument& d, const XmlElement& parent, const XmlElement& element) {
+    return reader.take(d, parent, element);
+  };
+  std::optional<fml::XmlDocument> doc;
+  if (how == WiringRead::against_outline) {
+    doc = fml::read_xml_document_against_outline(result.source, fml::embedded_wiring_schema(), on_top_closed, take,
+                                                 result.doubted);
+    if (result.doubted) return result;
+  } else {
+    doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
+                                 on_top_closed, take);
+  }
   if (doc && !result.diagnostics.has_errors()) {
     result.map = reader.finish(*doc);
     for (const fml::Diagnostic& d : own.items()) {

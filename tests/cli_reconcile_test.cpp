@@ -406,6 +406,29 @@ TEST_CASE("cli: a wiring map whose error comes after its devices imports nothing
   CHECK(w.snapshot() == before);
 }
 
+// The import reads the map against the schema's outline first, without the
+// validator; a map the outline doubts is rolled back and read again,
+// validated. A namespace declaration on the last device is one the outline
+// doubts (it reads without namespaces) and the schema takes: the inventory
+// and the sim's store end as the same map without it leaves them.
+TEST_CASE("cli: a wiring map the outline doubts late is read again and imported all the same", "[cli]") {
+  std::string map(kScenarioWiring);
+  auto with_late_device = [&](std::string_view attributes) {
+    std::string late = fmt::format(
+        "  <array name=\"late\" driver=\"sim\" model=\"M\" serial=\"9\"{}><volume id=\"v1\" size=\"8GB\"/>"
+        "</array>\n",
+        attributes);
+    return std::string(map).insert(map.rfind("</wiring-map>"), late);
+  };
+  CliWorld plain, doubted;
+  write_text(plain.file("wiring.xml"), with_late_device(""));
+  write_text(doubted.file("wiring.xml"), with_late_device(" xmlns:x=\"urn:x\""));
+  plain.import();
+  doubted.import();
+  CHECK(doubted.snapshot() == plain.snapshot());
+  CHECK_THAT(doubted.ok("inventory show").out, Catch::Contains("late"));
+}
+
 TEST_CASE("cli: a corrupt inventory is refused with a clear message", "[cli]") {
   CliWorld w;
   std::string garbage;
