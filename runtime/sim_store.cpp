@@ -379,19 +379,45 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
   } else {
     std::vector<std::string_view> ids(only->begin(), only->end());
     std::sort(ids.begin(), ids.end());
-    auto& volume = sql(
-        "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? AND id = ?");
     auto& idle = sql("SELECT id, size_mb, '', 0, '' FROM sim_idle_volumes WHERE device = ? AND id = ?");
-    for (std::string_view id : ids) {
-      volume.bind_all(device, id);
-      if (volume.step()) {
-        read_volume(volume);
-      } else {
-        idle.bind_all(device, id);
-        if (idle.step()) read_volume(idle);
-        idle.reset();
+    auto read_idle = [&](std::string_view id) {
+      idle.bind_all(device, id);
+      if (idle.step()) read_volume(idle);
+      idle.reset();
+    };
+    auto& in_use = sql("SELECT count(*) FROM sim_volumes WHERE device = ?");
+    in_use.bind_all(device);
+    in_use.step();
+    auto device_volumes = static_cast<std::size_t>(in_use.int64(0));
+    in_use.reset();
+    if (device_volumes <= 2 * ids.size()) {
+      // The scope is most of what the device has in use (a large farm on
+      // its own array): one pass over those in id order, beside the ids.
+      // A lookup per id cost about three times a row of the pass
+      // (callgrind, 22,000 ids).
+      auto& all = sql(
+          "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? ORDER BY id");
+      all.bind_all(device);
+      bool row = all.step();
+      for (std::string_view id : ids) {
+        while (row && all.text_view(0) < id) row = all.step();
+        if (row && all.text_view(0) == id)
+          read_volume(all);
+        else
+          read_idle(id);
       }
-      volume.reset();
+      all.reset();
+    } else {
+      auto& volume = sql(
+          "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? AND id = ?");
+      for (std::string_view id : ids) {
+        volume.bind_all(device, id);
+        if (volume.step())
+          read_volume(volume);
+        else
+          read_idle(id);
+        volume.reset();
+      }
     }
     auto& members = sql(
         "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent = ? ORDER BY member_order");

@@ -298,6 +298,14 @@ TEST_CASE("sim: a scoped discovery reports only the volumes asked for, metas who
   CHECK(w.driver->discover(w.sym1, &none).volumes.empty());
   auto whole = w.state();
   CHECK(whole.volumes.size() == 4);
+  // A scope of most of the device's volumes is read in one pass beside
+  // them, a small one volume by volume: the same volumes either way.
+  VolumeScope all{"M1", "0A1", "0A2", "0A3"};
+  CHECK(dump(w.driver->discover(w.sym1, &all)) == dump(whole));
+  VolumeScope one{"0A3"};
+  auto just_one = w.driver->discover(w.sym1, &one);
+  REQUIRE(just_one.volumes.size() == 1);
+  CHECK(just_one.volumes[0].id == "0A3");
 }
 
 TEST_CASE("sim: grow extends pool slices only", "[sim]") {
