@@ -309,13 +309,16 @@ class Handler : public xc::DefaultHandler {
   }
 
   void characters(const XMLCh* chars, const XMLSize_t length) override {
-    if (open_.empty() || open_.back().index == kTaken) return;
+    if (open_.empty()) return;
+    // Checked inside a taken element too: its text is dropped, but a
+    // validator would refuse it all the same.
     if (outline_ != nullptr && !outline_->type(open_.back().type).text) {
       // Blanks between children, which a validator would not report at all.
       if (!std::all_of(chars, chars + length, [](XMLCh c) { return c < 0x80 && is_xml_space(static_cast<char>(c)); }))
         abandon();
       return;
     }
+    if (open_.back().index == kTaken) return;
     std::string& text = doc_.elements[open_.back().index].text;
     if (text.size() > kMaxText) return;  // text content FML never uses at this length
     append_utf8(text, chars, length);
