@@ -94,15 +94,13 @@ int run_inventory_import(const InventoryOptions& options) {
   if (attempt.parsed.doubted)
     attempt = import_once(*inventory, std::move(attempt.parsed.source), options.map_file,
                           runtime::WiringRead::validated);
-  const runtime::WiringParseResult& parsed = attempt.parsed;
-  std::optional<runtime::ImportReport>& imported = attempt.imported;
-  std::exception_ptr failed = attempt.failed;
-  std::cerr << parsed.rendered_diagnostics();
+  std::cerr << attempt.parsed.rendered_diagnostics();
   // A map with errors was rolled back; what the import made of its devices
   // (a size the map got wrong fails the insert) is not the news.
-  if (!parsed.map) throw CommandError(fmt::format("{} has errors; the inventory was not changed", options.map_file));
-  if (failed) std::rethrow_exception(failed);
-  const runtime::ImportReport& report = *imported;
+  if (!attempt.parsed.map)
+    throw CommandError(fmt::format("{} has errors; the inventory was not changed", options.map_file));
+  if (attempt.failed) std::rethrow_exception(attempt.failed);
+  const runtime::ImportReport& report = *attempt.imported;
   if (!report.ok()) {
     for (const std::string& r : report.refusals) std::cerr << "farmctl: refused: " << r << "\n";
     throw CommandError(fmt::format("{} was not imported; the inventory was not changed", options.map_file));

@@ -47,16 +47,16 @@ class OutlineReader {
       if (!form.empty() && form != "unqualified") return false;
     types_.emplace_back().text = true;  // xs:string, as an element's type
     // Named types first, so that an element may name one declared after it.
-    std::vector<const XmlElement*> named;
+    std::vector<std::pair<const XmlElement*, SchemaOutline::TypeId>> named;
     for (const XmlElement* e : children(schema)) {
       if (e->name != "complexType") continue;
       std::string_view name = value_of(*e, "name");
       if (name.empty() || !named_.emplace(std::string(name), next_id()).second) return false;
+      named.emplace_back(e, next_id());
       types_.emplace_back();
-      named.push_back(e);
     }
-    for (std::size_t i = 0; i < named.size(); ++i)
-      if (!read_complex_type(*named[i], named_.find(value_of(*named[i], "name"))->second, {"name"})) return false;
+    for (const auto& [e, id] : named)
+      if (!read_complex_type(*e, id, {"name"})) return false;
     for (const XmlElement* e : children(schema)) {
       if (e->name == "complexType") continue;
       if (e->name != "element" || !only_attributes(*e, {"name", "type"})) return false;

@@ -218,7 +218,7 @@ class Handler : public xc::DefaultHandler {
 
   void setDocumentLocator(const xc::Locator* locator) override { locator_ = locator; }
 
-  void startElement(const XMLCh* uri, const XMLCh* local_name, const XMLCh* qname,
+  void startElement(const XMLCh*, const XMLCh* local_name, const XMLCh* qname,
                     const xc::Attributes& attrs) override {
     // Read without namespaces (for an outline), an element has no local name:
     // its name is the whole of it, and so is each attribute's local name.
@@ -275,7 +275,7 @@ class Handler : public xc::DefaultHandler {
       a.name_pos = spot == nullptr ? element.pos : place(spot->name);
       a.value_pos = spot == nullptr ? element.pos : place(spot->value);
     }
-    SchemaOutline::TypeId type = outline_ == nullptr ? SchemaOutline::kNoType : outline_type(uri, element, attrs);
+    SchemaOutline::TypeId type = outline_ == nullptr ? SchemaOutline::kNoType : outline_type(element);
     bool unknown = pending_unknown_ || (!open_.empty() && open_.back().inside_unknown);
     pending_unknown_ = false;
     if (inside_taken || (offered && (*take_element_)(doc_, doc_.elements[open_.back().index], element))) {
@@ -384,17 +384,17 @@ class Handler : public xc::DefaultHandler {
 
   // The element's type in outline_, after checking that the outline allows
   // it where it stands, with these attributes; abandons the parse if not.
-  SchemaOutline::TypeId outline_type(const XMLCh* uri, const XmlElement& element, const xc::Attributes& attrs) {
+  // (Read without namespaces, a name has no namespace: a prefixed one, or
+  // an xmlns attribute, is a name the outline does not know.)
+  SchemaOutline::TypeId outline_type(const XmlElement& element) {
     SchemaOutline::TypeId type =
         open_.empty() ? outline_->root(element.name) : outline_->child(open_.back().type, element.name);
-    if (type == SchemaOutline::kNoType || *uri != 0) abandon();
+    if (type == SchemaOutline::kNoType) abandon();
     const SchemaOutline::Type& outline = outline_->type(type);
     std::size_t required = 0;
-    for (std::size_t i = 0; i < element.attributes.size(); ++i) {
-      const XmlAttribute& a = element.attributes[i];
+    for (const XmlAttribute& a : element.attributes) {
       auto known = std::find_if(outline.attributes.begin(), outline.attributes.end(),
                                 [&](const SchemaOutline::Attribute& o) { return o.name == a.name; });
-      if (*attrs.getURI(i) != 0) abandon();
       if (known == outline.attributes.end()) {
         if (!SchemaOutline::fits_any_attribute(outline, a.name)) abandon();
         continue;
@@ -846,7 +846,7 @@ struct ParseHooks {
   const TopElementClosed* on_top_closed = nullptr;
   const TakeElement* take_element = nullptr;
   TopElementReader* top_reader = nullptr;
-  const SchemaOutline* outline = nullptr;  // for a reader that does not validate
+  const SchemaOutline* outline = nullptr;  // for a reader of Checking::outline (no validator, no namespaces)
 };
 
 // One parse of `pieces` (the whole document, or a piece of it) with the reader
@@ -902,6 +902,22 @@ const std::optional<SchemaOutline>& outline_of(std::string_view schema_xsd) {
   auto known = outlines.find(schema_xsd);
   if (known != outlines.end()) return known->second;
   return outlines.emplace(std::string(schema_xsd), read_schema_outline(schema_xsd)).first->second;
+}
+
+// One parse of the whole document without the validator, checked against
+// `outline` (with `hooks` besides). Nothing when the outline doubts it or
+// anything at all is wrong, the checks read_document makes before its
+// parse included: the validating read says it again, where it belongs.
+std::optional<XmlDocument> read_against_outline(std::string_view source, const SchemaOutline& outline,
+                                                ParseHooks hooks) {
+  if (!meant_as_utf8(source) || first_invalid_utf8(source) != std::string_view::npos) return std::nullopt;
+  SourceMap map(source);
+  SafeReader reader(Checking::outline);
+  hooks.outline = &outline;
+  DiagnosticList said;
+  std::optional<XmlDocument> doc = parse_pieces(reader, map, {source}, hooks, elements_at_most(source), said);
+  if (!said.items().empty()) return std::nullopt;
+  return doc;
 }
 
 // Without a reader of top elements, room for every element at once; with
@@ -1068,21 +1084,15 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
 std::optional<XmlDocument> read_xml_document_against_outline(std::string_view source, std::string_view schema_xsd,
                                                              const TopElementClosed& on_top_closed,
                                                              const TakeElement& take_element, bool& doubted) {
-  doubted = true;
   const std::optional<SchemaOutline>& outline = outline_of(schema_xsd);
-  // The checks read_document makes before its parse, for a document that
-  // passes them: any other is read again, and they say what they find.
-  if (!outline || !meant_as_utf8(source) || first_invalid_utf8(source) != std::string_view::npos) return std::nullopt;
-  SourceMap map(source);
-  SafeReader reader(Checking::outline);
-  ParseHooks hooks;
-  if (on_top_closed) hooks.on_top_closed = &on_top_closed;
-  if (take_element) hooks.take_element = &take_element;
-  hooks.outline = &*outline;
-  DiagnosticList said;  // anything at all: the validating read says it again, where it belongs
-  std::optional<XmlDocument> doc = parse_pieces(reader, map, {source}, hooks, room_for(source, nullptr), said);
-  if (!doc || !said.items().empty()) return std::nullopt;
-  doubted = false;
+  std::optional<XmlDocument> doc;
+  if (outline) {
+    ParseHooks hooks;
+    if (on_top_closed) hooks.on_top_closed = &on_top_closed;
+    if (take_element) hooks.take_element = &take_element;
+    doc = read_against_outline(source, *outline, hooks);
+  }
+  doubted = !doc;
   return doc;
 }
 
@@ -1100,12 +1110,7 @@ std::optional<SchemaOutline> read_schema_outline(std::string_view schema_xsd) {
 }
 
 bool fits_outline(std::string_view source, const SchemaOutline& outline) {
-  SourceMap map(source);
-  SafeReader reader(Checking::outline);
-  DiagnosticList diags;
-  ParseHooks hooks;
-  hooks.outline = &outline;
-  return parse_pieces(reader, map, {source}, hooks, elements_at_most(source), diags) && diags.items().empty();
+  return read_against_outline(source, outline, ParseHooks()).has_value();
 }
 
 bool parse_only(std::string_view source, std::string_view schema_xsd, std::string_view schema_name) {

@@ -382,9 +382,6 @@ INSERT INTO farm_volumes_applied (farm_id, entries)
 UPDATE farms SET volumes_applied = NULL;
 )SQL";
 
-constexpr std::array<std::string_view, 7> kMigrations{kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-                                                      kVersion6, kVersion7};
-
 // `column IN ('a', 'b', ...)` as `(column = 'a' OR column = 'b' ...)`.
 std::string without_in_lists(const std::string& table_sql) {
   static const std::regex check(R"(CHECK \((\w+) IN\s*\(([^)]*)\)\))");
@@ -445,24 +442,21 @@ INSERT INTO journal_actions (entry_id, action_json) SELECT id, action_json FROM 
 ALTER TABLE journal DROP COLUMN action_json;
 )SQL";
 
-// Version 8, in code (rewrite_in_list_checks), comes between those of
-// kMigrations and these.
-constexpr std::array<std::string_view, 1> kLaterMigrations{kVersion9};
-constexpr int kCodedVersion = static_cast<int>(kMigrations.size()) + 1;
-
-// Migrates from version `from` to the next.
-void migrate_from(Database& db, int from) {
-  if (from < static_cast<int>(kMigrations.size()))
-    db.exec(kMigrations[static_cast<std::size_t>(from)]);
-  else if (from + 1 == kCodedVersion)
-    rewrite_in_list_checks(db);
-  else
-    db.exec(kLaterMigrations[static_cast<std::size_t>(from - kCodedVersion)]);
+template <const std::string_view& kSql>
+void run_sql(Database& db) {
+  db.exec(kSql);
 }
+
+// Step v takes an inventory from version v to v + 1: SQL, or code where SQL
+// cannot say it (version 8).
+using Migration = void (*)(Database&);
+constexpr std::array<Migration, 9> kMigrations{
+    run_sql<kVersion1>, run_sql<kVersion2>, run_sql<kVersion3>, run_sql<kVersion4>, run_sql<kVersion5>,
+    run_sql<kVersion6>, run_sql<kVersion7>, rewrite_in_list_checks, run_sql<kVersion9>};
 
 }  // namespace
 
-int latest_schema_version() { return kCodedVersion + static_cast<int>(kLaterMigrations.size()); }
+int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
 
 void migrate(Database& db) {
   auto version_stmt = db.prepare("PRAGMA user_version");
@@ -475,7 +469,7 @@ void migrate(Database& db) {
                       "): use a newer farmctl");
   for (int v = version; v < latest_schema_version(); ++v) {
     Transaction tx(db);
-    migrate_from(db, v);
+    kMigrations[static_cast<std::size_t>(v)](db);
     db.exec("PRAGMA user_version = " + std::to_string(v + 1));
     tx.commit();
   }

@@ -10,6 +10,10 @@ namespace {
   throw SqliteError(std::string(context) + ": " + message, code);
 }
 
+// SQLite binds a null pointer as NULL; an empty view is the empty text (a
+// default-constructed string_view has no data pointer).
+const char* text_of(std::string_view value) { return value.data() == nullptr ? "" : value.data(); }
+
 }  // namespace
 
 bool SqliteError::busy() const {
@@ -39,13 +43,13 @@ Statement& Statement::bind(int index, double value) {
 }
 
 Statement& Statement::bind(int index, std::string_view value) {
-  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_bind_text(stmt_, index, text_of(value), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) fail(db_, rc, "bind");
   return *this;
 }
 
 Statement& Statement::bind_static(int index, std::string_view value) {
-  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  int rc = sqlite3_bind_text(stmt_, index, text_of(value), static_cast<int>(value.size()), SQLITE_STATIC);
   if (rc != SQLITE_OK) fail(db_, rc, "bind");
   return *this;
 }
