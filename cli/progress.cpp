@@ -54,13 +54,13 @@ class Progress : public reconcile::ApplyEvents {
         draw();
         break;
     }
-    // JSON events are flushed once per commit (reported()): one write for
-    // the lot instead of one per action.
-    if (style_ != ProgressStyle::json) std::fflush(stdout);
+    // Lines and JSON events are flushed once per commit (reported()): one
+    // write for the lot instead of one per action. The live line flushes as
+    // it draws.
   }
 
   void reported() override {
-    if (style_ == ProgressStyle::json) std::fflush(stdout);
+    if (style_ != ProgressStyle::live) std::fflush(stdout);
   }
 
   void skipped(const reconcile::Action& a, int because_of) override {
