@@ -11,10 +11,12 @@
 namespace farmctl::reconcile {
 namespace {
 
-// A device's journalled actions (queued or running) never run short of this
-// while it has ready work. With 32, a zero-latency device finished its stock
-// within a millisecond and then idled through the rest of the journal's fsync.
+// A device's open intents (DeviceStocks) never run short of this while it
+// has ready work. With 32, a zero-latency device finished its stock within a
+// millisecond and then idled through the rest of the journal's fsync.
 constexpr int kMinStock = 512;
+// Nor more than this, however fast it is: the most a crash leaves open.
+constexpr int kMaxStock = 8192;
 
 bool stopping(const ExecutorOptions& options) { return options.stop != nullptr && options.stop->load(); }
 
@@ -69,13 +71,14 @@ class DeviceReadyQueues {
     }
   }
 
-  // Up to room(device) actions from each device's heap.
+  // Up to room(device, ready) actions from each device's heap, `ready` the
+  // number it holds.
   template <class Room>
   std::vector<std::size_t> take(Room room) {
     std::vector<std::size_t> out;
     for (auto& [device, heap] : heaps_) {
       if (heap.empty()) continue;
-      for (int n = room(device); n > 0 && !heap.empty(); --n) {
+      for (int n = room(device, heap.size()); n > 0 && !heap.empty(); --n) {
         out.push_back(heap.top());
         heap.pop();
       }
@@ -91,6 +94,42 @@ class DeviceReadyQueues {
   using Heap = std::priority_queue<std::size_t, std::vector<std::size_t>, Worse>;
   const ActionGraph& graph_;
   std::map<std::string, Heap> heaps_;
+};
+
+// How many intents each device may have open — journalled, and not yet
+// recorded as ended: queued, running, or ended since the last commit. It is
+// what a crash leaves recovery to run again, and what keeps a fast device
+// from running dry while the journal's commit waits on the disk (its
+// workers go on with the stock; the next commit records all they did).
+//
+// The stock starts at a floor (twice the device's limit, and at least
+// kMinStock). A device that ended half its stock or more between two
+// stockings has it doubled, up to kMaxStock: the stock, not the journal,
+// was setting how much one commit records, and fewer, larger commits write
+// the pages their rows share once. A slow device keeps the floor.
+class DeviceStocks {
+ public:
+  // How many more of its `ready` actions `device` may be given now.
+  int room(const std::string& device, std::size_t ready, int floor) {
+    auto [it, added] = stocks_.try_emplace(device);
+    Stock& stock = it->second;
+    if (added) stock.size = floor;
+    bool ended_half = stock.open_after - stock.open >= stock.size / 2;
+    if (ended_half) stock.size = std::max(stock.size, std::min(2 * stock.size, kMaxStock));
+    int room = std::max(stock.size - stock.open, 0);
+    stock.open_after = stock.open + static_cast<int>(std::min(static_cast<std::size_t>(room), ready));
+    return room;
+  }
+  void journalled(const std::string& device) { ++stocks_[device].open; }
+  void ended(const std::string& device) { --stocks_[device].open; }
+
+ private:
+  struct Stock {
+    int size = 0;
+    int open = 0;
+    int open_after = 0;  // open once last stocked
+  };
+  std::map<std::string, Stock> stocks_;
 };
 
 std::vector<const Action*> actions_of(const ActionGraph& graph, const std::vector<Completion>& completions) {
@@ -121,13 +160,6 @@ class DeviceQueues {
     auto it = devices_.find(device);
     if (it == devices_.end()) it = devices_.emplace(device, Device(graph_)).first;
     it->second.limit = limit;
-  }
-
-  // Queued plus running on the device (the scheduler's view of its load).
-  int load(const std::string& device) {
-    std::lock_guard lock(mutex_);
-    auto it = devices_.find(device);
-    return it == devices_.end() ? 0 : static_cast<int>(it->second.queued.size()) + it->second.running;
   }
 
   struct Journalled {
@@ -274,12 +306,10 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     }
     return it->second;
   };
-  // How many journalled actions a device may have queued or running: twice
-  // its limit, and never fewer than kMinStock, so that a fast device does
-  // not run dry while the journal's commit waits on the disk (its workers
-  // go on with the stock; the next commit then records all they did) and a
-  // crash still leaves a bounded number of intents to finish.
-  auto stock_of = [&](const std::string& device) { return std::max(2 * limit_of(device), kMinStock); };
+  DeviceStocks stocks;
+  auto room_of = [&](const std::string& device, std::size_t ready) {
+    return stocks.room(device, ready, std::max(2 * limit_of(device), kMinStock));
+  };
   int in_flight = 0;  // journalled, not yet completed
   std::vector<Completion> arrived;
   for (;;) {
@@ -288,13 +318,16 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     // fsync per step along a unit's chain, not two. Nothing of it is
     // reported, or handed to a device, before the commit.
     std::vector<std::vector<std::size_t>> skipped;
-    for (const Completion& c : arrived) skipped.push_back(mark(graph, c));
+    for (const Completion& c : arrived) {
+      skipped.push_back(mark(graph, c));
+      stocks.ended(graph.action(c.index).device);
+    }
     queue.add(graph.take_ready());
-    // Stock each device (stock_of): a freed slot finds its next action
+    // Stock each device (DeviceStocks): a freed slot finds its next action
     // already journalled.
     std::vector<std::size_t> chosen;
-    if (!stopping(options))
-      chosen = queue.take([&](const std::string& device) { return stock_of(device) - devices.load(device); });
+    if (!stopping(options)) chosen = queue.take(room_of);
+    for (std::size_t i : chosen) stocks.journalled(graph.action(i).device);
     if (chosen.empty() && in_flight == 0 && arrived.empty()) break;
     if (chosen.empty() && arrived.empty()) {
       arrived = devices.collect(true);
@@ -317,6 +350,7 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     if (stopping(options)) {
       std::vector<Completion> never = devices.withdraw_queued();
       if (!never.empty()) hooks.cancel(never);
+      for (const Completion& c : never) stocks.ended(graph.action(c.index).device);
       in_flight -= static_cast<int>(never.size());
     }
   }

@@ -14,7 +14,10 @@
 //                 actions in ONE transaction (one fsync), and keeps each
 //                 device's queue of journalled actions stocked so that a
 //                 worker starts the next action the moment a slot frees,
-//                 without waiting for a commit.
+//                 without waiting for a commit. A device has at most 512
+//                 intents open (or twice its limit), doubled up to 8192 while
+//                 it ends half of them between two commits: what a crash
+//                 leaves recovery to run again.
 #include <atomic>
 #include <cstdint>
 #include <functional>
