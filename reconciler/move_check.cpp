@@ -28,17 +28,15 @@ std::string no_shared_protocol(const std::string& server, const std::string& hos
 }
 
 std::string move_host_refusal(const plan::Plan& ir, const runtime::Topology& topology,
-                              const std::map<std::string, runtime::RowId>& host_of,
-                              const std::vector<runtime::RowId>& placed, const std::string& server,
-                              const std::string& to) {
+                              std::optional<runtime::RowId> placed_on, const std::vector<runtime::RowId>& placed,
+                              const std::string& server, const std::string& to) {
   auto s = std::find_if(ir.servers.begin(), ir.servers.end(), [&](const plan::Server& x) { return x.name == server; });
   if (s == ir.servers.end()) return fmt::format("cannot move server {}: farm {} has no such server", server, ir.farm);
-  auto from = host_of.find(server);
-  if (from == host_of.end())
+  if (!placed_on)
     return fmt::format("cannot move server {}: it is not placed on a host yet (apply farm {} first)", server, ir.farm);
   const runtime::HostRow* target = topology.host_named(to);
   if (target == nullptr) return fmt::format("cannot move server {}: the wiring map has no host named '{}'", server, to);
-  if (target->id == from->second) return fmt::format("cannot move server {}: it is on host {} already", server, to);
+  if (target->id == *placed_on) return fmt::format("cannot move server {}: it is on host {} already", server, to);
   if (target->hw != s->hw)
     return fmt::format("cannot move server {} to host {}: the host is of hardware class '{}', the server needs '{}'",
                        server, to, target->hw, s->hw);
@@ -52,9 +50,10 @@ std::vector<std::string> move_refusals(const plan::Plan& ir, runtime::Inventory&
   runtime::Topology topology = inventory.topology();
   runtime::FarmRecord record;
   if (auto farm = inventory.farm(ir.farm)) record = inventory.farm_record(*farm);
-  std::map<std::string, runtime::RowId> host_of;
-  for (const runtime::PlacementRow& p : record.placements) host_of[p.server] = p.host_id;
-  std::string refusal = move_host_refusal(ir, topology, host_of, inventory.placed_host_ids(), server, to);
+  std::optional<runtime::RowId> placed_on;
+  for (const runtime::PlacementRow& p : record.placements)
+    if (p.server == server) placed_on = p.host_id;
+  std::string refusal = move_host_refusal(ir, topology, placed_on, inventory.placed_host_ids(), server, to);
   if (!refusal.empty()) return {refusal};
   const runtime::HostRow& host = *topology.host_named(to);
   Reachability reach(topology);

@@ -4,7 +4,7 @@
 // anything changes. The planner makes them when it plans a move; the service
 // makes them when a work order arrives, from the inventory alone (no device
 // is asked), so that a move that cannot be made is refused at once.
-#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,13 +13,12 @@
 
 namespace farmctl::reconcile {
 
-// The server is in the farm and placed (`host_of`: server -> host row), and
+// The server is in the farm and placed (`placed_on`: its host's row), and
 // `to` is a known, other, idle host of the server's hardware class.
 // Returns the refusal, a full sentence; empty when the move may go ahead.
 std::string move_host_refusal(const plan::Plan& ir, const runtime::Topology& topology,
-                              const std::map<std::string, runtime::RowId>& host_of,
-                              const std::vector<runtime::RowId>& placed, const std::string& server,
-                              const std::string& to);
+                              std::optional<runtime::RowId> placed_on, const std::vector<runtime::RowId>& placed,
+                              const std::string& server, const std::string& to);
 
 // The host checks above, then per disk of the server: the new host and the
 // array holding the disk share a protocol. Every refusal found.

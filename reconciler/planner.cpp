@@ -88,9 +88,11 @@ class Planner {
     // smaller plan leaves unused is never touched.
     out_.actions.reserve(4 * ir_.volumes.size() + 3 * ir_.exports.size() + 64);
     // The IR as text is only compared and stored: it is written on another
-    // core while the farm's records are read (nothing else touches these two
-    // members until the join).
+    // core while the farm's records are read, and the IR's exports are
+    // indexed by volume there too (nothing else touches these members until
+    // the join).
     std::future<void> ir_text = std::async(std::launch::async, [this] {
+      index_exports();
       runtime::PhaseTimer timer("planner: plan IR as JSON");
       if (opt_.destroy) return;
       if (opt_.ir_text) out_.plan_json = plan::to_json(ir_);
@@ -99,7 +101,7 @@ class Planner {
     // What the devices show is indexed on another core while the farm's
     // records are loaded: index_discovery reads only the discovery and
     // writes only its own tables, which nothing reads before the join.
-    std::future<void> discovered = std::async(std::launch::async, [this] {
+    std::future<void> indexing = std::async(std::launch::async, [this] {
       disc_ = &wait_for_discovery_();
       index_discovery();
     });
@@ -107,7 +109,7 @@ class Planner {
     ir_text.get();
     load_previous_volumes();
     load_virtual_ports();
-    discovered.get();
+    indexing.get();
     if (!opt_.destroy) keep_clear_of_restored_volumes();
     move_servers();
     place_servers();
@@ -216,6 +218,7 @@ class Planner {
   void index_discovery() {
     runtime::PhaseTimer timer("planner: index discovery");
     for (const auto& [device, state] : *disc_) {
+      discovered_.insert(device);
       for (const runtime::DeviceVolume& v : state.volumes) device_volumes_[{device, v.id}] = &v;
       for (const runtime::DeviceMasking& m : state.maskings) {
         device_maskings_[{device, m.volume, m.initiator}] = &m;
@@ -289,7 +292,9 @@ class Planner {
   void move_servers() {
     std::vector<RowId> placed = inv_.placed_host_ids();
     for (const auto& [server, to] : opt_.move_to) {
-      std::string refusal = move_host_refusal(ir_, topo_, host_of_, placed, server, to);
+      auto on = host_of_.find(server);
+      std::optional<RowId> placed_on = on != host_of_.end() ? std::optional(on->second) : std::nullopt;
+      std::string refusal = move_host_refusal(ir_, topo_, placed_on, placed, server, to);
       if (!refusal.empty()) {
         refusals_.push_back(std::move(refusal));
         continue;
@@ -310,13 +315,13 @@ class Planner {
   // protocol its binding already uses. Empty: none.
   std::string export_protocol(const plan::Export& e, const runtime::HostRow& h, RowId array_id,
                               const BindingRow* old) const {
-    if (reach_.path(h, array_id, e.protocol)) return e.protocol;
+    if (reach_.find(h, array_id, e.protocol)) return e.protocol;
     if (moved_from_.count(e.server)) {
       for (std::string_view p : {"fc", "iscsi", "scsi"})
-        if (reach_.path(h, array_id, p)) return std::string(p);
+        if (reach_.find(h, array_id, p)) return std::string(p);
       return {};
     }
-    if (old != nullptr && reach_.path(h, array_id, old->protocol)) return old->protocol;
+    if (old != nullptr && reach_.find(h, array_id, old->protocol)) return old->protocol;
     return {};
   }
 
@@ -374,7 +379,7 @@ class Planner {
       bool all = true;
       for (const plan::Export* e : exports_of(v)) {
         auto h = host_of_.find(e->server);
-        if (h == host_of_.end() || !reach_.path(host(h->second), d.id, e->protocol)) all = false;
+        if (h == host_of_.end() || !reach_.find(host(h->second), d.id, e->protocol)) all = false;
       }
       if (all) out.push_back(d.id);
     }
@@ -621,6 +626,10 @@ class Planner {
     if (v.size_mb > unit.capacity()) grow_unit(v, unit);
   }
 
+  // Whether discovery asked the device: one not asked is trusted to be as
+  // the inventory says. (Asked for each export, several times.)
+  bool discovered(std::string_view device) const { return discovered_.count(device) > 0; }
+
   std::vector<VolumeRow> all_rows(const Unit& unit) const {
     std::vector<VolumeRow> rows{unit.head};
     rows.insert(rows.end(), unit.members.begin(), unit.members.end());
@@ -628,7 +637,7 @@ class Planner {
   }
 
   bool device_has_volume(const std::string& array, const std::string& id) const {
-    if (!disc_->count(array)) return true;  // not discovered: trust the inventory
+    if (!discovered(array)) return true;  // not discovered: trust the inventory
     return device_volumes_.count({array, id}) > 0;
   }
 
@@ -981,7 +990,7 @@ class Planner {
         old.protocol != want.protocol || old.port_id != want.port_id || old.lun != want.lun)
       return false;
     if (old.protocol == "scsi" || old.gateway_id || !old.bound || !old.mapped) return false;
-    if (disc_->count(place.array)) {
+    if (discovered(place.array)) {
       if (!device_maskings_.count({place.array, place.device_volume, old.initiator})) return false;
       auto shown = device_mappings_.find({place.array, place.array, place.device_volume, h.name});
       if (shown == device_mappings_.end() || shown->second->target != want.target || shown->second->lun != want.lun)
@@ -1098,7 +1107,7 @@ class Planner {
   int masking_in_place(const std::string& volume, const UnitPlacement& place, const std::string& initiator) {
     if (auto it = maskings_planned_.find({volume, initiator}); it != maskings_planned_.end()) return it->second;
     if (place.fresh) return 0;
-    bool on_device = !disc_->count(place.array) || device_maskings_.count({place.array, place.device_volume, initiator});
+    bool on_device = !discovered(place.array) || device_maskings_.count({place.array, place.device_volume, initiator});
     if (!on_device) return 0;
     for (const BindingRow* other : bindings_of(place.row))
       if (other->initiator == initiator && other->bound && stays_masked(*other, volume))
@@ -1134,7 +1143,7 @@ class Planner {
     if (auto it = zone_actions_.find(key); it != zone_actions_.end()) return it->second;
     std::string fabric = array_name(fabric_id);
     bool recorded = existing_zones_.count(key) > 0;
-    bool on_device = !disc_->count(fabric) || device_zones_.count({fabric, initiator, port_wwn});
+    bool on_device = !discovered(fabric) || device_zones_.count({fabric, initiator, port_wwn});
     if (recorded && on_device) return zone_actions_[key] = 0;
     Effect e;
     e.zone = runtime::ZoneRow{0, 0, fabric_id, initiator, port_wwn};
@@ -1154,12 +1163,12 @@ class Planner {
                      const runtime::HostRow& h, const StoragePath& path, const UnitPlacement& place) {
     BindingRow want = want_in;
     want.id = old.id;
-    std::string array = place.array;
-    std::string map_device = path.gateway_id ? array_name(*path.gateway_id) : array;
+    const std::string& array = place.array;
+    const std::string& map_device = path.gateway_id ? array_name(*path.gateway_id) : array;
     auto shown_mask = device_maskings_.find({array, place.device_volume, path.initiator});
     auto shown_map = device_mappings_.find({map_device, array, place.device_volume, h.name});
-    bool masked = !disc_->count(array) || shown_mask != device_maskings_.end();
-    bool mapped = !disc_->count(map_device) || shown_map != device_mappings_.end();
+    bool masked = !discovered(array) || shown_mask != device_maskings_.end();
+    bool mapped = !discovered(map_device) || shown_map != device_mappings_.end();
     // Shown, but not where the inventory says: what is there goes first. (Not
     // a masking other exports share: unbind forgets every export through it.)
     bool shared = masking_shared(old);
@@ -1566,7 +1575,7 @@ class Planner {
   std::vector<VolumeRow> orphans_;
   std::set<RowId> copies_;  // volume rows that are backup copies
   std::vector<const BindingRow*> restored_exports_;  // exports of restored volumes (restore --to-new)
-  std::map<std::string, RowId> host_of_;
+  std::unordered_map<std::string, RowId> host_of_;  // server -> host row; looked up for each export
   AppliedVolumes previous_;  // as last applied
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
@@ -1582,6 +1591,7 @@ class Planner {
     std::unordered_set<Names3, KeyHash> masks;  // array, volume, initiator
     std::unordered_set<Names3, KeyHash> maps;   // device, volume, host
   };
+  std::unordered_set<std::string_view> discovered_;                                        // devices asked
   std::unordered_map<Names2, const runtime::DeviceVolume*, KeyHash> device_volumes_;       // device, volume
   std::unordered_map<Names3, const runtime::DeviceMasking*, KeyHash> device_maskings_;     // array, volume, initiator
   std::unordered_map<Names3, std::set<int>, KeyHash> device_luns_;                         // array, port, initiator

@@ -29,8 +29,23 @@ bool Reachability::array_offers(const runtime::DeviceRow& array, std::string_vie
   return has(protocol);
 }
 
+const StoragePath* Reachability::find(const runtime::HostRow& host, RowId array_id, std::string_view protocol) const {
+  int code = protocol == "scsi" ? 0 : protocol == "fc" ? 1 : protocol == "iscsi" ? 2 : -1;
+  if (code < 0) return nullptr;  // no path speaks it
+  auto key = std::tuple(host.id, array_id, code);
+  auto it = found_.find(key);
+  if (it == found_.end()) it = found_.emplace(key, search(host, array_id, protocol)).first;
+  return it->second ? &*it->second : nullptr;
+}
+
 std::optional<StoragePath> Reachability::path(const runtime::HostRow& host, RowId array_id,
                                               std::string_view protocol) const {
+  const StoragePath* found = find(host, array_id, protocol);
+  return found != nullptr ? std::optional(*found) : std::nullopt;
+}
+
+std::optional<StoragePath> Reachability::search(const runtime::HostRow& host, RowId array_id,
+                                                std::string_view protocol) const {
   const runtime::DeviceRow* array = topology_.device(array_id);
   if (array == nullptr || array->config.kind != runtime::DeviceKind::array || !array_offers(*array, protocol))
     return std::nullopt;
