@@ -55,9 +55,12 @@ struct Estate {
 // `farmctl plan` and `apply` gather it while the farm file compiles.
 class FarmReading {
  public:
-  FarmReading(runtime::Inventory& inventory, Estate& estate, const std::string& farm)
-      : scope_(inventory.farm_volume_scope(farm)) {
-    discovering_ = std::async(std::launch::async, [&estate, this] {
+  FarmReading(runtime::Inventory& inventory, Estate& estate, const std::string& farm) {
+    // The scope is read on the discovery's thread, through a connection of
+    // its own, while this one reads the farm's record: both read the farm's
+    // volume rows, and neither waits for the other.
+    discovering_ = std::async(std::launch::async, [&estate, path = inventory.path(), farm, this] {
+      scope_ = runtime::Inventory(path).farm_volume_scope(farm);
       runtime::PhaseTimer timer("discovery");
       return estate.drivers.discover_all(&scope_);
     });
