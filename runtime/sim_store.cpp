@@ -342,7 +342,6 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
     state.pools.push_back({pools.text(0), static_cast<std::uint64_t>(pools.int64(1)), pools.text(2)});
 
   // Metas first get their members (in order) and their size (the members' sum).
-  std::map<std::string, std::size_t> index;
   std::vector<std::size_t> metas;
   std::vector<std::size_t> head_style;  // metas whose head is also their first member
   auto read_volume = [&](Statement& row) {
@@ -351,15 +350,11 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
     v.size_mb = static_cast<std::uint64_t>(row.int64(1));
     v.pool = row.text(2);
     v.member_of_meta = !row.text_view(4).empty();
-    index[v.id] = state.volumes.size();
     if (row.int64(3) != 0) metas.push_back(state.volumes.size());
     if (row.int64(3) != 0 && v.size_mb > 0) head_style.push_back(state.volumes.size());
     state.volumes.push_back(std::move(v));
   };
-  auto add_member = [&](Statement& row) {
-    auto it = index.find(row.text(0));
-    if (it == index.end()) return;  // a member of a meta that is gone (tampered store): shown as a member only
-    auto& meta = state.volumes[it->second];
+  auto add_member = [](DeviceVolume& meta, Statement& row) {
     meta.members.push_back(row.text(1));
     meta.size_mb += static_cast<std::uint64_t>(row.int64(2));
   };
@@ -371,14 +366,20 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
         "AND NOT EXISTS (SELECT 1 FROM sim_volumes v WHERE v.device = ?1 AND v.id = i.id) ORDER BY 1");
     volumes.bind_all(device);
     while (volumes.step()) read_volume(volumes);
+    // Every member of the device at once, found by its meta's id (the only
+    // index by name that discovery needs, so made only here).
+    std::map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < state.volumes.size(); ++i) index[state.volumes[i].id] = i;
     auto& members = sql(
         "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent IS NOT NULL "
         "ORDER BY meta_parent, member_order");
     members.bind_all(device);
-    while (members.step()) add_member(members);
+    while (members.step()) {
+      auto it = index.find(members.text_view(0));
+      if (it == index.end()) continue;  // a member of a meta that is gone (tampered store): shown as a member only
+      add_member(state.volumes[it->second], members);
+    }
   } else {
-    std::vector<std::string_view> ids(only->begin(), only->end());
-    std::sort(ids.begin(), ids.end());
     auto& idle = sql("SELECT id, size_mb, '', 0, '' FROM sim_idle_volumes WHERE device = ? AND id = ?");
     auto read_idle = [&](std::string_view id) {
       idle.bind_all(device, id);
@@ -390,40 +391,67 @@ std::optional<DeviceState> SimStore::discover(std::string_view device, const Vol
     in_use.step();
     auto device_volumes = static_cast<std::size_t>(in_use.int64(0));
     in_use.reset();
-    if (device_volumes <= 2 * ids.size()) {
-      // The scope is most of what the device has in use (a large farm on
-      // its own array): one pass over those in id order, beside the ids.
-      // A lookup per id cost about three times a row of the pass
-      // (callgrind, 22,000 ids).
-      auto& all = sql(
-          "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? ORDER BY id");
+    // The scope is most of what the device has in use (a large farm on its
+    // own array): one pass over those in id order. A lookup per id cost
+    // about three times a row of the pass (callgrind, 22,000 ids).
+    bool most = device_volumes <= 2 * only->size();
+    auto& all = sql(
+        "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? ORDER BY id");
+    bool whole = false;  // every volume of the scope found in the pass
+    if (most) {
+      // Usually every one of them is in use: the rows in scope are then
+      // all there is to read, already in order (sorting the scope's ids
+      // cost a sixth of discovery).
+      state.volumes.reserve(only->size());
+      std::string id;
       all.bind_all(device);
-      bool row = all.step();
-      for (std::string_view id : ids) {
-        while (row && all.text_view(0) < id) row = all.step();
-        if (row && all.text_view(0) == id)
-          read_volume(all);
-        else
-          read_idle(id);
+      while (all.step()) {
+        id.assign(all.text_view(0));
+        if (only->count(id)) read_volume(all);
       }
       all.reset();
-    } else {
-      auto& volume = sql(
-          "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? AND id = ?");
-      for (std::string_view id : ids) {
-        volume.bind_all(device, id);
-        if (volume.step())
-          read_volume(volume);
-        else
-          read_idle(id);
-        volume.reset();
+      whole = state.volumes.size() == only->size();
+      if (!whole) {
+        state.volumes.clear();
+        metas.clear();
+        head_style.clear();
+      }
+    }
+    if (!whole) {
+      // Some of the scope is idle or gone: in the order of its sorted ids,
+      // each read from the pass (or looked up) or from the idle volumes.
+      std::vector<std::string_view> ids(only->begin(), only->end());
+      std::sort(ids.begin(), ids.end());
+      state.volumes.reserve(ids.size());
+      if (most) {
+        all.bind_all(device);
+        bool row = all.step();
+        for (std::string_view id : ids) {
+          while (row && all.text_view(0) < id) row = all.step();
+          if (row && all.text_view(0) == id)
+            read_volume(all);
+          else
+            read_idle(id);
+        }
+        all.reset();
+      } else {
+        auto& volume = sql(
+            "SELECT id, size_mb, pool, is_meta, IFNULL(meta_parent, '') FROM sim_volumes WHERE device = ? AND id = ?");
+        for (std::string_view id : ids) {
+          volume.bind_all(device, id);
+          if (volume.step())
+            read_volume(volume);
+          else
+            read_idle(id);
+          volume.reset();
+        }
       }
     }
     auto& members = sql(
         "SELECT meta_parent, id, size_mb FROM sim_volumes WHERE device = ? AND meta_parent = ? ORDER BY member_order");
     for (std::size_t i : metas) {
       members.bind_all(device, state.volumes[i].id);
-      while (members.step()) add_member(members);
+      while (members.step()) add_member(state.volumes[i], members);
       members.reset();
     }
   }
