@@ -217,6 +217,16 @@ class Planner {
 
   void index_discovery() {
     runtime::PhaseTimer timer("planner: index discovery");
+    // Sized up front: tens of thousands of entries, not rehashed as they grow.
+    std::size_t volumes = 0, maskings = 0, mappings = 0;
+    for (const auto& [device, state] : *disc_) {
+      volumes += state.volumes.size();
+      maskings += state.maskings.size();
+      mappings += state.mappings.size();
+    }
+    device_volumes_.reserve(volumes);
+    device_maskings_.reserve(maskings);
+    device_mappings_.reserve(mappings);
     for (const auto& [device, state] : *disc_) {
       discovered_.insert(device);
       for (const runtime::DeviceVolume& v : state.volumes) device_volumes_[{device, v.id}] = &v;
