@@ -115,9 +115,15 @@ class Planner {
     place_servers();
     {
       runtime::PhaseTimer timer("planner: settle volumes");
+      placed_.reserve(ir_.volumes.size());
+      wanted_.reserve(ir_.volumes.size());
       for (const plan::Volume& v : ir_.volumes) settle_volume(v);
+      // Units no longer in the file go in the order of their names.
+      std::vector<std::pair<const std::string*, Unit*>> unwanted;
       for (auto& [id, unit] : units_)
-        if (!wanted_.count(id)) tear_down_unit(id, unit, ChangeKind::destroy, "not in the farm file");
+        if (!wanted_.count(id)) unwanted.push_back({&id, &unit});
+      std::sort(unwanted.begin(), unwanted.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+      for (const auto& [id, unit] : unwanted) tear_down_unit(*id, *unit, ChangeKind::destroy, "not in the farm file");
     }
     {
       runtime::PhaseTimer timer("planner: settle exports");
@@ -160,6 +166,7 @@ class Planner {
     runtime::BackupStore backups(inv_);
     copies_ = backups.volume_ids(farm_->id);
     std::set<RowId> restored = backups.restored_volume_ids(farm_->id);
+    units_.reserve(record_.volumes.size());
     for (const VolumeRow& v : record_.volumes) {
       if (copies_.count(v.id)) {
         if (opt_.destroy) orphans_.push_back(v);
@@ -278,13 +285,17 @@ class Planner {
 
   void place_servers() {
     runtime::PhaseTimer timer("planner: place servers");
+    std::vector<const plan::Server*> unplaced;
+    for (const plan::Server& s : ir_.servers)
+      if (!host_of_.count(s.name)) unplaced.push_back(&s);
+    if (unplaced.empty()) return;  // the farm as it was: no idle host to look for
     std::map<std::string, std::set<std::string>> protocols;
     for (const plan::Export& e : ir_.exports) protocols[e.server].insert(e.protocol);
     std::vector<RowId> taken = inv_.placed_host_ids();
     for (const NewPlacement& m : out_.moves) taken.push_back(m.host_id);  // a move's new host is not idle either
     HostPlacer placer(topo_, reach_, taken);
-    for (const plan::Server& s : ir_.servers) {
-      if (host_of_.count(s.name)) continue;
+    for (const plan::Server* server : unplaced) {
+      const plan::Server& s = *server;
       std::string why;
       auto host_id = placer.place(s.hw, protocols[s.name], why);
       if (!host_id) {
@@ -347,6 +358,7 @@ class Planner {
   // released: the farm file may not put a disk there, nor take the server
   // away, nor may the server move to another host.
   void keep_clear_of_restored_volumes() {
+    if (restored_exports_.empty()) return;
     std::set<std::string> servers;
     for (const plan::Server& s : ir_.servers) servers.insert(s.name);
     for (const BindingRow* b : restored_exports_) {
@@ -1358,8 +1370,16 @@ class Planner {
   // tables of wanted exposure, which a converged farm never builds (60,000
   // entries of three names at 10,000 servers, most of this check's time).
   std::vector<StrayExposure> find_stray_exposure() const {
-    std::unordered_map<Names2, const std::string*, KeyHash> ours;  // (array, device volume) -> plan volume
-    for (const auto& [id, place] : placed_) ours.insert_or_assign(Names2{place.array, place.device_volume}, &id);
+    // (array, device volume) -> plan volume: made, like the wanted exposure,
+    // only once something shown was not kept.
+    std::optional<std::unordered_map<Names2, const std::string*, KeyHash>> ours;
+    auto ours_now = [&]() -> const std::unordered_map<Names2, const std::string*, KeyHash>& {
+      if (!ours) {
+        ours.emplace();
+        for (const auto& [id, place] : placed_) ours->insert_or_assign(Names2{place.array, place.device_volume}, &id);
+      }
+      return *ours;
+    };
     std::unordered_set<const void*> kept;
     kept.reserve(2 * shown_as_kept_.size());
     for (const ShownAsKept& shown : shown_as_kept_) {
@@ -1376,14 +1396,14 @@ class Planner {
     for (const auto& [device, state] : *disc_) {
       for (const runtime::DeviceMasking& m : state.maskings) {
         if (kept.count(&m)) continue;
-        auto it = ours.find({device, m.volume});
-        if (it == ours.end() || wanted_now().masks.count({device, m.volume, m.initiator})) continue;
+        auto it = ours_now().find({device, m.volume});
+        if (it == ours->end() || wanted_now().masks.count({device, m.volume, m.initiator})) continue;
         strays.push_back({&device, it->second, &m, nullptr});
       }
       for (const runtime::DeviceMapping& m : state.mappings) {
         if (kept.count(&m)) continue;
-        auto it = ours.find({m.array.empty() ? device : m.array, m.volume});
-        if (it == ours.end() || wanted_now().maps.count({device, m.volume, m.host})) continue;
+        auto it = ours_now().find({m.array.empty() ? device : m.array, m.volume});
+        if (it == ours->end() || wanted_now().maps.count({device, m.volume, m.host})) continue;
         strays.push_back({&device, it->second, nullptr, &m});
       }
     }
@@ -1574,7 +1594,7 @@ class Planner {
 
   std::optional<runtime::FarmRow> farm_;
   runtime::FarmRecord record_;
-  std::map<std::string, Unit> units_;
+  std::unordered_map<std::string, Unit> units_;  // by plan volume
   std::unordered_map<RowId, std::string> volume_by_row_;  // unit head row -> plan volume
   std::unordered_map<RowId, std::vector<const BindingRow*>> bindings_by_volume_;
   // Most units are a private disk with one export, found by a scan; a shared
@@ -1608,8 +1628,8 @@ class Planner {
   std::unordered_map<Names4, const runtime::DeviceMapping*, KeyHash> device_mappings_;     // device, array, volume, host
   std::unordered_set<Names3, KeyHash> device_zones_;                                       // fabric, initiator, port
 
-  std::set<std::string> wanted_;
-  std::map<std::string, UnitPlacement> placed_;
+  std::unordered_set<std::string_view> wanted_;  // the IR's volumes
+  std::unordered_map<std::string, UnitPlacement> placed_;  // by plan volume
   std::unordered_set<std::pair<std::string_view, RowId>, KeyHash> kept_hosts_;  // (volume, host) exports settled
   std::set<RowId> torn_bindings_;
   // A kept binding and what discovery showed of it where the inventory says
