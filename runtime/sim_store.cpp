@@ -15,7 +15,7 @@
 namespace farmctl::runtime {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // What the operations look up per action; without these, an estate of a
 // million volumes turns every allocate from a pool and every exposure check
@@ -47,6 +47,10 @@ CREATE TABLE sim_pool_usage(
   PRIMARY KEY (device, pool)) WITHOUT ROWID;
 INSERT INTO sim_pool_usage(device, pool, used_mb)
   SELECT device, pool, SUM(size_mb) FROM sim_volumes WHERE pool <> '' GROUP BY device, pool;
+)sql";
+// The triggers that keep sim_pool_usage right. Version 4 makes them: it makes
+// sim_volumes anew, and the triggers of an older store go with the old table.
+constexpr const char* kPoolUsageTriggers = R"sql(
 CREATE TRIGGER sim_pool_usage_insert AFTER INSERT ON sim_volumes WHEN NEW.pool <> '' BEGIN
   INSERT INTO sim_pool_usage(device, pool, used_mb) VALUES (NEW.device, NEW.pool, NEW.size_mb)
     ON CONFLICT (device, pool) DO UPDATE SET used_mb = used_mb + NEW.size_mb;
@@ -79,10 +83,69 @@ CREATE TABLE sim_idle_volumes(
   PRIMARY KEY (device, id)) WITHOUT ROWID;
 )sql";
 
-// Pool slices have pool != ''; pre-carved volumes and metas have pool ''.
-// A meta (is_meta=1) has no size of its own: it is the sum of its members,
-// which point at it with meta_parent and member_order. data_owner is the farm
-// whose data a volume holds (set by copy, bind and map; cleared by scrub).
+// The three tables discovery reads in key order, as their columns and keys.
+// Version 1 made them rowid tables; version 4 makes them anew WITHOUT ROWID,
+// each a B-tree clustered on its key (docs/design/sim-store.md): with a
+// rowid table each row a discovery read cost a seek in the key index and
+// another in the table. Pool slices have pool != ''; pre-carved volumes and
+// metas have pool ''. A meta (is_meta=1) has no size of its own: it is the
+// sum of its members, which point at it with meta_parent and member_order.
+// data_owner is the farm whose data a volume holds (set by copy, bind and
+// map; cleared by scrub).
+struct ClusteredTable {
+  const char* name;
+  const char* definition;
+};
+constexpr ClusteredTable kClusteredTables[] = {
+    {"sim_volumes", R"sql((
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  id TEXT NOT NULL,
+  size_mb INTEGER NOT NULL DEFAULT 0,
+  pool TEXT NOT NULL DEFAULT '',
+  is_meta INTEGER NOT NULL DEFAULT 0,
+  meta_parent TEXT,
+  member_order INTEGER,
+  image TEXT,
+  data_owner TEXT,
+  PRIMARY KEY (device, id)))sql"},
+    {"sim_maskings", R"sql((
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  volume TEXT NOT NULL,
+  initiator TEXT NOT NULL,
+  port TEXT NOT NULL,
+  lun INTEGER NOT NULL,
+  PRIMARY KEY (device, volume, initiator, port)))sql"},
+    {"sim_mappings", R"sql((
+  device TEXT NOT NULL REFERENCES sim_devices(name),
+  host TEXT NOT NULL,
+  array TEXT NOT NULL,
+  volume TEXT NOT NULL,
+  target INTEGER NOT NULL,
+  lun INTEGER NOT NULL,
+  PRIMARY KEY (device, host, array, volume)))sql"},
+};
+
+// Version 1's rowid tables.
+std::string rowid_tables() {
+  std::string sql;
+  for (const ClusteredTable& t : kClusteredTables) sql += fmt::format("CREATE TABLE {}{};\n", t.name, t.definition);
+  return sql;
+}
+
+// Version 4: each table's rows copied into its clustered form. The triggers
+// of version 2 go with the old sim_volumes (made again by the caller), its
+// indexes too (made again by kIndexes).
+std::string clustered_tables() {
+  std::string sql;
+  for (const ClusteredTable& t : kClusteredTables)
+    sql += fmt::format(
+        "CREATE TABLE {0}_v4{1} WITHOUT ROWID;\nINSERT INTO {0}_v4 SELECT * FROM {0};\nDROP TABLE {0};\n"
+        "ALTER TABLE {0}_v4 RENAME TO {0};\n",
+        t.name, t.definition);
+  return sql;
+}
+
+// The rest of version 1.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS sim_devices(
   name TEXT PRIMARY KEY,
@@ -93,32 +156,6 @@ CREATE TABLE IF NOT EXISTS sim_pools(
   size_mb INTEGER NOT NULL,
   raid TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (device, name));
-CREATE TABLE IF NOT EXISTS sim_volumes(
-  device TEXT NOT NULL REFERENCES sim_devices(name),
-  id TEXT NOT NULL,
-  size_mb INTEGER NOT NULL DEFAULT 0,
-  pool TEXT NOT NULL DEFAULT '',
-  is_meta INTEGER NOT NULL DEFAULT 0,
-  meta_parent TEXT,
-  member_order INTEGER,
-  image TEXT,
-  data_owner TEXT,
-  PRIMARY KEY (device, id));
-CREATE TABLE IF NOT EXISTS sim_maskings(
-  device TEXT NOT NULL REFERENCES sim_devices(name),
-  volume TEXT NOT NULL,
-  initiator TEXT NOT NULL,
-  port TEXT NOT NULL,
-  lun INTEGER NOT NULL,
-  PRIMARY KEY (device, volume, initiator, port));
-CREATE TABLE IF NOT EXISTS sim_mappings(
-  device TEXT NOT NULL REFERENCES sim_devices(name),
-  host TEXT NOT NULL,
-  array TEXT NOT NULL,
-  volume TEXT NOT NULL,
-  target INTEGER NOT NULL,
-  lun INTEGER NOT NULL,
-  PRIMARY KEY (device, host, array, volume));
 CREATE TABLE IF NOT EXISTS sim_zones(
   fabric TEXT NOT NULL REFERENCES sim_devices(name),
   initiator TEXT NOT NULL,
@@ -223,9 +260,16 @@ SimStore::SimStore(const std::string& path) : db_(path) {
                                   path, found, kSchemaVersion));
   if (found < kSchemaVersion) {
     Transaction tx(db_);
-    if (found == 0) db_.exec(kSchema);
+    if (found == 0) {
+      db_.exec(kSchema);
+      db_.exec(rowid_tables());
+    }
     if (found < 2) db_.exec(kPoolUsage);
-    db_.exec(kIdleVolumes);
+    if (found < 3) db_.exec(kIdleVolumes);
+    if (found < 4) {
+      db_.exec(clustered_tables());
+      db_.exec(kPoolUsageTriggers);
+    }
     db_.exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     tx.commit();
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/sim_faults.h"
+#include "runtime/sqlite.h"
 #include "tests/temp_dir.h"
 
 namespace farmctl::runtime {
@@ -187,6 +188,53 @@ TEST_CASE("sim: the store is <inventory>.sim and outlives the driver", "[sim]") 
   CHECK(dump(second->discover(w.sym1)) == before);
   CHECK(second->run(w.sym1, masking(Op::bind, "S1", 0)).ok());
   CHECK(read_sim_log(w.inventory).size() == 3);
+}
+
+// A store as schema version 3 left it: the volumes in use, the maskings
+// and the mappings in rowid tables, the pool-usage triggers on sim_volumes.
+constexpr const char* kBackToVersion3 = R"sql(
+CREATE TABLE v3_volumes AS SELECT * FROM sim_volumes;
+DROP TABLE sim_volumes;
+ALTER TABLE v3_volumes RENAME TO sim_volumes;
+CREATE UNIQUE INDEX sim_volumes_key ON sim_volumes(device, id);
+CREATE TABLE v3_maskings AS SELECT * FROM sim_maskings;
+DROP TABLE sim_maskings;
+ALTER TABLE v3_maskings RENAME TO sim_maskings;
+CREATE TABLE v3_mappings AS SELECT * FROM sim_mappings;
+DROP TABLE sim_mappings;
+ALTER TABLE v3_mappings RENAME TO sim_mappings;
+CREATE TRIGGER sim_pool_usage_insert AFTER INSERT ON sim_volumes WHEN NEW.pool <> '' BEGIN
+  UPDATE sim_pool_usage SET used_mb = used_mb + NEW.size_mb WHERE device = NEW.device AND pool = NEW.pool;
+END;
+PRAGMA user_version = 3;
+)sql";
+
+std::string table_sql(const std::string& inventory, const std::string& table) {
+  runtime::Database db(sim_store_path(inventory));
+  auto s = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?");
+  s.bind_all(table);
+  return s.step() ? s.text(0) : std::string();
+}
+
+TEST_CASE("sim: a store of version 3 keeps every row, clustered on its keys", "[sim]") {
+  SimWorld w;
+  REQUIRE(w.run(slice("S1", 600)).ok());
+  REQUIRE(w.run(make_meta("M1", {"0A1", "0A2"})).ok());
+  REQUIRE(w.run(masking(Op::bind, "0A3", 4)).ok());
+  REQUIRE(w.run(gateway_map(Op::map, "0A3", 2, 4)).ok());
+  REQUIRE(w.run(zoning(Op::zone)).ok());
+  std::string before = dump(w.state("sym1")) + dump(w.state("gw1")) + dump(w.state("fabric-a"));
+  w.driver.reset();
+  sim_tamper(w.inventory, kBackToVersion3);
+  CHECK(table_sql(w.inventory, "sim_volumes").find("WITHOUT ROWID") == std::string::npos);
+
+  w.driver = make_sim_driver({w.inventory});  // the next farmctl opens it
+  CHECK(dump(w.state("sym1")) + dump(w.state("gw1")) + dump(w.state("fabric-a")) == before);
+  for (const char* table : {"sim_volumes", "sim_maskings", "sim_mappings"})
+    CHECK(table_sql(w.inventory, table).find("WITHOUT ROWID") != std::string::npos);
+  // The pool's usage is still kept: 600 of its 1000 MB are taken.
+  CHECK(w.run(slice("S2", 500)).status == Status::permanent_failure);
+  CHECK(w.run(slice("S2", 400)).ok());
 }
 
 TEST_CASE("sim: allocate claims pre-carved volumes and carves pool slices", "[sim]") {
