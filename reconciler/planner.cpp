@@ -463,7 +463,12 @@ class Planner {
   void note_policy_change(const plan::Volume& v) {
     auto before = previous_.find(v.id);
     if (before == previous_.end()) return;
-    std::string after = policies_text(v.backup);
+    // The disks of one role share their policies, and come one after another.
+    if (policies_of_ == nullptr || *policies_of_ != v.backup) {
+      policies_text_ = policies_text(v.backup);
+      policies_of_ = &v.backup;
+    }
+    const std::string& after = policies_text_;
     if (after != before->second.backup)
       change(ChangeKind::update, "volume " + v.id, owner_server(v),
              fmt::format("backup policies {} -> {}", before->second.backup, after), {});
@@ -1607,6 +1612,8 @@ class Planner {
   std::vector<const BindingRow*> restored_exports_;  // exports of restored volumes (restore --to-new)
   std::unordered_map<std::string, RowId> host_of_;  // server -> host row; looked up for each export
   AppliedVolumes previous_;  // as last applied
+  const std::vector<fml::BackupPolicy>* policies_of_ = nullptr;  // the policies policies_text_ was made of
+  std::string policies_text_;
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
   mutable std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
   mutable std::vector<const std::vector<const plan::Export*>*> exports_by_position_;  // by index in ir_.volumes

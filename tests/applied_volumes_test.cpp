@@ -1,0 +1,45 @@
+// What a farm file said of each volume when it was last applied
+// (reconciler/applied_volumes.h): the entries of farm_volumes_applied as
+// the planner reads them back, odd shapes included.
+#include <map>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "reconciler/applied_volumes.h"
+
+using namespace farmctl::reconcile;
+
+namespace {
+
+std::string dump(const AppliedVolumes& volumes) {
+  std::map<std::string, AppliedVolume> sorted(volumes.begin(), volumes.end());
+  std::string out;
+  for (const auto& [id, v] : sorted) out += id + " " + std::to_string(v.size_mb) + " " + v.backup + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("applied volumes: entries read back as written", "[applied]") {
+  CHECK(dump(read_applied_volumes(R"([["web-0/t0",8192,"none"],["global/data",512000,"level 0 nightly retain 7"]])")) ==
+        "global/data 512000 level 0 nightly retain 7\n"
+        "web-0/t0 8192 none\n");
+  CHECK(read_applied_volumes("[]").empty());
+}
+
+TEST_CASE("applied volumes: an entry of another shape is skipped, the others kept", "[applied]") {
+  std::string text = R"([["a",1,"none"],)"
+                     R"(["negative",-2,"x"],["float",1.5,"x"],["short",1],["long",1,"x",4],)"
+                     R"([1,2,3],"loose",{"k":1},["nested",3,["x"]],["object",3,{"k":"x"}],[],)"
+                     R"(["dup",1,"first"],["dup",2,"second"],["g",4,"ok"]])";
+  CHECK(dump(read_applied_volumes(text)) ==
+        "a 1 none\n"
+        "dup 2 second\n"
+        "g 4 ok\n");
+}
+
+TEST_CASE("applied volumes: a text that is not a list of entries reads as none", "[applied]") {
+  for (const char* text : {"", "not json", R"({"a":[["a",1,"x"]]})", R"([["a",1,"x"])", R"([["a",1,"x"]] [])", "7"})
+    CHECK(read_applied_volumes(text).empty());
+}
