@@ -40,6 +40,14 @@ TEST_CASE("applied volumes: an entry of another shape is skipped, the others kep
 }
 
 TEST_CASE("applied volumes: a text that is not a list of entries reads as none", "[applied]") {
-  for (const char* text : {"", "not json", R"({"a":[["a",1,"x"]]})", R"([["a",1,"x"])", R"([["a",1,"x"]] [])", "7"})
+  for (const char* text : {"", "not json", R"({"a":[["a",1,"x"]]})", R"([["a",1,"x"])", R"([["a",1,"x"]] [])", "7",
+                           "[[\"a\",1,\"\xff\"]]", "[[\"a\",1,\"x\"],]", "[[\"a\",01,\"x\"]]"})
     CHECK(read_applied_volumes(text).empty());
+}
+
+TEST_CASE("applied volumes: spaces, escapes and large numbers read as any JSON reader reads them", "[applied]") {
+  CHECK(dump(read_applied_volumes(" [ [\"a\" , 1 , \"none\" ] ]\n")) == "a 1 none\n");
+  CHECK(dump(read_applied_volumes(R"([["q\"uote\\d",2,"caf\u00e9"]])")) == "q\"uote\\d 2 caf\xc3\xa9\n");
+  CHECK(dump(read_applied_volumes(R"([["a",18446744073709551615,"x"],["b",18446744073709551616,"x"]])")) ==
+        "a 18446744073709551615 x\n");
 }
