@@ -1,8 +1,6 @@
 #include "reconciler/allocator.h"
 
 #include <algorithm>
-#include <numeric>
-#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>

@@ -50,7 +50,7 @@ class VolumeAllocator {
   std::optional<Allocation> allocate(const AllocationRequest& request, std::string& why_not);
 
   // Free pre-carved volumes of one array adding up to at least extra_mb, to
-  // grow a meta-volume (at most `max_members`). nullopt when none suffice.
+  // grow a meta-volume (at most 16 members, kMaxMetaMembers). nullopt when none suffice.
   std::optional<std::vector<runtime::VolumeRow>> members_for_growth(RowId device_id, const std::string& cls,
                                                                     const std::optional<std::string>& raid,
                                                                     std::uint64_t extra_mb, std::string& why_not);

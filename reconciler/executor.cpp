@@ -71,14 +71,13 @@ class DeviceReadyQueues {
     }
   }
 
-  // Up to room(device, ready) actions from each device's heap, `ready` the
-  // number it holds.
+  // Up to room(device) actions from each device's heap.
   template <class Room>
   std::vector<std::size_t> take(Room room) {
     std::vector<std::size_t> out;
     for (auto& [device, heap] : heaps_) {
       if (heap.empty()) continue;
-      for (int n = room(device, heap.size()); n > 0 && !heap.empty(); --n) {
+      for (int n = room(device); n > 0 && !heap.empty(); --n) {
         out.push_back(heap.top());
         heap.pop();
       }
@@ -109,25 +108,27 @@ class DeviceReadyQueues {
 // the pages their rows share once. A slow device keeps the floor.
 class DeviceStocks {
  public:
-  // How many more of its `ready` actions `device` may be given now.
-  int room(const std::string& device, std::size_t ready, int floor) {
+  // How many more actions `device` may be given now; `floor` is its first stock.
+  int room(const std::string& device, int floor) {
     auto [it, added] = stocks_.try_emplace(device);
     Stock& stock = it->second;
     if (added) stock.size = floor;
-    bool ended_half = stock.open_after - stock.open >= stock.size / 2;
-    if (ended_half) stock.size = std::max(stock.size, std::min(2 * stock.size, kMaxStock));
-    int room = std::max(stock.size - stock.open, 0);
-    stock.open_after = stock.open + static_cast<int>(std::min(static_cast<std::size_t>(room), ready));
-    return room;
+    if (stock.ended >= stock.size / 2) stock.size = std::max(stock.size, std::min(2 * stock.size, kMaxStock));
+    stock.ended = 0;
+    return std::max(stock.size - stock.open, 0);
   }
   void journalled(const std::string& device) { ++stocks_[device].open; }
-  void ended(const std::string& device) { --stocks_[device].open; }
+  void ended(const std::string& device) {
+    Stock& stock = stocks_[device];
+    --stock.open;
+    ++stock.ended;
+  }
 
  private:
   struct Stock {
     int size = 0;
     int open = 0;
-    int open_after = 0;  // open once last stocked
+    int ended = 0;  // since it was last stocked
   };
   std::map<std::string, Stock> stocks_;
 };
@@ -307,8 +308,8 @@ void run_parallel(ActionGraph& graph, StepHooks& hooks, const ExecutorOptions& o
     return it->second;
   };
   DeviceStocks stocks;
-  auto room_of = [&](const std::string& device, std::size_t ready) {
-    return stocks.room(device, ready, std::max(2 * limit_of(device), kMinStock));
+  auto room_of = [&](const std::string& device) {
+    return stocks.room(device, std::max(2 * limit_of(device), kMinStock));
   };
   int in_flight = 0;  // journalled, not yet completed
   std::vector<Completion> arrived;

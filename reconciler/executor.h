@@ -14,10 +14,11 @@
 //                 actions in ONE transaction (one fsync), and keeps each
 //                 device's queue of journalled actions stocked so that a
 //                 worker starts the next action the moment a slot frees,
-//                 without waiting for a commit. A device has at most 512
-//                 intents open (or twice its limit), doubled up to 8192 while
-//                 it ends half of them between two commits: what a crash
-//                 leaves recovery to run again.
+//                 without waiting for a commit. A device's stock of open
+//                 intents starts at 512 (or twice its limit) and doubles,
+//                 up to 8192, while it ends half of it between two
+//                 stockings: at most that stock is left for recovery to run
+//                 again after a crash.
 #include <atomic>
 #include <cstdint>
 #include <functional>

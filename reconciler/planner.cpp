@@ -408,23 +408,19 @@ class Planner {
     return out;
   }
 
-  // In the farm file's order.
+  // In the farm file's order (index_exports, made at the start of run()).
   const std::vector<const plan::Export*>& exports_of(const std::string& volume) const {
     static const std::vector<const plan::Export*> kNone;
-    index_exports();
     auto it = exports_index_.find(volume);
     return it != exports_index_.end() ? it->second : kNone;
   }
   // The same for a volume of the IR, without hashing its name.
   const std::vector<const plan::Export*>& exports_of(const plan::Volume& v) const {
-    index_exports();
     std::less<const plan::Volume*> before;  // a total order, whatever `v` is
     if (before(&v, ir_.volumes.data()) || !before(&v, ir_.volumes.data() + ir_.volumes.size())) return exports_of(v.id);
     return *exports_by_position_[static_cast<std::size_t>(&v - ir_.volumes.data())];
   }
-  void index_exports() const {
-    if (exports_indexed_) return;
-    exports_indexed_ = true;
+  void index_exports() {
     for (const plan::Export& e : ir_.exports) exports_index_[e.volume].push_back(&e);
     exports_by_position_.reserve(ir_.volumes.size());
     for (const plan::Volume& v : ir_.volumes) exports_by_position_.push_back(&exports_index_[v.id]);
@@ -1401,14 +1397,16 @@ class Planner {
     for (const auto& [device, state] : *disc_) {
       for (const runtime::DeviceMasking& m : state.maskings) {
         if (kept.count(&m)) continue;
-        auto it = ours_now().find({device, m.volume});
-        if (it == ours->end() || wanted_now().masks.count({device, m.volume, m.initiator})) continue;
+        const auto& our = ours_now();
+        auto it = our.find({device, m.volume});
+        if (it == our.end() || wanted_now().masks.count({device, m.volume, m.initiator})) continue;
         strays.push_back({&device, it->second, &m, nullptr});
       }
       for (const runtime::DeviceMapping& m : state.mappings) {
         if (kept.count(&m)) continue;
-        auto it = ours_now().find({m.array.empty() ? device : m.array, m.volume});
-        if (it == ours->end() || wanted_now().maps.count({device, m.volume, m.host})) continue;
+        const auto& our = ours_now();
+        auto it = our.find({m.array.empty() ? device : m.array, m.volume});
+        if (it == our.end() || wanted_now().maps.count({device, m.volume, m.host})) continue;
         strays.push_back({&device, it->second, nullptr, &m});
       }
     }
@@ -1615,9 +1613,8 @@ class Planner {
   const std::vector<fml::BackupPolicy>* policies_of_ = nullptr;  // the policies policies_text_ was made of
   std::string policies_text_;
   std::map<ZoneKey, runtime::ZoneRow> existing_zones_;
-  mutable std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
-  mutable std::vector<const std::vector<const plan::Export*>*> exports_by_position_;  // by index in ir_.volumes
-  mutable bool exports_indexed_ = false;
+  std::unordered_map<std::string_view, std::vector<const plan::Export*>> exports_index_;  // by volume
+  std::vector<const std::vector<const plan::Export*>*> exports_by_position_;  // by index in ir_.volumes
 
   // What discovery showed, by the names the planner looks things up by (views into disc_).
   using Names2 = std::pair<std::string_view, std::string_view>;
