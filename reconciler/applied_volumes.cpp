@@ -97,84 +97,11 @@ class IrVolumesSax : public nlohmann::json_sax<nlohmann::json> {
   AppliedVolumes volumes_;
 };
 
-// farm_volumes_applied's entries, [["id", size_mb, "policies"], ...], read
-// with a SAX pass: a one-change plan of a 10,000-server farm reads 30,000 of
-// them, and a document tree of them cost more than the entries. An entry
-// of any other shape is skipped; a text that does not parse reads as none.
-class AppliedEntriesSax : public nlohmann::json_sax<nlohmann::json> {
- public:
-  static AppliedVolumes read(const std::string& text) {
-    AppliedEntriesSax sax;
-    if (!nlohmann::json::sax_parse(text, &sax) || !sax.top_array_) return {};
-    return std::move(sax.volumes_);
-  }
-
-  bool null() override { return other(); }
-  bool boolean(bool) override { return other(); }
-  bool number_integer(number_integer_t) override { return other(); }
-  bool number_unsigned(number_unsigned_t n) override {
-    if (depth_ == 2 && field_ == 1) size_ = n;
-    else fits_ = fits_ && depth_ != 2;
-    return advance();
-  }
-  bool number_float(number_float_t, const string_t&) override { return other(); }
-  bool string(string_t& text) override {
-    if (depth_ == 2 && field_ == 0) id_ = std::move(text);
-    else if (depth_ == 2 && field_ == 2) backup_ = std::move(text);
-    else fits_ = fits_ && depth_ != 2;
-    return advance();
-  }
-  bool binary(binary_t&) override { return other(); }
-  bool start_object(std::size_t) override {
-    fits_ = fits_ && depth_ != 2;
-    ++depth_;
-    return true;
-  }
-  bool end_object() override {
-    --depth_;
-    return advance();
-  }
-  bool key(string_t&) override { return true; }
-  bool start_array(std::size_t) override {
-    if (depth_ == 0) top_array_ = true;
-    if (depth_ == 1) field_ = 0, fits_ = true;
-    else fits_ = fits_ && depth_ != 2;
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    if (depth_ == 1 && fits_ && field_ == 3) volumes_[id_] = AppliedVolume{size_, backup_};
-    return depth_ == 1 ? true : advance();
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  // A value inside an entry takes the entry's next field.
-  bool advance() {
-    if (depth_ == 2) ++field_;
-    return true;
-  }
-  bool other() {
-    fits_ = fits_ && depth_ != 2;
-    return advance();
-  }
-
-  int depth_ = 0;  // arrays and objects open
-  bool top_array_ = false;
-  int field_ = 0;      // of the entry being read
-  bool fits_ = false;  // the entry is [string, unsigned, string] so far
-  std::string id_, backup_;
-  std::uint64_t size_ = 0;
-  AppliedVolumes volumes_;
-};
-
-// The same entries as farmctl writes them — compact, ASCII without escapes,
-// sizes as plain digits — read without a JSON parser: the SAX pass still cost about
-// 3,000 instructions an entry (96 M for 30,000, callgrind), most of a
-// one-change plan's extra time. Anything else (a backslash, a space, a
-// number in another form, an entry of another shape) returns false, and the
-// SAX pass reads the text instead, so what is read never depends on which.
+// The entries of farm_volumes_applied as farmctl writes them — compact,
+// ASCII without escapes, sizes as plain digits — read without a JSON
+// parser: even as a SAX pass it cost about 3,000 instructions an entry
+// (96 M for the 30,000 a one-change plan of bench/gen's farm reads,
+// callgrind). Anything else returns false, for the JSON parser to read.
 class WrittenEntries {
  public:
   explicit WrittenEntries(std::string_view text) : text_(text) {}
@@ -263,10 +190,18 @@ std::string applied_volumes_text(const plan::Plan& ir) {
   return out;
 }
 
+bool read_written_entries(std::string_view text, AppliedVolumes& out) { return WrittenEntries(text).read(out); }
+
 AppliedVolumes read_applied_volumes(const std::string& text) {
   AppliedVolumes out;
-  if (WrittenEntries(text).read(out)) return out;
-  return AppliedEntriesSax::read(text);
+  if (read_written_entries(text, out)) return out;
+  out.clear();  // a general JSON text: an entry of another shape is skipped, a text that does not parse is none
+  auto entries = nlohmann::json::parse(text, nullptr, false);
+  if (!entries.is_array()) return out;
+  for (const auto& e : entries)
+    if (e.is_array() && e.size() == 3 && e[0].is_string() && e[1].is_number_unsigned() && e[2].is_string())
+      out[e[0].get<std::string>()] = AppliedVolume{e[1].get<std::uint64_t>(), e[2].get<std::string>()};
+  return out;
 }
 
 AppliedVolumes applied_volumes_of_plan_json(const std::string& plan_json) { return IrVolumesSax::read(plan_json); }

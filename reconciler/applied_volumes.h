@@ -10,6 +10,7 @@
 // applied before v6 have none; their entries are read from the IR.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "compiler/plan_ir.h"
@@ -32,6 +33,12 @@ std::string applied_volumes_text(const plan::Plan& ir);
 
 // Reads farm_volumes_applied's entries; an unreadable text reads as no entries.
 AppliedVolumes read_applied_volumes(const std::string& text);
+
+// The fast path of read_applied_volumes, for entries as applied_volumes_text
+// writes them: false (and `out` partly filled) for any other text, which
+// read_applied_volumes then reads as JSON. Apart so that tests can hold it
+// to the general reader.
+bool read_written_entries(std::string_view text, AppliedVolumes& out);
 
 // The same entries from a stored Plan IR (a SAX pass that keeps only them).
 AppliedVolumes applied_volumes_of_plan_json(const std::string& plan_json);

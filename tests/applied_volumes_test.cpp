@@ -51,3 +51,25 @@ TEST_CASE("applied volumes: spaces, escapes and large numbers read as any JSON r
   CHECK(dump(read_applied_volumes(R"([["a",18446744073709551615,"x"],["b",18446744073709551616,"x"]])")) ==
         "a 18446744073709551615 x\n");
 }
+
+TEST_CASE("applied volumes: entries as farmctl writes them take the fast reader, with the same result", "[applied]") {
+  farmctl::plan::Plan ir;
+  farmctl::plan::Volume data;
+  data.id = "web-0/t1";
+  data.size_mb = 20480;
+  data.backup = {farmctl::fml::BackupPolicy{}};
+  farmctl::plan::Volume boot;
+  boot.id = "web-0/t0";
+  boot.size_mb = 8192;
+  ir.volumes = {boot, data};
+  std::string text = applied_volumes_text(ir);
+  AppliedVolumes fast;
+  REQUIRE(read_written_entries(text, fast));
+  CHECK(dump(fast) == dump(read_applied_volumes(text)));
+  CHECK(fast.size() == 2);
+  // What it leaves to the JSON parser.
+  for (const char* other : {" []", R"([["a",1,"caf\u00e9"]])", "[[\"a\",1,\"\xc3\xa9\"]]", "[[\"a\",01,\"x\"]]"}) {
+    AppliedVolumes out;
+    CHECK_FALSE(read_written_entries(other, out));
+  }
+}
