@@ -52,17 +52,17 @@ struct Estate {
 // What a plan needs that depends only on the farm's name, not on its file:
 // the farm's records in the inventory, and discovery of its devices (on a
 // second thread: the devices and the inventory are different connections).
-// `farmctl plan` and `apply` gather it while the farm file compiles.
+// The discovery's scope, the farm's volumes, is read on that thread too,
+// through an inventory connection of its own, while the caller's reads the
+// farm's record: both read the farm's volume rows, neither waits for the
+// other. `farmctl plan` and `apply` gather it while the farm file compiles.
 class FarmReading {
  public:
   FarmReading(runtime::Inventory& inventory, Estate& estate, const std::string& farm) {
-    // The scope is read on the discovery's thread, through a connection of
-    // its own, while this one reads the farm's record: both read the farm's
-    // volume rows, and neither waits for the other.
-    discovering_ = std::async(std::launch::async, [&estate, path = inventory.path(), farm, this] {
-      scope_ = runtime::Inventory(path).farm_volume_scope(farm);
+    discovering_ = std::async(std::launch::async, [&estate, path = inventory.path(), farm] {
+      std::map<std::string, runtime::VolumeScope> scope = runtime::Inventory(path).farm_volume_scope(farm);
       runtime::PhaseTimer timer("discovery");
-      return estate.drivers.discover_all(&scope_);
+      return estate.drivers.discover_all(&scope);
     });
     snapshot_.name = farm;
     {
@@ -87,7 +87,6 @@ class FarmReading {
   }
 
  private:
-  std::map<std::string, runtime::VolumeScope> scope_;
   std::future<reconcile::Discovery> discovering_;
   reconcile::Discovery discovery_;
   reconcile::FarmSnapshot snapshot_;

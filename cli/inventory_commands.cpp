@@ -39,8 +39,6 @@ std::size_t count_of(std::string_view text, std::string_view word) {
   return n;
 }
 
-}  // namespace
-
 struct ImportAttempt {
   runtime::WiringParseResult parsed;
   std::optional<runtime::ImportReport> imported;
@@ -76,6 +74,8 @@ ImportAttempt import_once(runtime::Inventory& inventory, std::string text, const
   }
   return attempt;
 }
+
+}  // namespace
 
 int run_inventory_import(const InventoryOptions& options) {
   std::optional<std::string> text = read_file(options.map_file);

@@ -54,11 +54,10 @@ class Progress : public reconcile::ApplyEvents {
         draw();
         break;
     }
-    // Lines and JSON events are flushed once per commit (reported()): one
-    // write for the lot instead of one per action. The live line flushes as
-    // it draws.
   }
 
+  // Lines and JSON events are flushed once per commit: one write for the lot
+  // instead of one per action. The live line flushes as it draws.
   void reported() override {
     if (style_ != ProgressStyle::live) std::fflush(stdout);
   }

@@ -475,10 +475,7 @@ std::vector<VolumeRow> Inventory::free_volumes_of_size(RowId device_id, std::str
                   kVolumeColumns, kFreePrecarved);
   Statement& s = cached(sql);
   s.bind_all(device_id, cls, size_mb, after, static_cast<std::int64_t>(limit));
-  std::vector<VolumeRow> rows;
-  while (s.step()) rows.push_back(read_volume(s));
-  s.reset();
-  return rows;
+  return read_all<VolumeRow>(s, read_volume);
 }
 
 std::vector<VolumeRow> Inventory::all_volumes() {

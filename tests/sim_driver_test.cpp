@@ -232,9 +232,12 @@ TEST_CASE("sim: a store of version 3 keeps every row, clustered on its keys", "[
   CHECK(dump(w.state("sym1")) + dump(w.state("gw1")) + dump(w.state("fabric-a")) == before);
   for (const char* table : {"sim_volumes", "sim_maskings", "sim_mappings"})
     CHECK(table_sql(w.inventory, table).find("WITHOUT ROWID") != std::string::npos);
-  // The pool's usage is still kept: 600 of its 1000 MB are taken.
+  // The pool's usage is still kept: 600 of its 1000 MB are taken, and the
+  // triggers count the next slice in (without them the pool would show
+  // room left after it).
   CHECK(w.run(slice("S2", 500)).status == Status::permanent_failure);
   CHECK(w.run(slice("S2", 400)).ok());
+  CHECK(w.run(slice("S3", 1)).status == Status::permanent_failure);
 }
 
 TEST_CASE("sim: allocate claims pre-carved volumes and carves pool slices", "[sim]") {
