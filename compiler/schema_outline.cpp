@@ -12,6 +12,8 @@ namespace farmctl::fml {
 namespace {
 
 constexpr std::string_view kStringType = "xs:string";
+// The first type an outline holds: an element of xs:string.
+constexpr SchemaOutline::TypeId kStringTypeId = 0;
 constexpr std::string_view kBooleanType = "xs:boolean";
 
 std::string_view value_of(const XmlElement& e, std::string_view name) {
@@ -45,7 +47,7 @@ class OutlineReader {
       return false;
     for (std::string_view form : {value_of(schema, "elementFormDefault"), value_of(schema, "attributeFormDefault")})
       if (!form.empty() && form != "unqualified") return false;
-    types_.emplace_back().text = true;  // xs:string, as an element's type
+    types_.emplace_back().text = true;  // kStringTypeId: xs:string, as an element's type
     // Named types first, so that an element may name one declared after it.
     std::vector<std::pair<const XmlElement*, SchemaOutline::TypeId>> named;
     for (const XmlElement* e : children(schema)) {
@@ -93,7 +95,7 @@ class OutlineReader {
     std::string_view type = value_of(e, "type");
     if (!type.empty()) {
       if (!inside.empty()) return SchemaOutline::kNoType;
-      if (type == kStringType) return 0;
+      if (type == kStringType) return kStringTypeId;
       auto named = named_.find(type);
       return named == named_.end() ? SchemaOutline::kNoType : named->second;
     }

@@ -771,12 +771,16 @@ std::unique_ptr<xc::SAX2XMLReader> make_reader(Checking checking) {
 }
 
 // A reader with the features above, one that resolves nothing, a limit on
-// entity expansion, and the schema loaded and cached: every document farmctl
-// reads is read by one of these.
+// entity expansion, and, when it validates, the schema loaded and cached:
+// every document farmctl reads is read by one of these.
 struct SafeReader {
-  // Not validating: for a schema's own text, and for pieces checked against
-  // its outline instead.
-  explicit SafeReader(Checking checking) : parser(make_reader(checking)) { refuse_outside_resources(); }
+  // Not checking at all: for a schema's own text.
+  SafeReader() : parser(make_reader(Checking::nothing)) { refuse_outside_resources(); }
+  // Not validating: what it reads is checked against the schema's outline
+  // instead, element by element (parse_pieces hands it to the handler).
+  explicit SafeReader(const SchemaOutline& against) : parser(make_reader(Checking::outline)), outline(&against) {
+    refuse_outside_resources();
+  }
   SafeReader(std::string_view schema_xsd, std::string_view schema_name) : parser(make_reader(Checking::schema)) {
     refuse_outside_resources();
     std::string schema_id(schema_name);
@@ -793,6 +797,7 @@ struct SafeReader {
   RefuseEverything refuse;
   xc::SecurityManager security;
   std::unique_ptr<xc::SAX2XMLReader> parser;
+  const SchemaOutline* outline = nullptr;  // a reader of Checking::outline checks against this
 };
 
 std::size_t elements_at_most(std::string_view text) {
@@ -846,12 +851,12 @@ struct ParseHooks {
   const TopElementClosed* on_top_closed = nullptr;
   const TakeElement* take_element = nullptr;
   TopElementReader* top_reader = nullptr;
-  const SchemaOutline* outline = nullptr;  // for a reader of Checking::outline (no validator, no namespaces)
 };
 
 // One parse of `pieces` (the whole document, or a piece of it) with the reader
 // features and limits above. The tree, or nothing when the input is not
-// well-formed; what was wrong is in `diags`.
+// well-formed (what was wrong is in `diags`) or the outline doubted it
+// (nothing said: the caller reads it again validated).
 std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map, std::vector<std::string_view> pieces,
                                         const ParseHooks& hooks, std::size_t most_elements, DiagnosticList& diags,
                                         int shift_from_line = INT_MAX, int shift_by = 0) {
@@ -860,7 +865,7 @@ std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map
   handler.on_top_closed(hooks.on_top_closed);
   handler.take_element(hooks.take_element);
   handler.read_top_elements_with(hooks.top_reader);
-  handler.check_against(hooks.outline);
+  handler.check_against(reader.outline);
   reader.parser->setContentHandler(&handler);
   reader.parser->setLexicalHandler(&handler);
   reader.parser->setErrorHandler(&handler);
@@ -868,7 +873,8 @@ std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map
   try {
     reader.parser->parse(input);
   } catch (const xc::SAXException&) {
-    // reported through fatalError
+    // reported through fatalError, or the handler stopped the parse (its depth
+    // limit, or an abandon() for the outline)
   } catch (const xc::XMLException& e) {
     handler.flush_schema_errors();
     diags.error(Code::malformed_xml, {1, 1}, "malformed XML: " + utf8(e.getMessage()));
@@ -888,7 +894,7 @@ std::optional<XmlDocument> parse_pieces(SafeReader& reader, const SourceMap& map
 // nothing when it is not well-formed.
 std::optional<XmlDocument> read_unvalidated(std::string_view source) {
   SourceMap map(source);
-  SafeReader reader(Checking::nothing);
+  SafeReader reader;
   DiagnosticList diags;
   return parse_pieces(reader, map, {source}, ParseHooks(), elements_at_most(source), diags);
 }
@@ -912,8 +918,7 @@ std::optional<XmlDocument> read_against_outline(std::string_view source, const S
                                                 ParseHooks hooks) {
   if (!meant_as_utf8(source) || first_invalid_utf8(source) != std::string_view::npos) return std::nullopt;
   SourceMap map(source);
-  SafeReader reader(Checking::outline);
-  hooks.outline = &outline;
+  SafeReader reader(outline);
   DiagnosticList said;
   std::optional<XmlDocument> doc = parse_pieces(reader, map, {source}, hooks, elements_at_most(source), said);
   if (!said.items().empty()) return std::nullopt;
@@ -945,8 +950,9 @@ void append_piece(XmlDocument& first, XmlDocument&& later) {
 constexpr std::size_t kPieceBytes = 256 << 10;
 constexpr std::size_t kMostPieces = 64;
 
-// Xerces reads 50 to 75 MB/s on one of this machine's cores (bench/run's
-// "Xerces-C++ alone" row), and the tree
+// Xerces reads 50 to 75 MB/s validating on one of this machine's cores
+// (bench/run's "Xerces-C++ alone" row), 90 to 140 MB/s without the
+// validator or namespaces (docs/performance.md, items 85 and 86), and the tree
 // is built as it reads: a large farm file is cut into pieces that two
 // threads parse, each taking the next piece when done with one. Without
 // the validator, which costs as much again, when the schema has an outline
@@ -972,7 +978,7 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
   auto parse_in_turn = [&](const SourceMap& thread_map) {
     std::optional<SafeReader> reader;
     if (outline)
-      reader.emplace(Checking::outline);
+      reader.emplace(*outline);
     else
       reader.emplace(schema_xsd, schema_name);
     for (std::size_t k = next++; k < count && !failed; k = next++) {
@@ -989,7 +995,6 @@ std::optional<StreamedDocument> read_in_pieces(const SourceMap& map, std::string
       }
       ParseHooks hooks;
       hooks.top_reader = readers[k].get();
-      if (outline) hooks.outline = &*outline;
       docs[k] = parse_pieces(*reader, thread_map, std::move(text), hooks, room, diags, pieces->first_shifted_line(),
                              pieces->line_shift(k));
       if (!docs[k] || !diags.items().empty()) failed = true;
@@ -1071,29 +1076,31 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
                                      two_threads_from_bytes));
 }
 
+namespace {
+
+ParseHooks hooks_of(const TopElementClosed& on_top_closed, const TakeElement& take_element) {
+  ParseHooks hooks;
+  if (on_top_closed) hooks.on_top_closed = &on_top_closed;
+  if (take_element) hooks.take_element = &take_element;
+  return hooks;
+}
+
+}  // namespace
+
 std::optional<XmlDocument> read_xml_document(std::string_view source, std::string_view schema_xsd,
                                              std::string_view schema_name, DiagnosticList& diags,
                                              const TopElementClosed& on_top_closed,
                                              const TakeElement& take_element) {
-  ParseHooks hooks;
-  if (on_top_closed) hooks.on_top_closed = &on_top_closed;
-  if (take_element) hooks.take_element = &take_element;
-  return document_only(read_document(source, schema_xsd, schema_name, diags, hooks, nullptr, SIZE_MAX));
+  return document_only(read_document(source, schema_xsd, schema_name, diags, hooks_of(on_top_closed, take_element),
+                                     nullptr, SIZE_MAX));
 }
 
 std::optional<XmlDocument> read_xml_document_against_outline(std::string_view source, std::string_view schema_xsd,
                                                              const TopElementClosed& on_top_closed,
-                                                             const TakeElement& take_element, bool& doubted) {
+                                                             const TakeElement& take_element) {
   const std::optional<SchemaOutline>& outline = outline_of(schema_xsd);
-  std::optional<XmlDocument> doc;
-  if (outline) {
-    ParseHooks hooks;
-    if (on_top_closed) hooks.on_top_closed = &on_top_closed;
-    if (take_element) hooks.take_element = &take_element;
-    doc = read_against_outline(source, *outline, hooks);
-  }
-  doubted = !doc;
-  return doc;
+  if (!outline) return std::nullopt;
+  return read_against_outline(source, *outline, hooks_of(on_top_closed, take_element));
 }
 
 std::optional<StreamedDocument> read_xml_streamed(std::string_view source, std::string_view schema_xsd,

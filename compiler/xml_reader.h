@@ -1,7 +1,9 @@
 #pragma once
 // The one part of farmctl that includes Xerces-C++ (besides nothing else):
-// parses an XML document held in memory, validates it against an XSD given as
-// text, and returns the element tree with source positions.
+// parses an XML document held in memory, checks it against an XSD given as
+// text — validated, or against the schema's outline (schema_outline.h) with
+// a validated read to decide when the outline doubts — and returns the
+// element tree with source positions.
 //
 // Safety: DOCTYPE declarations are refused outright (so no DTD, no external or
 // internal entity, no entity expansion), no schema location in the document is
@@ -65,14 +67,13 @@ std::optional<XmlDocument> read_xml_document(std::string_view source, std::strin
 // The same, read without the validator when the schema has an outline
 // (schema_outline.h): each element is checked against the outline as it is
 // read (bench/gen's million-volume wiring map: 1.22-1.48 s instead of
-// 1.58-2.24 s, by hand). Nothing, with `doubted` set, when the outline
-// doubts the document or anything in it is wrong (or the schema has no
-// outline): the caller then undoes what its hooks did and reads the
-// document with the hooked read_xml_document above, which decides, and
-// says what is wrong where.
+// 1.58-2.24 s, by hand). Nothing when the outline doubts the document or
+// anything in it is wrong (or the schema has no outline): the caller then
+// undoes what its hooks did and reads the document with the hooked
+// read_xml_document above, which decides, and says what is wrong where.
 std::optional<XmlDocument> read_xml_document_against_outline(std::string_view source, std::string_view schema_xsd,
                                                              const TopElementClosed& on_top_closed,
-                                                             const TakeElement& take_element, bool& doubted);
+                                                             const TakeElement& take_element);
 
 // Reading a large document without holding its tree: each child of the
 // root is handed, whole, to a TopElementReader as soon as its end tag is
@@ -114,9 +115,10 @@ std::optional<SchemaOutline> read_schema_outline(std::string_view schema_xsd);
 // outline to its promise with it.
 bool fits_outline(std::string_view source, const SchemaOutline& outline);
 
-// Only Xerces-C++'s part of read_xml_document: the same reader, features,
-// limits and schema, into a handler that keeps nothing (bench/xml_ceiling
-// times it). False when the document is not well-formed or breaks the schema.
+// Only Xerces-C++'s part of a validated read_xml_document: the same reader,
+// features, limits and schema, into a handler that keeps nothing
+// (bench/xml_ceiling times it). False when the document is not well-formed
+// or breaks the schema.
 bool parse_only(std::string_view source, std::string_view schema_xsd, std::string_view schema_name);
 
 }  // namespace farmctl::fml

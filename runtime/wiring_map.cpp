@@ -408,14 +408,6 @@ class WiringReader {
 
 }  // namespace
 
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name) {
-  return parse_wiring_map_source(std::move(source), std::move(file_name), DeviceRead());
-}
-
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read) {
-  return parse_wiring_map_source(std::move(source), std::move(file_name), device_read, WiringRead::validated);
-}
-
 WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read,
                                           WiringRead how) {
   WiringParseResult result;
@@ -433,8 +425,8 @@ WiringParseResult parse_wiring_map_source(std::string source, std::string file_n
   };
   std::optional<fml::XmlDocument> doc;
   if (how == WiringRead::against_outline) {
-    doc = fml::read_xml_document_against_outline(result.source, fml::embedded_wiring_schema(), on_top_closed, take,
-                                                 result.doubted);
+    doc = fml::read_xml_document_against_outline(result.source, fml::embedded_wiring_schema(), on_top_closed, take);
+    result.doubted = !doc;
     if (result.doubted) return result;
   } else {
     doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
@@ -452,8 +444,6 @@ WiringParseResult parse_wiring_map_source(std::string source, std::string file_n
   result.diagnostics.sort_by_position();
   return result;
 }
-
-WiringParseResult parse_wiring_map_file(const std::string& path) { return parse_wiring_map_file(path, DeviceRead()); }
 
 WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read) {
   std::ifstream in(path, std::ios::binary);

@@ -101,25 +101,22 @@ struct WiringParseResult {
   std::string rendered_diagnostics() const { return fml::render(diagnostics, file_name, source); }
 };
 
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name);
-WiringParseResult parse_wiring_map_file(const std::string& path);
-
-// The same, telling `device_read` (on the parsing thread) each device
+// `device_read`, when given, is told (on the parsing thread) each device
 // (<array>, <gateway>, <fabric>) as soon as it has been read, while nothing
 // read so far is wrong: an import can load it while the rest is read. The
 // device stays at that address in the map the parse returns (and in the
 // WiringParseResult it is moved into). Being told is no promise: a later
 // error can still leave the result without a map.
 using DeviceRead = std::function<void(const WiredDevice&)>;
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read);
 // How a map is read: with Xerces' validator, or first against the schema's
 // outline (fml::read_xml_document_against_outline: a million-volume map's
 // parse about a quarter shorter), which may come back `doubted`. Then what
 // `device_read` was told is to be undone, and the map read validated.
 enum class WiringRead { validated, against_outline };
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read,
-                                          WiringRead how);
-WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read);
+WiringParseResult parse_wiring_map_source(std::string source, std::string file_name,
+                                          const DeviceRead& device_read = DeviceRead(),
+                                          WiringRead how = WiringRead::validated);
+WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read = DeviceRead());
 
 // RFC 3720 iSCSI qualified name (iqn.YYYY-MM.reversed.domain[:suffix]) and
 // 8-byte colon-separated WWN checks, shared with other parts that take them.

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/inventory_lock.h"
+#include "runtime/wiring_map.h"
 #include "tests/scenario_fixture.h"
 
 namespace farmctl::testing {
@@ -420,6 +421,10 @@ TEST_CASE("cli: a wiring map the outline doubts late is read again and imported 
         attributes);
     return std::string(map).insert(map.rfind("</wiring-map>"), late);
   };
+  // The outline does doubt it, so the import below takes the second read.
+  REQUIRE(runtime::parse_wiring_map_source(with_late_device(" xmlns:x=\"urn:x\""), "wiring.xml", {},
+                                           runtime::WiringRead::against_outline)
+              .doubted);
   CliWorld plain, doubted;
   write_text(plain.file("wiring.xml"), with_late_device(""));
   write_text(doubted.file("wiring.xml"), with_late_device(" xmlns:x=\"urn:x\""));
