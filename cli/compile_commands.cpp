@@ -43,7 +43,7 @@ int run_compile(const CompileOptions& options) {
   }
   // The source is done with (its diagnostics are out): a large file's
   // memory is given back for the plan's text to use, rather than new pages.
-  std::string().swap(result.source);
+  result.source = fml::SourceText();
   runtime::PhaseTimer timer("compile: lower and write the plan");
   if (options.out.empty() || options.out == "-") {
     fml::write_plan_json(*result.farm, std::cout);

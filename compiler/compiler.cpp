@@ -3,10 +3,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <optional>
-#include <sstream>
 
 #include "compiler/analyzer.h"
 #include "compiler/embedded_schema.h"
@@ -17,6 +15,10 @@
 namespace farmctl::fml {
 
 CompileResult compile_source(std::string source, std::string file_name, CompileUntil until) {
+  return compile_source(SourceText(std::move(source)), std::move(file_name), until);
+}
+
+CompileResult compile_source(SourceText source, std::string file_name, CompileUntil until) {
   CompileResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
@@ -47,49 +49,27 @@ CompileResult compile_source(std::string source, std::string file_name, CompileU
   return result;
 }
 
-namespace {
-
-// The whole of a file opened as `in`, of `size` bytes when known.
-std::string read_whole(std::ifstream& in, std::optional<std::uintmax_t> size) {
-  runtime::PhaseTimer timer("compile: read the file");
-  // Read at once into a string of the file's size: a stream buffer grows by
-  // doubling, which for a 60 MB farm file copied and faulted in twice as much.
-  std::string text;
-  if (size) {
-    text.resize(*size);
-    in.read(text.data(), static_cast<std::streamsize>(*size));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-  }
-  // What the size did not tell (a pipe such as /dev/stdin, a file that grew).
-  if (in) {
-    std::ostringstream rest;
-    rest << in.rdbuf();
-    text += std::move(rest).str();
-  }
-  return text;
-}
-
-}  // namespace
-
 CompileResult compile_file(const std::string& path, CompileUntil until) {
-  std::error_code ec;
-  bool directory = std::filesystem::is_directory(path, ec);
-  std::ifstream in(path, std::ios::binary);
-  if (!in || directory) {
+  std::optional<SourceText> text;
+  int read_error = 0;
+  {
+    runtime::PhaseTimer timer("compile: read the file");
+    text = SourceText::of_file(path);
+    read_error = errno;
+  }
+  if (!text) {
     CompileResult result;
     result.file_name = path;
-    result.diagnostics.error(Code::io, {},
-                             "cannot read the file: " + std::string(directory ? "it is a directory" : std::strerror(errno)));
+    std::string why = read_error == EISDIR ? "it is a directory" : std::strerror(read_error);
+    result.diagnostics.error(Code::io, {}, "cannot read the file: " + why);
     return result;
   }
-  std::error_code size_unknown;
-  std::optional<std::uintmax_t> size = std::filesystem::file_size(path, size_unknown);
-  if (size_unknown) size.reset();
   // A large file is read in pieces on two threads: Xerces is set up on the
   // second core meanwhile.
   std::future<void> xerces_ready;
-  if (size && *size >= kTwoThreadsFromBytes) xerces_ready = std::async(std::launch::async, ensure_xerces_initialized);
-  return compile_source(read_whole(in, size), path, until);
+  if (text->view().size() >= kTwoThreadsFromBytes)
+    xerces_ready = std::async(std::launch::async, ensure_xerces_initialized);
+  return compile_source(std::move(*text), path, until);
 }
 
 }  // namespace farmctl::fml

@@ -13,6 +13,7 @@
 #include "compiler/diagnostics.h"
 #include "compiler/farm_model.h"
 #include "compiler/plan_ir.h"
+#include "compiler/source_text.h"
 
 namespace farmctl::fml {
 
@@ -25,13 +26,15 @@ struct CompileResult {
   std::optional<plan::Plan> plan;
   std::optional<Farm> farm;  // only when compiled until the farm, and without errors
   DiagnosticList diagnostics;
-  std::string source;     // the text compiled, for rendering diagnostics
+  SourceText source;      // the text compiled, for rendering diagnostics
   std::string file_name;  // as given, for diagnostics
   std::string rendered_diagnostics() const { return render(diagnostics, file_name, source); }
 };
 
 // `file_name` is used in messages and, through its stem, as the default farm name.
 CompileResult compile_source(std::string source, std::string file_name, CompileUntil until = CompileUntil::plan);
+// The same, for text read from a file (SourceText::of_file).
+CompileResult compile_source(SourceText source, std::string file_name, CompileUntil until = CompileUntil::plan);
 // Reads the file; an unreadable file is an error diagnostic, not an exception.
 CompileResult compile_file(const std::string& path, CompileUntil until = CompileUntil::plan);
 
