@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -408,8 +407,8 @@ class WiringReader {
 
 }  // namespace
 
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name, const DeviceRead& device_read,
-                                          WiringRead how) {
+WiringParseResult parse_wiring_map_source(fml::SourceText source, std::string file_name,
+                                          const DeviceRead& device_read, WiringRead how) {
   WiringParseResult result;
   result.source = std::move(source);
   result.file_name = std::move(file_name);
@@ -446,16 +445,14 @@ WiringParseResult parse_wiring_map_source(std::string source, std::string file_n
 }
 
 WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::optional<fml::SourceText> text = fml::SourceText::of_file(path);
+  if (!text) {
     WiringParseResult result;
     result.file_name = path;
     result.diagnostics.error(Code::io, {}, "cannot read the wiring map");
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_wiring_map_source(std::move(text).str(), path, device_read);
+  return parse_wiring_map_source(std::move(*text), path, device_read);
 }
 
 }  // namespace farmctl::runtime

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "compiler/diagnostics.h"
+#include "compiler/source_text.h"
 
 namespace farmctl::runtime {
 
@@ -93,7 +94,7 @@ struct WiringMap {
 struct WiringParseResult {
   std::optional<WiringMap> map;
   fml::DiagnosticList diagnostics;
-  std::string source;
+  fml::SourceText source;
   std::string file_name;
   // Read against the schema's outline, which doubted it: no map, nothing
   // said; read it again validated (WiringRead).
@@ -113,9 +114,15 @@ using DeviceRead = std::function<void(const WiredDevice&)>;
 // parse about a quarter shorter), which may come back `doubted`. Then what
 // `device_read` was told is to be undone, and the map read validated.
 enum class WiringRead { validated, against_outline };
-WiringParseResult parse_wiring_map_source(std::string source, std::string file_name,
+WiringParseResult parse_wiring_map_source(fml::SourceText source, std::string file_name,
                                           const DeviceRead& device_read = DeviceRead(),
                                           WiringRead how = WiringRead::validated);
+// The same, for a map's text in a string (tests, bench/apply_bench).
+inline WiringParseResult parse_wiring_map_source(std::string source, std::string file_name,
+                                                 const DeviceRead& device_read = DeviceRead(),
+                                                 WiringRead how = WiringRead::validated) {
+  return parse_wiring_map_source(fml::SourceText(std::move(source)), std::move(file_name), device_read, how);
+}
 WiringParseResult parse_wiring_map_file(const std::string& path, const DeviceRead& device_read = DeviceRead());
 
 // RFC 3720 iSCSI qualified name (iqn.YYYY-MM.reversed.domain[:suffix]) and
