@@ -107,7 +107,9 @@ struct ServeOptions {
   int order_attempts = 3;            // failed reconciles before an open work order fails
   int parallelism = 8;
 };
-int run_serve(const ServeOptions& options);
+// Checks the options, then runs farmctl-serve with the command line `argv`
+// (farmctl's own, NULL-terminated); returns only by throwing CommandError.
+int run_serve(const ServeOptions& options, char** argv);
 
 struct FarmStoreOptions {
   std::string db;

@@ -6,26 +6,12 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/guarded.h"
+#include "cli/serve_options.h"
 
 namespace {
 
 using namespace farmctl::cli;
-
-// Runs a command, turning the errors every command may meet into one line
-// and exit code 1.
-template <class Fn>
-void guarded(int& code, Fn&& fn) {
-  try {
-    code = fn();
-  } catch (const std::exception& e) {
-    std::cerr << "farmctl: error: " << e.what() << "\n";
-    code = 1;
-  }
-}
-
-void add_db(CLI::App* cmd, std::string& db) {
-  cmd->add_option("--db", db, "Inventory database (default: $FARMCTL_DB, else ./farm.db)");
-}
 
 void add_validate(CLI::App& app, ValidateOptions& o, int& code) {
   auto* cmd = app.add_subcommand("validate", "Check farm files; print every error with its line and column");
@@ -180,18 +166,10 @@ void add_backup(CLI::App& app, BackupOptions& list_o, BackupOptions& now_o, Back
 
 // ---- the service: serve, farm, account, workorder ----------------------------
 
-void add_serve(CLI::App& app, ServeOptions& o, int& code) {
+void add_serve(CLI::App& app, ServeOptions& o, int& code, char** argv) {
   auto* cmd = app.add_subcommand("serve", "Keep every stored farm converged and take work orders over HTTP");
-  cmd->add_option("--listen", o.listen, "HOST:PORT to answer on (default 127.0.0.1:8080)");
-  cmd->add_option("--farms", o.farms_dir, "Also keep the *.fml files of this directory converged (re-read on change)");
-  cmd->add_option("--interval", o.interval, "Reconcile every farm this often (default 30s)");
-  cmd->add_option("--backoff", o.backoff, "First wait after a farm fails, doubled each time (default 1s)");
-  cmd->add_option("--backoff-max", o.backoff_max, "Longest wait after failures (default 5m)");
-  cmd->add_option("--order-attempts", o.order_attempts, "Failed reconciles before an open work order fails")
-      ->check(CLI::Range(1, 100));
-  cmd->add_option("--parallelism", o.parallelism, "Actions run at once, across devices")->check(CLI::Range(1, 256));
-  add_db(cmd, o.db);
-  cmd->callback([&] { guarded(code, [&] { return run_serve(o); }); });
+  add_serve_options(cmd, o);
+  cmd->callback([&code, &o, argv] { guarded(code, [&] { return run_serve(o, argv); }); });
 }
 
 void add_farm(CLI::App& app, FarmStoreOptions& o, int& code) {
@@ -293,7 +271,7 @@ int main(int argc, char** argv) {
   FarmStoreOptions farm_store;
   AccountOptions account;
   WorkOrderOptions workorder;
-  add_serve(app, serve, code);
+  add_serve(app, serve, code, argv);
   add_farm(app, farm_store, code);
   add_account(app, account, code);
   add_workorder(app, workorder, code);

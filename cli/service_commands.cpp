@@ -1,21 +1,27 @@
 // `farmctl serve | farm put | farm list | account create | account list`:
 // running the service and the records it keeps (service/).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/serve_options.h"
 #include "compiler/values.h"
 #include "service/accounts.h"
 #include "service/farm_source.h"
 #include "service/farm_source_cache.h"
 #include "service/farm_status.h"
 #include "service/farm_store.h"
-#include "service/service.h"
 #include "service/service_json.h"
 #include "service/timestamps.h"
 #include "service/work_order_automation.h"
@@ -39,25 +45,23 @@ std::string quota_text(const std::optional<std::uint64_t>& quota_mb) {
 
 }  // namespace
 
-int run_serve(const ServeOptions& options) {
-  service::ServeConfig config;
-  config.db_path = runtime::resolve_inventory_path(options.db);
-  config.listen = options.listen;
-  config.interval = parse_duration(options.interval);
-  if (config.interval.count() <= 0) throw CommandError("--interval must be more than 0");
-  config.backoff.first = parse_duration(options.backoff);
-  config.backoff.cap = parse_duration(options.backoff_max);
-  if (config.backoff.first.count() <= 0 || config.backoff.cap < config.backoff.first)
-    throw CommandError("--backoff must be more than 0 and at most --backoff-max");
-  config.order_attempts = options.order_attempts;
-  config.parallelism = options.parallelism;
-  if (!options.farms_dir.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(options.farms_dir, ec))
-      throw CommandError(fmt::format("--farms {}: not a directory", options.farms_dir));
-    config.farms_dir = options.farms_dir;
-  }
-  return service::run_service(config, std::cerr);
+int run_serve(const ServeOptions& options, char** argv) {
+  serve_config(options);  // a bad option is said here, by farmctl
+  // farmctl-serve, beside this program, with the same command line: it
+  // alone loads the HTTP server's libraries (serve_options.h).
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw CommandError(fmt::format("cannot find farmctl's own path: {}", ec.message()));
+  std::string program = (self.parent_path() / kServeProgram).string();
+  std::vector<char*> args;
+  args.push_back(program.data());
+  for (char** a = argv + 1; *a != nullptr; ++a) args.push_back(*a);
+  args.push_back(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  ::execv(program.c_str(), args.data());
+  throw CommandError(fmt::format("cannot run {}: {} (it is built and installed beside farmctl)", program,
+                                 std::strerror(errno)));
 }
 
 int run_farm_put(const FarmStoreOptions& options) {

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,17 +55,6 @@ struct Listener {
   }
 };
 
-// What the dynamic loader would load for `binary` (ldd's way, without ldd).
-std::string loaded_libraries(const std::string& binary) {
-  std::string command = "LD_TRACE_LOADED_OBJECTS=1 '" + binary + "'";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  REQUIRE(pipe);
-  std::string out;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("Xerces' net accessor refuses every URL without connecting to it", "[compiler]") {
@@ -85,14 +73,6 @@ TEST_CASE("Xerces' net accessor refuses every URL without connecting to it", "[c
     CHECK_FALSE(stream);
     CHECK_FALSE(listener.was_connected());
   }
-}
-
-TEST_CASE("farmctl loads neither libcurl nor a shared Xerces", "[compiler]") {
-  std::string libraries = loaded_libraries(FARMCTL_BINARY);
-  INFO(libraries);
-  REQUIRE(libraries.find("libc.so") != std::string::npos);  // the loader answered
-  CHECK(libraries.find("libcurl") == std::string::npos);
-  CHECK(libraries.find("libxerces") == std::string::npos);  // linked from its archive
 }
 
 #endif

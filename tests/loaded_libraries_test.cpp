@@ -1,0 +1,84 @@
+// What farmctl loads at each start: every command pays for each shared
+// library it maps and relocates. Xerces comes from its archive without
+// libcurl (docs/design/xerces-linking.md); the HTTP server and OpenSSL come
+// only with farmctl-serve, which `farmctl serve` runs
+// (docs/design/serve-binary.md).
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  std::string output;  // stdout and stderr
+  int status = 0;
+};
+
+Run run(const std::string& command) {
+  std::string both = fmt::format("{} 2>&1", command);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(both.c_str(), "r"), ::pclose);
+  REQUIRE(pipe);
+  Run r;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) r.output.append(buffer, n);
+  r.status = ::pclose(pipe.release());
+  return r;
+}
+
+// What the dynamic loader would load for `binary` (ldd's way, without ldd).
+std::string loaded_libraries(const fs::path& binary) {
+  Run r = run(fmt::format("LD_TRACE_LOADED_OBJECTS=1 '{}'", binary.string()));
+  REQUIRE(r.output.find("libc.so") != std::string::npos);  // the loader answered
+  return r.output;
+}
+
+const fs::path kFarmctl = FARMCTL_BINARY;
+const fs::path kFarmctlServe = kFarmctl.parent_path() / "farmctl-serve";
+
+}  // namespace
+
+#ifdef FARMCTL_XERCES_NO_NETWORK
+TEST_CASE("farmctl loads neither libcurl nor a shared Xerces", "[cli]") {
+  std::string libraries = loaded_libraries(kFarmctl);
+  INFO(libraries);
+  CHECK(libraries.find("libcurl") == std::string::npos);
+  CHECK(libraries.find("libxerces") == std::string::npos);  // linked from its archive
+}
+#endif
+
+TEST_CASE("farmctl loads no HTTP server or TLS library: farmctl-serve alone does", "[cli]") {
+  std::string farmctl = loaded_libraries(kFarmctl);
+  INFO(farmctl);
+  CHECK(farmctl.find("libcpp-httplib") == std::string::npos);
+  CHECK(farmctl.find("libssl") == std::string::npos);
+  CHECK(farmctl.find("libcrypto") == std::string::npos);
+  std::string serve = loaded_libraries(kFarmctlServe);
+  INFO(serve);
+  CHECK(serve.find("libcpp-httplib") != std::string::npos);
+}
+
+TEST_CASE("farmctl serve without farmctl-serve beside it says what is missing", "[cli]") {
+  farmctl::testing::TempDir dir;
+  fs::path alone = dir.path() / "farmctl";
+  fs::copy_file(kFarmctl, alone);
+  Run r = run(fmt::format("'{}' serve --db '{}'", alone.string(), (dir.path() / "farm.db").string()));
+  CHECK(WIFEXITED(r.status));
+  CHECK(WEXITSTATUS(r.status) == 1);
+  CHECK(r.output == fmt::format("farmctl: error: cannot run {}: No such file or directory (it is built and "
+                                "installed beside farmctl)\n",
+                                (dir.path() / "farmctl-serve").string()));
+  // A bad option is said by farmctl itself, before it looks for farmctl-serve.
+  Run bad = run(fmt::format("'{}' serve --interval 0", alone.string()));
+  CHECK(WEXITSTATUS(bad.status) == 1);
+  CHECK(bad.output == "farmctl: error: --interval must be more than 0\n");
+}
