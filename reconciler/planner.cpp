@@ -127,6 +127,11 @@ class Planner {
     }
     {
       runtime::PhaseTimer timer("planner: settle exports");
+      // Room for an entry per export in what every kept export adds to,
+      // rather than each table rehashed a dozen times as it grows.
+      kept_hosts_.reserve(ir_.exports.size());
+      gateway_luns_.reserve(ir_.exports.size());
+      shown_as_kept_.reserve(ir_.exports.size());
       for (const plan::Volume& v : ir_.volumes) settle_exports(v);
     }
     carry_virtual_ports();
