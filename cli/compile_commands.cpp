@@ -41,8 +41,8 @@ int run_compile(const CompileOptions& options) {
     std::cerr << fmt::format("farmctl: {} has errors; no plan written\n", options.file);
     return 1;
   }
-  // The source is done with (its diagnostics are out): a large file's
-  // memory is given back for the plan's text to use, rather than new pages.
+  // The source is done with (its diagnostics are out): a large file is
+  // unmapped, a small one's memory given back for the plan's text to use.
   result.source = fml::SourceText();
   runtime::PhaseTimer timer("compile: lower and write the plan");
   if (options.out.empty() || options.out == "-") {

@@ -69,7 +69,15 @@ CompileResult compile_file(const std::string& path, CompileUntil until) {
   std::future<void> xerces_ready;
   if (text->view().size() >= kTwoThreadsFromBytes)
     xerces_ready = std::async(std::launch::async, ensure_xerces_initialized);
-  return compile_source(std::move(*text), path, until);
+  CompileResult result = compile_source(std::move(*text), path, until);
+  // A mapped file rewritten in place while it was read (source_text.h): what
+  // was made of it may mix two versions, and none of it is kept.
+  if (result.source.changed()) {
+    result.plan.reset();
+    result.farm.reset();
+    result.diagnostics.error(Code::io, {}, std::string(kChangedWhileRead));
+  }
+  return result;
 }
 
 }  // namespace farmctl::fml

@@ -34,18 +34,23 @@ GuardSlot guard_slots[kGuardSlots];
 struct sigaction before_guard;
 
 void on_sigbus(int, siginfo_t* info, void*) {
+  int said = errno;
+  // A SIGBUS from a fault (not one sent with kill) at a mapped source's page.
   auto at = reinterpret_cast<std::uintptr_t>(info->si_addr);
   for (const GuardSlot& slot : guard_slots) {
     std::uintptr_t begin = slot.begin.load(std::memory_order_acquire);
-    if (begin != 0 && at >= begin && at < slot.end) {
+    if (info->si_code > 0 && begin != 0 && at >= begin && at < slot.end) {
       ssize_t written = ::write(STDERR_FILENO, slot.message, slot.message_size);
       static_cast<void>(written);  // nothing better to do if stderr is gone
       ::_exit(1);
     }
   }
-  // Not a mapped source's page: put back what handled SIGBUS before, and
-  // the access that faulted, run again, meets it.
+  // Not ours: put back what handled SIGBUS before (from then on it has
+  // SIGBUS to itself). A fault runs its access again and meets it; a
+  // signal that was sent is sent again.
   ::sigaction(SIGBUS, &before_guard, nullptr);
+  if (info->si_code <= 0) ::raise(SIGBUS);
+  errno = said;
 }
 
 void install_guard() {
@@ -85,8 +90,8 @@ void unguard(int i) {
   guard_slots[i].taken.store(false, std::memory_order_release);
 }
 
-// Closes a descriptor when the function that opened it returns, leaving
-// errno as the function left it.
+// Closes a descriptor when the function that opened it returns (unless it
+// was kept), leaving errno as the function left it.
 struct Descriptor {
   int fd;
   ~Descriptor() {
@@ -95,7 +100,17 @@ struct Descriptor {
     ::close(fd);
     errno = said;
   }
+  int keep() { return std::exchange(fd, -1); }
 };
+
+// A file's size and modification time (ns): a write moves the time (and
+// may the size). Not its change time, which a rename over the file moves
+// too (the old file loses its name), though the mapping still holds the old
+// file whole.
+std::array<long long, 2> stamp_of(const struct stat& st) {
+  return {static_cast<long long>(st.st_size),
+          static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
 
 // What `n = ::read(...)` says: false with errno set on an error, true
 // otherwise (EINTR retried).
@@ -133,7 +148,9 @@ SourceText::SourceText(SourceText&& other) noexcept
     : text_(std::move(other.text_)),
       mapped_(std::exchange(other.mapped_, nullptr)),
       mapped_size_(std::exchange(other.mapped_size_, 0)),
-      guard_slot_(std::exchange(other.guard_slot_, -1)) {}
+      guard_slot_(std::exchange(other.guard_slot_, -1)),
+      fd_(std::exchange(other.fd_, -1)),
+      stamp_(other.stamp_) {}
 
 SourceText& SourceText::operator=(SourceText&& other) noexcept {
   if (this != &other) {
@@ -142,6 +159,8 @@ SourceText& SourceText::operator=(SourceText&& other) noexcept {
     mapped_ = std::exchange(other.mapped_, nullptr);
     mapped_size_ = std::exchange(other.mapped_size_, 0);
     guard_slot_ = std::exchange(other.guard_slot_, -1);
+    fd_ = std::exchange(other.fd_, -1);
+    stamp_ = other.stamp_;
   }
   return *this;
 }
@@ -152,9 +171,17 @@ void SourceText::unmap() {
   if (mapped_ == nullptr) return;
   unguard(guard_slot_);
   ::munmap(const_cast<char*>(mapped_), mapped_size_);
+  ::close(fd_);
   mapped_ = nullptr;
   mapped_size_ = 0;
   guard_slot_ = -1;
+  fd_ = -1;
+}
+
+bool SourceText::changed() const {
+  if (mapped_ == nullptr) return false;
+  struct stat st = {};
+  return ::fstat(fd_, &st) != 0 || stamp_of(st) != stamp_;
 }
 
 std::optional<SourceText> SourceText::of_file(const std::string& path) {
@@ -172,12 +199,17 @@ std::optional<SourceText> SourceText::of_file(const std::string& path) {
     // by one while the parse reads them.
     void* pages = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, file.fd, 0);
     if (pages != MAP_FAILED) {
-      SourceText text;
-      text.mapped_ = static_cast<const char*>(pages);
-      text.mapped_size_ = size;
-      text.guard_slot_ = guard(text.mapped_, size, path);
-      if (text.guard_slot_ >= 0) return text;
-      text.unmap();  // no slot to guard it: read instead
+      int slot = guard(static_cast<const char*>(pages), size, path);
+      if (slot >= 0) {
+        SourceText text;
+        text.mapped_ = static_cast<const char*>(pages);
+        text.mapped_size_ = size;
+        text.guard_slot_ = slot;
+        text.fd_ = file.keep();
+        text.stamp_ = stamp_of(st);
+        return text;
+      }
+      ::munmap(pages, size);  // no slot to guard it: read instead
     }
   }
   std::optional<std::string> read = read_all(file.fd, size);

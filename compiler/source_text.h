@@ -4,22 +4,31 @@
 //
 // Why mapped: reading copies the file into new memory, and the kernel
 // faults in and zeroes every page of it first. For bench/gen's 6 MB farm of
-// 10,000 servers that took 6-7 ms, against 0.6-0.8 ms to map the file's
+// 10,000 servers that took 4-6 ms, against 0.5-0.8 ms to map the file's
 // pages (already in the page cache) at once with MAP_POPULATE — time spent
 // before the two threads that parse it can start (docs/performance.md).
 //
-// The price of a mapping: a file cut short while it is mapped (another
-// program truncating it to write it anew) takes the pages beyond its new end
-// away, and reading them raises SIGBUS. farmctl then stops with a named
-// reason instead of crashing: "FILE was cut short while farmctl was reading
-// it", exit status 1. Editors that save by writing a new file and renaming it
-// over the old one (the usual way) do not touch the mapped file at all.
+// The price of a mapping: the pages are the file's, for as long as the text
+// is used, not a copy taken in one go. A program that rewrites the file in
+// place meanwhile changes what farmctl reads, and if it cuts the file short,
+// reading the pages beyond its new end raises SIGBUS. So:
+// - the SIGBUS guard stops farmctl with a named reason instead of a crash
+//   ("FILE was cut short while farmctl was reading it", exit status 1);
+// - whoever used the text asks changed() when done, and refuses what it
+//   made of it when the file was written to meanwhile.
+// Editors that save by writing a new file and renaming it over the old one
+// (the usual way) do not touch the mapped file at all.
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace farmctl::fml {
+
+// What a command says of a file changed() while it was read.
+inline constexpr std::string_view kChangedWhileRead =
+    "the file changed while farmctl was reading it (another program rewrote it in place): run the command again";
 
 class SourceText {
  public:
@@ -36,6 +45,10 @@ class SourceText {
   std::string_view view() const { return mapped_ != nullptr ? std::string_view(mapped_, mapped_size_) : text_; }
   operator std::string_view() const { return view(); }
   bool mapped() const { return mapped_ != nullptr; }
+  // Whether the mapped file was written to (its size or modification time
+  // moved) since it was mapped; a text in memory never changes. A file
+  // replaced by a rename is not: the mapping still holds the old one whole.
+  bool changed() const;
 
   // The text of the file at `path`: mapped when it is a regular file of
   // at least kMapFromBytes, read otherwise (a small file, a pipe such as
@@ -51,6 +64,8 @@ class SourceText {
   const char* mapped_ = nullptr;
   std::size_t mapped_size_ = 0;
   int guard_slot_ = -1;  // this mapping's entry for the SIGBUS guard (source_text.cpp)
+  int fd_ = -1;          // the mapped file, open for changed()
+  std::array<long long, 2> stamp_{};  // the file as mapped: size and modification time (ns)
 };
 
 }  // namespace farmctl::fml

@@ -425,7 +425,7 @@ WiringParseResult parse_wiring_map_source(fml::SourceText source, std::string fi
   std::optional<fml::XmlDocument> doc;
   if (how == WiringRead::against_outline) {
     doc = fml::read_xml_document_against_outline(result.source, fml::embedded_wiring_schema(), on_top_closed, take);
-    result.doubted = !doc;
+    result.doubted = !doc && !result.source.changed();
     if (result.doubted) return result;
   } else {
     doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
@@ -439,6 +439,12 @@ WiringParseResult parse_wiring_map_source(fml::SourceText source, std::string fi
       else
         result.diagnostics.warning(d.code, d.pos, d.message);
     }
+  }
+  // A mapped map rewritten in place while it was read (fml::SourceText): what
+  // was read may mix two versions, and none of it is imported.
+  if (result.source.changed()) {
+    result.map.reset();
+    result.diagnostics.error(Code::io, {}, std::string(fml::kChangedWhileRead));
   }
   result.diagnostics.sort_by_position();
   return result;
