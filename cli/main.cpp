@@ -167,7 +167,7 @@ void add_backup(CLI::App& app, BackupOptions& list_o, BackupOptions& now_o, Back
 // ---- the service: serve, farm, account, workorder ----------------------------
 
 void add_serve(CLI::App& app, ServeOptions& o, int& code, char** argv) {
-  auto* cmd = app.add_subcommand("serve", "Keep every stored farm converged and take work orders over HTTP");
+  auto* cmd = app.add_subcommand("serve", kServeDescription);
   add_serve_options(cmd, o);
   cmd->callback([&code, &o, argv] { guarded(code, [&] { return run_serve(o, argv); }); });
 }

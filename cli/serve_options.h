@@ -21,6 +21,9 @@ void add_serve_options(CLI::App* serve, ServeOptions& o);
 // What the options ask of the service; throws CommandError for a bad value.
 service::ServeConfig serve_config(const ServeOptions& options);
 
+// What `serve` does, as both programs' help says it.
+inline constexpr const char* kServeDescription = "Keep every stored farm converged and take work orders over HTTP";
+
 // The program `farmctl serve` runs: farmctl-serve, beside farmctl.
 inline constexpr const char* kServeProgram = "farmctl-serve";
 

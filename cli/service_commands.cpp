@@ -60,7 +60,7 @@ int run_serve(const ServeOptions& options, char** argv) {
   std::cout.flush();
   std::cerr.flush();
   ::execv(program.c_str(), args.data());
-  throw CommandError(fmt::format("cannot run {}: {} (it is built and installed beside farmctl)", program,
+  throw CommandError(fmt::format("cannot run {}: {} (farmctl-serve must be beside farmctl)", program,
                                  std::strerror(errno)));
 }
 

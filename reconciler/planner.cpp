@@ -128,7 +128,7 @@ class Planner {
     {
       runtime::PhaseTimer timer("planner: settle exports");
       // Room for an entry per export in what every kept export adds to,
-      // rather than each table rehashed a dozen times as it grows.
+      // rather than the hash tables rehashed a dozen times as they grow.
       kept_hosts_.reserve(ir_.exports.size());
       gateway_luns_.reserve(ir_.exports.size());
       shown_as_kept_.reserve(ir_.exports.size());

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int code = 0;
   ServeOptions options;
-  auto* serve = app.add_subcommand("serve", "Keep every stored farm converged and take work orders over HTTP");
+  auto* serve = app.add_subcommand("serve", kServeDescription);
   add_serve_options(serve, options);
   serve->callback([&] {
     guarded(code, [&] { return farmctl::service::run_service(serve_config(options), std::cerr); });

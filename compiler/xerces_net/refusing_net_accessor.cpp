@@ -4,8 +4,9 @@
 // DOCTYPE and resolves no entity or schema location), so it links Xerces
 // from Debian's static archive with this accessor in place of libcurl's:
 // every URL is refused, the process holds no network client at all, and
-// the 30 shared libraries libcurl brings with it (TLS, Kerberos, LDAP, SSH)
-// are not loaded at each start of farmctl (docs/design/xerces-linking.md).
+// neither the shared Xerces nor the 25 libraries it brought (libcurl and its
+// TLS, Kerberos, LDAP, SSH) are loaded at each start of farmctl
+// (docs/design/xerces-linking.md).
 //
 // It defines the members of Xerces' own CurlNetAccessor, the class that
 // XMLPlatformUtils::Initialize makes: with these defined, the linker never
