@@ -422,16 +422,19 @@ WiringParseResult parse_wiring_map_source(fml::SourceText source, std::string fi
   fml::TakeElement take = [&](const fml::XmlDocument& d, const XmlElement& parent, const XmlElement& element) {
     return reader.take(d, parent, element);
   };
-  std::optional<fml::XmlDocument> doc;
-  if (how == WiringRead::against_outline) {
-    doc = fml::read_xml_document_against_outline(result.source, fml::embedded_wiring_schema(), on_top_closed, take);
-    result.doubted = !doc && !result.source.changed();
-    if (result.doubted) return result;
-  } else {
-    doc = fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
-                                 on_top_closed, take);
-  }
-  if (doc && !result.diagnostics.has_errors()) {
+  std::optional<fml::XmlDocument> doc =
+      how == WiringRead::against_outline
+          ? fml::read_xml_document_against_outline(result.source, fml::embedded_wiring_schema(), on_top_closed, take)
+          : fml::read_xml_document(result.source, fml::embedded_wiring_schema(), "wiring.xsd", result.diagnostics,
+                                   on_top_closed, take);
+  if (result.source.changed()) {
+    // A mapped map rewritten in place while it was read (fml::SourceText):
+    // what was read may mix two versions, and none of it is imported.
+    result.diagnostics.error(Code::io, {}, std::string(fml::kChangedWhileRead));
+  } else if (how == WiringRead::against_outline && !doc) {
+    result.doubted = true;
+    return result;
+  } else if (doc && !result.diagnostics.has_errors()) {
     result.map = reader.finish(*doc);
     for (const fml::Diagnostic& d : own.items()) {
       if (d.severity == fml::Severity::error)
@@ -439,12 +442,6 @@ WiringParseResult parse_wiring_map_source(fml::SourceText source, std::string fi
       else
         result.diagnostics.warning(d.code, d.pos, d.message);
     }
-  }
-  // A mapped map rewritten in place while it was read (fml::SourceText): what
-  // was read may mix two versions, and none of it is imported.
-  if (result.source.changed()) {
-    result.map.reset();
-    result.diagnostics.error(Code::io, {}, std::string(fml::kChangedWhileRead));
   }
   result.diagnostics.sort_by_position();
   return result;

@@ -6,38 +6,21 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
-#include <memory>
 #include <string>
 
+#include "iscsi_initiator.h"  // run_tool
 #include "temp_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Run {
-  std::string output;  // stdout and stderr
-  int status = 0;
-};
-
-Run run(const std::string& command) {
-  std::string both = fmt::format("{} 2>&1", command);
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(both.c_str(), "r"), ::pclose);
-  REQUIRE(pipe);
-  Run r;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) r.output.append(buffer, n);
-  r.status = ::pclose(pipe.release());
-  return r;
-}
+using farmctl::testing::run_tool;
+using farmctl::testing::ToolRun;
 
 // What the dynamic loader would load for `binary` (ldd's way, without ldd).
 std::string loaded_libraries(const fs::path& binary) {
-  Run r = run(fmt::format("LD_TRACE_LOADED_OBJECTS=1 '{}'", binary.string()));
+  ToolRun r = run_tool(fmt::format("LD_TRACE_LOADED_OBJECTS=1 '{}'", binary.string()));
   REQUIRE(r.output.find("libc.so") != std::string::npos);  // the loader answered
   return r.output;
 }
@@ -73,15 +56,13 @@ TEST_CASE("farmctl serve without farmctl-serve beside it says what is missing", 
   farmctl::testing::TempDir dir;
   fs::path alone = dir.path() / "farmctl";
   fs::copy_file(kFarmctl, alone);
-  Run r = run(fmt::format("'{}' serve --db '{}'", alone.string(), (dir.path() / "farm.db").string()));
-  CHECK(WIFEXITED(r.status));
-  CHECK(WEXITSTATUS(r.status) == 1);
+  ToolRun r = run_tool(fmt::format("'{}' serve --db '{}'", alone.string(), (dir.path() / "farm.db").string()));
+  CHECK(r.status == 1);
   CHECK(r.output == fmt::format("farmctl: error: cannot run {}: No such file or directory (farmctl-serve must "
                                 "be beside farmctl)\n",
                                 (dir.path() / "farmctl-serve").string()));
   // A bad option is said by farmctl itself, before it looks for farmctl-serve.
-  Run bad = run(fmt::format("'{}' serve --interval 0", alone.string()));
-  CHECK(WIFEXITED(bad.status));
-  CHECK(WEXITSTATUS(bad.status) == 1);
+  ToolRun bad = run_tool(fmt::format("'{}' serve --interval 0", alone.string()));
+  CHECK(bad.status == 1);
   CHECK(bad.output == "farmctl: error: --interval must be more than 0\n");
 }

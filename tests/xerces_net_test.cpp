@@ -5,14 +5,7 @@
 // schema location: compiler_test.cpp), so it is asked here directly.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <memory>
-#include <string>
 #include <string_view>
 
 #include <xercesc/util/BinInputStream.hpp>
@@ -25,53 +18,20 @@
 
 #ifdef FARMCTL_XERCES_NO_NETWORK
 
-namespace {
-
 namespace xc = XERCES_CPP_NAMESPACE;
 
-// A listening TCP socket on loopback, on a port the kernel chose.
-struct Listener {
-  int fd = -1;
-  int port = 0;
-  Listener() {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(fd, 4) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port = ntohs(addr.sin_port);
-  }
-  ~Listener() { ::close(fd); }
-  // Whether a client connected (the socket is non-blocking: no wait).
-  bool was_connected() const {
-    int client = ::accept(fd, nullptr, nullptr);
-    if (client < 0) return false;
-    ::close(client);
-    return true;
-  }
-};
-
-}  // namespace
-
-TEST_CASE("Xerces' net accessor refuses every URL without connecting to it", "[compiler]") {
+TEST_CASE("Xerces' net accessor is farmctl's and refuses every URL", "[compiler]") {
   farmctl::fml::ensure_xerces_initialized();
-  Listener listener;
   REQUIRE(xc::XMLPlatformUtils::fgNetAccessor != nullptr);
-  // Another accessor would try the URL (and libcurl's would wait on the
-  // listener for an answer): stop first.
+  // The archive's libcurl accessor would answer with its own name (and try
+  // the URLs below).
   REQUIRE(std::u16string_view(xc::XMLPlatformUtils::fgNetAccessor->getId()) == u"farmctl: no network");
-  for (std::string url : {"http://127.0.0.1:" + std::to_string(listener.port) + "/fml.xsd",
-                          "ftp://127.0.0.1:" + std::to_string(listener.port) + "/fml.xsd"}) {
+  for (const char* url : {"http://127.0.0.1:9/fml.xsd", "ftp://127.0.0.1:9/fml.xsd"}) {
     INFO(url);
-    xc::XMLURL target(url.c_str());
+    xc::XMLURL target(url);
     std::unique_ptr<xc::BinInputStream> stream;
     CHECK_THROWS_AS(stream.reset(xc::XMLPlatformUtils::fgNetAccessor->makeNew(target)), xc::XMLException);
     CHECK_FALSE(stream);
-    CHECK_FALSE(listener.was_connected());
   }
 }
 
