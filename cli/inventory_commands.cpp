@@ -69,8 +69,9 @@ ImportAttempt import_once(runtime::Inventory& inventory, fml::SourceText text, c
 }  // namespace
 
 int run_inventory_import(const InventoryOptions& options) {
-  // A large map is mapped, not copied (fml::SourceText): a 37 MB map took
-  // 110 ms to read into a string, 4 ms to map.
+  // A large map is mapped, not copied (fml::SourceText): bench/run's 37 MB
+  // map took 110 ms to read into a string, under 10 ms to map
+  // (docs/performance.md, item 107).
   std::optional<fml::SourceText> text;
   {
     runtime::PhaseTimer timer("import: read the file");
